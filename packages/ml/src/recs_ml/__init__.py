@@ -1,0 +1,1 @@
+"""recs_ml: data, models, evaluation, pipeline, registry and endpoint."""

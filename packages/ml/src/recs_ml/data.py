@@ -1,0 +1,491 @@
+"""Ratings datasets: the embedded MovieLens-100K fetcher and loaders for the three input formats.
+
+Formats (ARCHITECTURE.md, "Ratings"):
+- RecBole atomic files: ``NAME.inter`` (+ optional ``NAME.item``, ``NAME.user``), tab separated,
+  with ``name:type`` headers.
+- GroupLens: ``u.data`` (+ optional ``u.item``, ``u.user``).
+- CSV with a header containing at least ``user_id,item_id`` (``rating``, ``timestamp`` optional).
+
+Every malformed input raises :class:`DataError` naming the file and line, before any training.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from recs_ml.settings import get_settings
+
+EMBEDDED_NAME = "ml-100k"
+RECBOLE_WHEEL = "recbole-1.2.1-py3-none-any.whl"
+RECBOLE_WHEEL_SHA256 = "9c9948202011f37eb0a7c6768129313f00d6403ad221ec940d5e2d5d5f33a407"
+EMBEDDED_FILES = {
+    "ml-100k.inter": "4edb74e2a81178c2ba9ff381495f754f996c4aea351b1272ca36b43da0935eff",
+    "ml-100k.item": "51d7cdf777ce5c0f5b32c1d947a4a81fe07d75e78abbe761e0cd4d0756064532",
+    "ml-100k.user": "4f670007d9cfbeb9807e757209af1555b9bcc186bde25e767f67cb67c6dd5972",
+}
+_WHEEL_DIR = "recbole/dataset_example/ml-100k/"
+
+GROUPLENS_GENRES = [
+    "unknown", "Action", "Adventure", "Animation", "Children's", "Comedy", "Crime",
+    "Documentary", "Drama", "Fantasy", "Film-Noir", "Horror", "Musical", "Mystery", "Romance",
+    "Sci-Fi", "Thriller", "War", "Western",
+]  # fmt: skip
+
+
+class DataError(ValueError):
+    """Input data that cannot be used; the message names the file and line."""
+
+    def __init__(self, path: Path | str, line: int | None, message: str) -> None:
+        where = f"{path}" if line is None else f"{path}, line {line}"
+        super().__init__(f"{where}: {message}")
+        self.path = Path(path)
+        self.line = line
+
+
+class FetchError(RuntimeError):
+    """The embedded dataset could not be fetched or verified."""
+
+
+@dataclass(frozen=True)
+class Item:
+    item_id: int
+    title: str
+    year: int | None
+    genres: list[str]
+
+
+@dataclass(frozen=True)
+class User:
+    user_id: int
+    age: int | None = None
+    gender: str | None = None
+    occupation: str | None = None
+
+
+@dataclass
+class Ratings:
+    """Columnar ratings: ``user_id:int, item_id:int, rating:float, timestamp:int`` (seconds)."""
+
+    user_id: np.ndarray
+    item_id: np.ndarray
+    rating: np.ndarray
+    timestamp: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.user_id.shape[0])
+
+    @classmethod
+    def from_rows(cls, rows: list[tuple[int, int, float, int]]) -> Ratings:
+        arr: list[tuple] = list(zip(*rows, strict=True)) if rows else [(), (), (), ()]
+        return cls(
+            user_id=np.asarray(arr[0], dtype=np.int64),
+            item_id=np.asarray(arr[1], dtype=np.int64),
+            rating=np.asarray(arr[2], dtype=np.float32),
+            timestamp=np.asarray(arr[3], dtype=np.int64),
+        )
+
+    def concat(self, other: Ratings) -> Ratings:
+        return Ratings(
+            user_id=np.concatenate([self.user_id, other.user_id]),
+            item_id=np.concatenate([self.item_id, other.item_id]),
+            rating=np.concatenate([self.rating, other.rating]),
+            timestamp=np.concatenate([self.timestamp, other.timestamp]),
+        )
+
+
+@dataclass
+class Dataset:
+    name: str
+    ratings: Ratings
+    items: dict[int, Item] = field(default_factory=dict)
+    users: dict[int, User] = field(default_factory=dict)
+    source_files: list[Path] = field(default_factory=list)
+
+    @property
+    def n_users(self) -> int:
+        return int(np.unique(self.ratings.user_id).shape[0])
+
+    @property
+    def n_items(self) -> int:
+        return int(np.unique(self.ratings.item_id).shape[0])
+
+    def checksum(self) -> str:
+        """sha256 over the source files, in order: identifies the training data."""
+        digest = hashlib.sha256()
+        for path in self.source_files:
+            digest.update(path.name.encode())
+            digest.update(sha256_file(path).encode())
+        return digest.hexdigest()
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+# --------------------------------------------------------------------------- fetching
+
+
+def embedded_dir(home: Path | None = None) -> Path:
+    return (home or get_settings().home) / "data" / EMBEDDED_NAME
+
+
+def embedded_is_ready(home: Path | None = None) -> bool:
+    target = embedded_dir(home)
+    return all(
+        (target / name).is_file() and sha256_file(target / name) == digest
+        for name, digest in EMBEDDED_FILES.items()
+    )
+
+
+def _download_wheel(dest: Path) -> Path:
+    """``pip download --no-deps recbole==1.2.1`` with whichever pip is available."""
+    candidates: list[list[str]] = []
+    for exe in (shutil.which("pip3"), shutil.which("pip")):
+        if exe:
+            candidates.append([exe])
+    candidates.append([sys.executable, "-m", "pip"])
+    errors = []
+    for pip in candidates:
+        cmd = [
+            *pip,
+            "download",
+            "--no-deps",
+            "--only-binary=:all:",
+            "recbole==1.2.1",
+            "-d",
+            str(dest),
+        ]
+        try:
+            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            errors.append(f"{' '.join(pip)}: {exc}")
+            continue
+        wheel = dest / RECBOLE_WHEEL
+        if proc.returncode == 0 and wheel.is_file():
+            return wheel
+        errors.append(f"{' '.join(pip)}: {(proc.stderr or proc.stdout).strip().splitlines()[-1:]}")
+    raise FetchError(
+        "could not download the recbole==1.2.1 wheel that carries MovieLens-100K "
+        f"({'; '.join(errors)}). Check the network or your pip index, or download "
+        f"{RECBOLE_WHEEL} on another machine and run: recs data fetch --wheel PATH"
+    )
+
+
+def fetch_embedded(home: Path | None = None, wheel: Path | None = None) -> Path:
+    """Put MovieLens-100K (RecBole atomic files) into ``RECS_HOME/data/ml-100k``, verified.
+
+    Does nothing when the files are already there with the right checksums.
+    """
+    target = embedded_dir(home)
+    if embedded_is_ready(home):
+        return target
+    target.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        if wheel is None:
+            wheel = _download_wheel(Path(tmp))
+        if not Path(wheel).is_file():
+            raise FetchError(f"{wheel}: no such file")
+        if sha256_file(Path(wheel)) != RECBOLE_WHEEL_SHA256:
+            raise FetchError(f"{wheel}: checksum does not match recbole 1.2.1; refusing to use it")
+        with zipfile.ZipFile(wheel) as archive:
+            for name, digest in EMBEDDED_FILES.items():
+                data = archive.read(_WHEEL_DIR + name)
+                if hashlib.sha256(data).hexdigest() != digest:
+                    raise FetchError(f"{name} inside {wheel} has an unexpected checksum")
+                partial = target / (name + ".part")
+                partial.write_bytes(data)
+                os.replace(partial, target / name)
+    return target
+
+
+# --------------------------------------------------------------------------- parsing helpers
+
+
+def _read_text(path: Path, encodings: tuple[str, ...] = ("utf-8",)) -> str:
+    if not path.is_file():
+        raise DataError(path, None, "file not found")
+    raw = path.read_bytes()
+    if not raw.strip():
+        raise DataError(path, None, "the file is empty")
+    for index, encoding in enumerate(encodings):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError as exc:
+            if index == len(encodings) - 1:
+                line = raw[: exc.start].count(b"\n") + 1
+                raise DataError(
+                    path, line, f"cannot be decoded as {encoding}; save the file as UTF-8"
+                ) from None
+    raise AssertionError("unreachable")
+
+
+def _int(path: Path, line: int, column: str, value: str) -> int:
+    try:
+        return int(value.strip())
+    except ValueError:
+        # Accept "881250949.0" style timestamps but never fractional ids.
+        try:
+            number = float(value)
+        except ValueError:
+            number = None
+        if number is not None and number.is_integer() and column == "timestamp":
+            return int(number)
+        raise DataError(path, line, f"{column} {value!r} is not an integer") from None
+
+
+def _float(path: Path, line: int, column: str, value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise DataError(path, line, f"{column} {value!r} is not a number") from None
+    if not np.isfinite(number):
+        raise DataError(path, line, f"{column} {value!r} is not a finite number")
+    return number
+
+
+def _optional_int(value: str | None) -> int | None:
+    if value is None or not value.strip():
+        return None
+    try:
+        return int(float(value))
+    except ValueError:
+        return None
+
+
+def _rating_row(path: Path, line: int, fields: dict[str, str]) -> tuple[int, int, float, int]:
+    user_id = _int(path, line, "user_id", fields["user_id"])
+    item_id = _int(path, line, "item_id", fields["item_id"])
+    if user_id < 1 or item_id < 1:
+        raise DataError(path, line, "user_id and item_id must be positive integers")
+    raw_rating = fields.get("rating")
+    rating = 1.0 if raw_rating in (None, "") else _float(path, line, "rating", raw_rating)
+    raw_ts = fields.get("timestamp")
+    timestamp = 0 if raw_ts in (None, "") else _int(path, line, "timestamp", raw_ts)
+    return user_id, item_id, rating, timestamp
+
+
+def _require(path: Path, columns: list[str], required: tuple[str, ...]) -> None:
+    missing = [name for name in required if name not in columns]
+    if missing:
+        raise DataError(
+            path, 1, f"missing column(s) {', '.join(missing)}; the header has {', '.join(columns)}"
+        )
+
+
+def _finish(path: Path, rows: list[tuple[int, int, float, int]]) -> Ratings:
+    if not rows:
+        raise DataError(path, None, "no ratings after the header")
+    return Ratings.from_rows(rows)
+
+
+# --------------------------------------------------------------------------- RecBole atomic
+
+
+def _atomic_rows(path: Path) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
+    text = _read_text(path)
+    lines = text.splitlines()
+    header = [column.split(":", 1)[0].strip() for column in lines[0].split("\t")]
+
+    def rows() -> Iterator[tuple[int, list[str]]]:
+        for number, line in enumerate(lines[1:], start=2):
+            if not line.strip():
+                continue
+            values = line.split("\t")
+            if len(values) != len(header):
+                raise DataError(
+                    path,
+                    number,
+                    f"expected {len(header)} tab-separated fields, found {len(values)}",
+                )
+            yield number, values
+
+    return header, rows()
+
+
+def load_recbole(location: Path) -> Dataset:
+    """Load ``NAME.inter`` (+ ``NAME.item``, ``NAME.user`` when present)."""
+    location = Path(location)
+    if location.is_dir():
+        inters = sorted(location.glob("*.inter"))
+        if not inters:
+            raise DataError(location, None, "no .inter file in this directory")
+        inter = inters[0]
+    else:
+        inter = location
+    name = inter.stem
+    header, rows = _atomic_rows(inter)
+    _require(inter, header, ("user_id", "item_id"))
+    ratings = _finish(
+        inter, [_rating_row(inter, n, dict(zip(header, v, strict=True))) for n, v in rows]
+    )
+    dataset = Dataset(name=name, ratings=ratings, source_files=[inter])
+
+    item_path = inter.with_suffix(".item")
+    if item_path.is_file():
+        header, rows = _atomic_rows(item_path)
+        _require(item_path, header, ("item_id",))
+        for number, values in rows:
+            fields = dict(zip(header, values, strict=True))
+            item_id = _int(item_path, number, "item_id", fields["item_id"])
+            title = fields.get("movie_title") or fields.get("title") or f"Item {item_id}"
+            year = _optional_int(fields.get("release_year") or fields.get("year"))
+            genres = (fields.get("class") or fields.get("genres") or "").split()
+            dataset.items[item_id] = Item(item_id, title.strip(), year, genres)
+        dataset.source_files.append(item_path)
+
+    user_path = inter.with_suffix(".user")
+    if user_path.is_file():
+        header, rows = _atomic_rows(user_path)
+        _require(user_path, header, ("user_id",))
+        for number, values in rows:
+            fields = dict(zip(header, values, strict=True))
+            user_id = _int(user_path, number, "user_id", fields["user_id"])
+            dataset.users[user_id] = User(
+                user_id,
+                age=_optional_int(fields.get("age")),
+                gender=fields.get("gender") or None,
+                occupation=fields.get("occupation") or None,
+            )
+        dataset.source_files.append(user_path)
+    return dataset
+
+
+# --------------------------------------------------------------------------- GroupLens
+
+
+def _split_title_year(raw: str) -> tuple[str, int | None]:
+    raw = raw.strip()
+    if raw.endswith(")") and len(raw) > 6 and raw[-6] == "(" and raw[-5:-1].isdigit():
+        return raw[:-6].strip(), int(raw[-5:-1])
+    return raw, None
+
+
+def load_grouplens(directory: Path) -> Dataset:
+    """Load GroupLens ``u.data`` (+ ``u.item``, ``u.user``) from a directory."""
+    directory = Path(directory)
+    data_path = directory / "u.data" if directory.is_dir() else directory
+    rows = []
+    for number, line in enumerate(_read_text(data_path).splitlines(), start=1):
+        if not line.strip():
+            continue
+        values = line.split("\t")
+        if len(values) != 4:
+            raise DataError(
+                data_path,
+                number,
+                f"expected 4 tab-separated fields "
+                f"(user_id, item_id, rating, timestamp), found {len(values)}",
+            )
+        fields = dict(zip(("user_id", "item_id", "rating", "timestamp"), values, strict=True))
+        rows.append(_rating_row(data_path, number, fields))
+    dataset = Dataset(
+        name=data_path.parent.name, ratings=_finish(data_path, rows), source_files=[data_path]
+    )
+
+    item_path = data_path.with_name("u.item")
+    if item_path.is_file():
+        for number, line in enumerate(
+            _read_text(item_path, ("utf-8", "latin-1")).splitlines(), start=1
+        ):
+            if not line.strip():
+                continue
+            values = line.split("|")
+            if len(values) < 5:
+                raise DataError(item_path, number, "expected '|'-separated item fields")
+            item_id = _int(item_path, number, "item_id", values[0])
+            title, year = _split_title_year(values[1])
+            if year is None and values[2][-4:].isdigit():
+                year = int(values[2][-4:])
+            flags = values[5:]
+            genres = [g for g, flag in zip(GROUPLENS_GENRES, flags, strict=False) if flag == "1"]
+            dataset.items[item_id] = Item(item_id, title, year, genres)
+        dataset.source_files.append(item_path)
+
+    user_path = data_path.with_name("u.user")
+    if user_path.is_file():
+        for number, line in enumerate(_read_text(user_path).splitlines(), start=1):
+            if not line.strip():
+                continue
+            values = line.split("|")
+            if len(values) < 4:
+                raise DataError(user_path, number, "expected user_id|age|gender|occupation|zip")
+            user_id = _int(user_path, number, "user_id", values[0])
+            dataset.users[user_id] = User(
+                user_id, _optional_int(values[1]), values[2] or None, values[3] or None
+            )
+        dataset.source_files.append(user_path)
+    return dataset
+
+
+# --------------------------------------------------------------------------- CSV
+
+
+def load_csv(path: Path) -> Dataset:
+    """A CSV whose header contains at least ``user_id,item_id``."""
+    path = Path(path)
+    reader = csv.reader(io.StringIO(_read_text(path)))
+    try:
+        header = [column.strip() for column in next(reader)]
+    except StopIteration:
+        raise DataError(path, None, "the file is empty") from None
+    _require(path, header, ("user_id", "item_id"))
+    rows = []
+    for values in reader:
+        number = reader.line_num
+        if not any(value.strip() for value in values):
+            continue
+        if len(values) != len(header):
+            raise DataError(
+                path, number, f"expected {len(header)} comma-separated fields, found {len(values)}"
+            )
+        rows.append(_rating_row(path, number, dict(zip(header, values, strict=True))))
+    return Dataset(name=path.stem, ratings=_finish(path, rows), source_files=[path])
+
+
+# --------------------------------------------------------------------------- dispatch
+
+
+def load_dataset(source: str | Path = EMBEDDED_NAME, home: Path | None = None) -> Dataset:
+    """Load ``ml-100k`` (the embedded dataset) or a path in any of the three formats."""
+    if str(source) == EMBEDDED_NAME:
+        if not embedded_is_ready(home):
+            raise FetchError(
+                f"MovieLens-100K is not in {embedded_dir(home)} yet; run `recs data fetch` "
+                "(or scripts/setup.sh) first"
+            )
+        return load_recbole(embedded_dir(home) / "ml-100k.inter")
+    path = Path(source)
+    if not path.exists():
+        raise DataError(path, None, "no such file or directory")
+    if path.is_dir():
+        if (path / "u.data").is_file():
+            return load_grouplens(path)
+        if any(path.glob("*.inter")):
+            return load_recbole(path)
+        if len(csvs := sorted(path.glob("*.csv"))) == 1:
+            return load_csv(csvs[0])
+        raise DataError(path, None, "no u.data, *.inter or single *.csv file in this directory")
+    if path.suffix == ".inter":
+        return load_recbole(path)
+    if path.name == "u.data":
+        return load_grouplens(path)
+    if path.suffix == ".csv":
+        return load_csv(path)
+    raise DataError(path, None, "unknown format: expected .inter, u.data or .csv")

@@ -1,0 +1,54 @@
+"""One typed settings object for recs_ml, read from the environment (prefix ``RECS_``)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def repo_root() -> Path | None:
+    """The monorepo root when recs_ml runs from a checkout (editable install), else None."""
+    here = Path(__file__).resolve()
+    for parent in here.parents:
+        if (parent / "packages" / "ml").is_dir() and (parent / "pyproject.toml").is_file():
+            return parent
+    return None
+
+
+def _default_home() -> Path:
+    root = repo_root()
+    return (root / ".recs") if root else Path.cwd() / ".recs"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="RECS_", extra="ignore")
+
+    home: Path = Field(default_factory=_default_home, description="data cache, runs, registry, DBs")
+    endpoint_host: str = "127.0.0.1"
+    endpoint_port: int = 8080
+    model_package_group: str = "recs-movielens"
+
+    @property
+    def data_dir(self) -> Path:
+        return self.home / "data"
+
+    @property
+    def runs_dir(self) -> Path:
+        return self.home / "runs"
+
+    @property
+    def registry_path(self) -> Path:
+        return self.home / "registry.db"
+
+    @property
+    def store_path(self) -> Path:
+        """SQLite ratings store shared with the API (users and ratings people add)."""
+        return self.home / "store.db"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Idempotent setup: Python workspace, web dependencies, Chromium, and the embedded dataset.
+# A second run does no work beyond checking.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+source scripts/lib.sh
+
+step "uv"
+if ! command -v uv >/dev/null 2>&1; then
+  run python3 -m pip install --quiet uv
+fi
+uv --version
+
+step "Python workspace (uv sync --frozen --all-packages)"
+run uv sync --frozen --all-packages --quiet
+
+step "web dependencies (npm ci in packages/web)"
+stamp=packages/web/node_modules/.recs-npm-ci
+if [ -f "$stamp" ] && [ "$stamp" -nt packages/web/package-lock.json ] \
+    && [ "$stamp" -nt packages/web/package.json ]; then
+  echo "node_modules up to date with package-lock.json"
+else
+  (cd packages/web && run npm ci --no-audit --no-fund)
+  touch "$stamp"
+fi
+
+step "Chromium (Debian package, for the browser tests)"
+if command -v chromium >/dev/null 2>&1; then
+  chromium --version 2>/dev/null || echo "chromium present"
+else
+  sudo_cmd=""
+  [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+  run $sudo_cmd apt-get update -qq
+  run $sudo_cmd env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+fi
+
+step "embedded dataset (MovieLens-100K into \$RECS_HOME=$RECS_HOME)"
+run uv run --frozen --no-sync recs data fetch
+
+if [ -f scripts/setup.d/seed.sh ]; then
+  step "local stores"
+  run bash scripts/setup.d/seed.sh
+fi
+step "setup done"
