@@ -10,6 +10,7 @@ import sys
 # One line per command group; each module keeps TensorFlow imports inside its handlers.
 COMMAND_MODULES = [
     "recs_ml.data_cli",
+    "recs_ml.ops_cli",
 ]
 
 
