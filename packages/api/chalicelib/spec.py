@@ -1,0 +1,491 @@
+"""The one description of the API: routes, parameters, bodies and response shapes.
+
+The app registers its routes from ``OPERATIONS``, validates parameters and bodies with it, and
+``openapi_document()`` turns it into the committed ``openapi.json`` (``python -m
+chalicelib.spec --write``), so the document, the app and the tests cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from chalicelib.errors import BadRequest
+
+OPENAPI_PATH = Path(__file__).resolve().parents[1] / "openapi.json"
+API_VERSION = "1.0.0"
+
+GENDERS = ["M", "F"]
+# The occupations of MovieLens-100K's u.user, so new users describe themselves like seeded ones.
+OCCUPATIONS = [
+    "administrator", "artist", "doctor", "educator", "engineer", "entertainment", "executive",
+    "healthcare", "homemaker", "lawyer", "librarian", "marketing", "none", "other", "programmer",
+    "retired", "salesman", "scientist", "student", "technician", "writer",
+]  # fmt: skip
+MODEL_NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,39}$"
+
+
+@dataclass(frozen=True)
+class Param:
+    """A path or query parameter: integers are range-checked, strings length-checked."""
+
+    name: str
+    where: str  # "path" | "query"
+    kind: str  # "integer" | "string"
+    description: str
+    default: int | str | None = None
+    minimum: int | None = None
+    maximum: int | None = None
+    max_length: int | None = None
+    pattern: str | None = None
+    required: bool = False
+
+    def schema(self) -> dict[str, Any]:
+        schema: dict[str, Any] = {"type": self.kind}
+        for key, value in (
+            ("default", self.default),
+            ("minimum", self.minimum),
+            ("maximum", self.maximum),
+            ("maxLength", self.max_length),
+            ("pattern", self.pattern),
+        ):
+            if value is not None:
+                schema[key] = value
+        return schema
+
+
+@dataclass(frozen=True)
+class Operation:
+    method: str
+    path: str
+    operation_id: str
+    summary: str
+    response: str
+    status: int = 200
+    params: tuple[Param, ...] = ()
+    body: str | None = None
+    errors: tuple[int, ...] = (400,)
+    tags: tuple[str, ...] = field(default_factory=tuple)
+
+
+def _user_id(where: str = "path") -> Param:
+    return Param(
+        "user_id", where, "integer", "a user's id", minimum=1, maximum=2**31 - 1, required=True
+    )
+
+
+def _item_id() -> Param:
+    return Param(
+        "item_id", "path", "integer", "a movie's id", minimum=1, maximum=2**31 - 1, required=True
+    )
+
+
+def _k(description: str) -> Param:
+    return Param("k", "query", "integer", description, default=10, minimum=1, maximum=100)
+
+
+_QUERY = Param(
+    "query", "query", "string", "case-insensitive text to search for", default="", max_length=100
+)
+
+OPERATIONS: tuple[Operation, ...] = (
+    Operation(
+        "GET", "/health", "getHealth", "Status of the ratings store and the model endpoint",
+        "Health", errors=(503,), tags=("system",),
+    ),
+    Operation(
+        "GET", "/users", "listUsers",
+        "Search and page users (query matches the start of the id or part of the occupation)",
+        "UserList",
+        params=(
+            _QUERY,
+            Param("limit", "query", "integer", "page size", default=20, minimum=1, maximum=100),
+            Param("offset", "query", "integer", "users to skip", default=0, minimum=0,
+                  maximum=10**9),
+        ),
+        tags=("users",),
+    ),
+    Operation(
+        "POST", "/users", "createUser", "Create a user; every field is optional", "UserDetail",
+        status=201, body="UserCreate", errors=(400, 413), tags=("users",),
+    ),
+    Operation(
+        "GET", "/users/{user_id}", "getUser", "A user's profile and rated history, newest first",
+        "UserDetail", params=(_user_id(),), errors=(400, 404), tags=("users",),
+    ),
+    Operation(
+        "POST", "/users/{user_id}/ratings", "rateMovie",
+        "Rate a movie (0.5 to 5 stars in half steps); each movie once per user", "Rating",
+        status=201, params=(_user_id(),), body="RatingCreate", errors=(400, 404, 409, 413),
+        tags=("users",),
+    ),
+    Operation(
+        "GET", "/users/{user_id}/recommendations", "getRecommendations",
+        "Top-k movies for a user, never one they rated; popular movies flagged as a fallback "
+        "when the user has no ratings or the endpoint does not answer in time",
+        "Recommendations",
+        params=(
+            _user_id(),
+            _k("how many movies"),
+            Param("model", "query", "string",
+                  "a model the endpoint serves (GET /models); empty = its default",
+                  default="", max_length=40),
+        ),
+        errors=(400, 404, 503), tags=("recommendations",),
+    ),
+    Operation(
+        "GET", "/movies", "listMovies", "Search movies by title, most rated first", "MovieList",
+        params=(
+            _QUERY,
+            Param("limit", "query", "integer", "how many movies", default=20, minimum=1,
+                  maximum=100),
+        ),
+        tags=("movies",),
+    ),
+    Operation(
+        "GET", "/movies/{item_id}", "getMovie", "One movie with its rating count and mean",
+        "MovieDetail", params=(_item_id(),), errors=(400, 404), tags=("movies",),
+    ),
+    Operation(
+        "GET", "/movies/{item_id}/similar", "getSimilarMovies",
+        "Movies most often rated by the same people (cosine over co-ratings)", "SimilarMovies",
+        params=(_item_id(), _k("how many movies")), errors=(400, 404), tags=("movies",),
+    ),
+    Operation(
+        "GET", "/models", "listModels",
+        "Models the endpoint can serve, the default one, and every registry version with its "
+        "approval status and metrics",
+        "Models", errors=(503,), tags=("models",),
+    ),
+    Operation(
+        "GET", "/recommendEndpoint", "recommendEndpoint",
+        "Compatibility route for existing clients: a user's recommended movie ids",
+        "MovieIds",
+        params=(_user_id("query"), _k("how many movies")),
+        errors=(400, 404, 503), tags=("recommendations",),
+    ),
+    Operation(
+        "GET", "/openapi.json", "getOpenApi", "This document", "OpenApiDocument", errors=(),
+        tags=("system",),
+    ),
+)  # fmt: skip
+
+
+def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
+    """OpenAPI 3.1 spells nullable as a type list."""
+    return {**schema, "type": [schema["type"], "null"]}
+
+
+_INT = {"type": "integer"}
+_STR = {"type": "string"}
+_GENRES = {"type": "array", "items": _STR}
+_MOVIE_FIELDS: dict[str, Any] = {
+    "item_id": _INT,
+    "title": _STR,
+    "year": _nullable(_INT),
+    "genres": _GENRES,
+}
+_PROFILE_FIELDS: dict[str, Any] = {
+    "user_id": _INT,
+    "age": _nullable(_INT),
+    "gender": _nullable(_STR),
+    "occupation": _nullable(_STR),
+    "source": {"type": "string", "enum": ["base", "api"]},
+    "ratings_count": _INT,
+}
+
+
+def _object(properties: dict[str, Any], required: list[str] | None = None) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "properties": properties,
+        "required": list(properties) if required is None else required,
+        "additionalProperties": False,
+    }
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+_MODEL_REF = _object({"name": _STR, "version": _nullable(_INT)})
+
+SCHEMAS: dict[str, dict[str, Any]] = {
+    "Error": _object(
+        {"error": _object({"code": _STR, "message": _STR})},
+    ),
+    "Health": _object(
+        {
+            "status": {"type": "string", "enum": ["ok", "degraded"]},
+            "store": _object(
+                {"status": {"type": "string", "enum": ["ok", "unavailable"]},
+                 "backend": {"type": "string", "enum": ["sqlite", "dynamodb"]},
+                 "detail": _STR}
+            ),
+            "endpoint": _object(
+                {"status": {"type": "string", "enum": ["ok", "unavailable"]},
+                 "backend": {"type": "string", "enum": ["local", "sagemaker"]},
+                 "version": _nullable(_INT),
+                 "detail": _STR}
+            ),
+        }
+    ),
+    "UserSummary": _object(_PROFILE_FIELDS),
+    "UserList": _object(
+        {"users": {"type": "array", "items": _ref("UserSummary")}, "total": _INT,
+         "limit": _INT, "offset": _INT}
+    ),
+    "UserCreate": _object(
+        {
+            "age": _nullable({"type": "integer", "minimum": 1, "maximum": 120}),
+            "gender": _nullable({"type": "string", "enum": GENDERS}),
+            "occupation": _nullable({"type": "string", "enum": OCCUPATIONS}),
+        },
+        required=[],
+    ),
+    "HistoryEntry": _object(
+        {**_MOVIE_FIELDS, "rating": {"type": "number"}, "timestamp": _INT}
+    ),
+    "UserDetail": _object(
+        {**_PROFILE_FIELDS, "created_at": _INT,
+         "history": {"type": "array", "items": _ref("HistoryEntry")}}
+    ),
+    "RatingCreate": _object(
+        {
+            "item_id": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1},
+            "rating": {"type": "number", "minimum": 0.5, "maximum": 5, "multipleOf": 0.5},
+        }
+    ),
+    "Rating": _object(
+        {"user_id": _INT, "item_id": _INT, "rating": {"type": "number"}, "timestamp": _INT,
+         "source": {"type": "string", "enum": ["base", "api"]}}
+    ),
+    "Movie": _object(_MOVIE_FIELDS),
+    "MovieDetail": _object(
+        {**_MOVIE_FIELDS, "ratings_count": _INT, "mean_rating": _nullable({"type": "number"})}
+    ),
+    "MovieList": _object(
+        {"items": {"type": "array", "items": _ref("MovieDetail")}, "total": _INT}
+    ),
+    "ScoredMovie": _object({**_MOVIE_FIELDS, "score": {"type": "number"}}),
+    "Recommendations": _object(
+        {
+            "user_id": _INT,
+            "model": _MODEL_REF,
+            "fallback": {"type": "boolean"},
+            "reason": _nullable({"type": "string", "enum": ["no_ratings", "endpoint_unavailable"]}),
+            "movies": {"type": "array", "items": _INT},
+            "items": {"type": "array", "items": _ref("ScoredMovie")},
+        }
+    ),
+    "SimilarMovies": _object(
+        {"item_id": _INT, "movies": {"type": "array", "items": _INT},
+         "items": {"type": "array", "items": _ref("ScoredMovie")}}
+    ),
+    "ServedModel": _object(
+        {"name": _STR, "default": {"type": "boolean"}, "version": _nullable(_INT),
+         "status": _nullable(_STR), "metrics": {"type": "object",
+                                                "additionalProperties": {"type": "number"}}}
+    ),
+    "ModelVersion": _object(
+        {"version": _INT, "status": {"type": "string",
+                                     "enum": ["PendingManualApproval", "Approved", "Rejected"]},
+         "metrics": {"type": "object"}, "created_at": _INT, "artifact_uri": _STR,
+         "serving": {"type": "boolean"}}
+    ),
+    "Models": _object(
+        {
+            "group": _STR,
+            "endpoint": _object(
+                {"status": {"type": "string", "enum": ["ok", "unavailable"]},
+                 "version": _nullable(_INT), "default_model": _nullable(_STR)}
+            ),
+            "models": {"type": "array", "items": _ref("ServedModel")},
+            "versions": {"type": "array", "items": _ref("ModelVersion")},
+        }
+    ),
+    "MovieIds": _object({"movies": {"type": "array", "items": _INT}}),
+    "OpenApiDocument": {"type": "object"},
+}  # fmt: skip
+
+_ERROR_TEXT = {
+    400: "invalid parameter or body",
+    404: "no such user or movie",
+    409: "the user already rated this movie",
+    413: "request body too large",
+    503: "the store or the endpoint is unavailable and there is no fallback",
+}
+
+
+def openapi_document() -> dict[str, Any]:
+    paths: dict[str, dict[str, Any]] = {}
+    for op in OPERATIONS:
+        responses: dict[str, Any] = {
+            str(op.status): {
+                "description": "OK" if op.status == 200 else "Created",
+                "content": {"application/json": {"schema": _ref(op.response)}},
+            }
+        }
+        for status in op.errors:
+            responses[str(status)] = {
+                "description": _ERROR_TEXT[status],
+                "content": {"application/json": {"schema": _ref("Error")}},
+            }
+        entry: dict[str, Any] = {
+            "operationId": op.operation_id,
+            "summary": op.summary,
+            "tags": list(op.tags),
+            "responses": responses,
+        }
+        if op.params:
+            entry["parameters"] = [
+                {
+                    "name": p.name,
+                    "in": p.where,
+                    "required": p.where == "path" or p.required,
+                    "description": p.description,
+                    "schema": p.schema(),
+                }
+                for p in op.params
+            ]
+        if op.body:
+            entry["requestBody"] = {
+                "required": True,
+                "content": {"application/json": {"schema": _ref(op.body)}},
+            }
+        paths.setdefault(op.path, {})[op.method.lower()] = entry
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "recs API",
+            "version": API_VERSION,
+            "description": "Personal movie recommendations over MovieLens-100K: users, ratings, "
+            "movies, recommendations from the model endpoint, and the model registry. Errors "
+            'are {"error": {"code", "message"}}.',
+        },
+        "servers": [{"url": "http://127.0.0.1:8000", "description": "chalice local"}],
+        "paths": paths,
+        "components": {"schemas": SCHEMAS},
+    }
+
+
+def render() -> str:
+    return json.dumps(openapi_document(), indent=2) + "\n"
+
+
+def operation(method: str, path: str) -> Operation:
+    for op in OPERATIONS:
+        if op.method == method and op.path == path:
+            return op
+    raise KeyError(f"{method} {path} is not in the API description")
+
+
+# ----------------------------------------------------------------------------- validation
+
+
+def parse_params(op: Operation, values: dict[str, str | None]) -> dict[str, Any]:
+    """Typed, range-checked parameters of ``op`` from raw path/query strings (400 otherwise)."""
+    known = {p.name for p in op.params}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        allowed = ", ".join(sorted(known)) or "none"
+        raise BadRequest(f"unknown parameter(s) {', '.join(unknown)}; allowed: {allowed}")
+    parsed: dict[str, Any] = {}
+    for p in op.params:
+        raw = values.get(p.name)
+        if raw is None or (raw == "" and p.kind == "integer" and not p.required):
+            if p.required:
+                raise BadRequest(f"{p.name} is required ({p.description})")
+            parsed[p.name] = p.default
+            continue
+        if p.kind == "integer":
+            text = raw.strip()
+            if not re.fullmatch(r"[+-]?\d{1,12}", text):
+                raise BadRequest(f"{p.name} must be an integer, got {raw[:40]!r}")
+            number = int(text)
+            if (p.minimum is not None and number < p.minimum) or (
+                p.maximum is not None and number > p.maximum
+            ):
+                raise BadRequest(
+                    f"{p.name} must be between {p.minimum} and {p.maximum}, got {number}"
+                )
+            parsed[p.name] = number
+        else:
+            if p.max_length is not None and len(raw) > p.max_length:
+                raise BadRequest(f"{p.name} must be at most {p.max_length} characters")
+            if p.pattern and raw and not re.match(p.pattern, raw):
+                raise BadRequest(f"{p.name} {raw!r} does not match {p.pattern}")
+            parsed[p.name] = raw.strip()
+    return parsed
+
+
+def parse_body(schema_name: str, raw: bytes | None) -> dict[str, Any]:
+    """A JSON object body checked against ``SCHEMAS[schema_name]`` (400 on anything else)."""
+    if not raw:
+        raise BadRequest("the request needs a JSON object body")
+    try:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BadRequest(f"the body is not valid JSON: {exc}") from None
+    schema = SCHEMAS[schema_name]
+    if not isinstance(body, dict):
+        raise BadRequest(f"the body must be a JSON object, got {type(body).__name__}")
+    fields = schema["properties"]
+    unknown = sorted(set(body) - set(fields))
+    if unknown:
+        raise BadRequest(
+            f"unknown field(s) {', '.join(unknown)}; allowed: {', '.join(fields) or 'none'}"
+        )
+    missing = [name for name in schema["required"] if name not in body]
+    if missing:
+        raise BadRequest(f"missing field(s) {', '.join(missing)}")
+    for name, value in body.items():
+        _check_value(name, value, fields[name])
+    return body
+
+
+def _check_value(name: str, value: Any, schema: dict[str, Any]) -> None:
+    types = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
+    if value is None:
+        if "null" not in types:
+            raise BadRequest(f"{name} must not be null")
+        return
+    kind = types[0]
+    if kind == "integer" and not (isinstance(value, int) and not isinstance(value, bool)):
+        raise BadRequest(f"{name} must be an integer, got {json.dumps(value)[:40]}")
+    if kind == "number" and not (
+        isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    ):
+        raise BadRequest(f"{name} must be a number, got {json.dumps(value)[:40]}")
+    if kind == "string" and not isinstance(value, str):
+        raise BadRequest(f"{name} must be a string, got {json.dumps(value)[:40]}")
+    if "enum" in schema and value not in schema["enum"]:
+        raise BadRequest(f"{name} must be one of {', '.join(map(str, schema['enum']))}")
+    low, high = schema.get("minimum"), schema.get("maximum")
+    if (low is not None and value < low) or (high is not None and value > high):
+        raise BadRequest(f"{name} must be between {low} and {high}, got {value}")
+    step = schema.get("multipleOf")
+    if step is not None and not math.isclose(value / step, round(value / step)):
+        raise BadRequest(f"{name} must be a multiple of {step}, got {value}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Print or write packages/api/openapi.json")
+    parser.add_argument("--write", action="store_true", help=f"write {OPENAPI_PATH}")
+    args = parser.parse_args(argv)
+    if args.write:
+        OPENAPI_PATH.write_text(render(), encoding="utf-8")
+        print(f"wrote {OPENAPI_PATH}")
+    else:
+        sys.stdout.write(render())
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
