@@ -1,12 +1,155 @@
-"""Routes only: translate HTTP to calls into chalicelib."""
+"""Routes only: each one hands its raw parameters and body to chalicelib and returns the result.
 
-from chalice import Chalice
+The routes, their parameters and bodies are declared once in ``chalicelib.spec``; ``route``
+below registers a view under that description and turns client errors into
+``{"error": {"code", "message"}}`` responses.
+"""
 
-from chalicelib.health import health_status
+import re
+from collections.abc import Callable
+from typing import Any
 
+import boto3
+from botocore.config import Config
+from chalice import Chalice, CORSConfig, Response
+
+from chalicelib import wiring
+from chalicelib.errors import ApiError, PayloadTooLarge, error_body
+from chalicelib.service import RecsService
+from chalicelib.settings import get_settings
+from chalicelib.spec import openapi_document, operation, parse_body, parse_params
+
+settings = get_settings()
 app = Chalice(app_name="recs-api")
 
+# Module-level clients: Chalice sees them, and a request never waits longer than the timeout.
+_timeouts = Config(
+    connect_timeout=settings.endpoint_timeout,
+    read_timeout=settings.endpoint_timeout,
+    retries={"max_attempts": 0},
+)
+sagemaker_runtime = boto3.client("sagemaker-runtime", region_name=settings.region, config=_timeouts)
+sagemaker = boto3.client("sagemaker", region_name=settings.region, config=_timeouts)
+dynamodb = boto3.resource("dynamodb", region_name=settings.region)
 
-@app.route("/health", methods=["GET"])
-def health() -> dict:
-    return health_status()
+CORS = CORSConfig(allow_origin=settings.web_origin, allow_headers=["Content-Type"], max_age=600)
+
+
+def service() -> RecsService:
+    return wiring.current(
+        lambda: wiring.build_service(
+            get_settings(),
+            sagemaker_runtime=sagemaker_runtime,
+            sagemaker=sagemaker,
+            dynamodb=dynamodb,
+        )
+    )
+
+
+def route(method: str, path: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register ``view(params, body)`` for the spec's ``method path``."""
+    op = operation(method, path)
+
+    def register(view: Callable[..., Any]) -> Callable[..., Any]:
+        def handler(**path_params: str) -> Response:
+            request = app.current_request
+            try:
+                raw = {**(request.query_params or {}), **path_params}
+                params = parse_params(op, raw)
+                body = None
+                if op.body:
+                    payload = request.raw_body or b""
+                    if len(payload) > settings.max_body_bytes:
+                        raise PayloadTooLarge(
+                            f"the body has {len(payload)} bytes; the limit is "
+                            f"{settings.max_body_bytes}"
+                        )
+                    body = parse_body(op.body, payload)
+                result = view(params, body)
+            except ApiError as error:
+                return Response(error.body(), status_code=error.status)
+            if isinstance(result, tuple):
+                status, result = result
+                return Response(result, status_code=status)
+            return Response(result, status_code=op.status)
+
+        handler.__name__ = view.__name__
+        app.route(path, methods=[method], cors=CORS, name=op.operation_id)(handler)
+        return view
+
+    return register
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower().removesuffix("_error")
+
+
+@app.middleware("http")
+def uniform_errors(event: Any, get_response: Callable[[Any], Response]) -> Response:
+    """Chalice's own errors (405, 415, 500) take the API's error shape too."""
+    response = get_response(event)
+    body = response.body
+    if response.status_code >= 400 and isinstance(body, dict) and "Code" in body:
+        code = "internal_error" if response.status_code >= 500 else _snake(str(body["Code"]))
+        response.body = error_body(code, str(body.get("Message", "")))
+    return response
+
+
+@route("GET", "/health")
+def health(params: dict, body: None) -> tuple[int, dict]:
+    return service().health()
+
+
+@route("GET", "/users")
+def list_users(params: dict, body: None) -> dict:
+    return service().list_users(params["query"], params["limit"], params["offset"])
+
+
+@route("POST", "/users")
+def create_user(params: dict, body: dict) -> dict:
+    return service().create_user(body)
+
+
+@route("GET", "/users/{user_id}")
+def get_user(params: dict, body: None) -> dict:
+    return service().get_user(params["user_id"])
+
+
+@route("POST", "/users/{user_id}/ratings")
+def rate_movie(params: dict, body: dict) -> dict:
+    return service().rate(params["user_id"], body)
+
+
+@route("GET", "/users/{user_id}/recommendations")
+def recommendations(params: dict, body: None) -> dict:
+    return service().recommend(params["user_id"], params["k"], params["model"])
+
+
+@route("GET", "/movies")
+def list_movies(params: dict, body: None) -> dict:
+    return service().list_movies(params["query"], params["limit"])
+
+
+@route("GET", "/movies/{item_id}")
+def get_movie(params: dict, body: None) -> dict:
+    return service().get_movie(params["item_id"])
+
+
+@route("GET", "/movies/{item_id}/similar")
+def similar_movies(params: dict, body: None) -> dict:
+    return service().similar(params["item_id"], params["k"])
+
+
+@route("GET", "/models")
+def models(params: dict, body: None) -> dict:
+    return service().models()
+
+
+@route("GET", "/recommendEndpoint")
+def recommend_endpoint(params: dict, body: None) -> dict:
+    return service().recommend_endpoint(params["user_id"], params["k"])
+
+
+@route("GET", "/openapi.json")
+def openapi(params: dict, body: None) -> dict:
+    return openapi_document()

@@ -71,6 +71,8 @@ class Operation:
     params: tuple[Param, ...] = ()
     body: str | None = None
     errors: tuple[int, ...] = (400,)
+    # Non-2xx answers that carry a normal body instead of an Error (an unhealthy /health).
+    other_responses: tuple[tuple[int, str, str], ...] = ()
     tags: tuple[str, ...] = field(default_factory=tuple)
 
 
@@ -97,7 +99,8 @@ _QUERY = Param(
 OPERATIONS: tuple[Operation, ...] = (
     Operation(
         "GET", "/health", "getHealth", "Status of the ratings store and the model endpoint",
-        "Health", errors=(503,), tags=("system",),
+        "Health", errors=(),
+        other_responses=((503, "Health", "the ratings store is unavailable"),), tags=("system",),
     ),
     Operation(
         "GET", "/users", "listUsers",
@@ -332,6 +335,11 @@ def openapi_document() -> dict[str, Any]:
                 "content": {"application/json": {"schema": _ref(op.response)}},
             }
         }
+        for status, schema, text in op.other_responses:
+            responses[str(status)] = {
+                "description": text,
+                "content": {"application/json": {"schema": _ref(schema)}},
+            }
         for status in op.errors:
             responses[str(status)] = {
                 "description": _ERROR_TEXT[status],

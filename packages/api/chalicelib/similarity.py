@@ -1,0 +1,51 @@
+"""Item-item similarity from co-ratings: cosine between movies' sets of raters.
+
+``sim(i, j) = |raters(i) ∩ raters(j)| / sqrt(|raters(i)| * |raters(j)|)``, computed for one
+movie on demand from an in-memory index of every rating and cached per movie.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Iterable
+
+
+class SimilarityIndex:
+    def __init__(self, raters: dict[int, list[int]], rated: dict[int, list[int]]) -> None:
+        self.raters = raters  # item -> users who rated it
+        self.rated = rated  # user -> items they rated
+        self._cache: dict[int, list[tuple[int, float]]] = {}
+        self._lock = threading.Lock()
+
+    @classmethod
+    def build(cls, pairs: Iterable[tuple[int, int]]) -> SimilarityIndex:
+        raters: dict[int, list[int]] = {}
+        rated: dict[int, list[int]] = {}
+        for user_id, item_id in pairs:
+            raters.setdefault(item_id, []).append(user_id)
+            rated.setdefault(user_id, []).append(item_id)
+        return cls(raters, rated)
+
+    def neighbours(self, item_id: int) -> list[tuple[int, float]]:
+        """Every movie co-rated with ``item_id``, most similar first (ties: lower id)."""
+        with self._lock:
+            cached = self._cache.get(item_id)
+        if cached is not None:
+            return cached
+        counts: dict[int, int] = {}
+        for user_id in self.raters.get(item_id, ()):
+            for other in self.rated[user_id]:
+                counts[other] = counts.get(other, 0) + 1
+        counts.pop(item_id, None)
+        own = len(self.raters.get(item_id, ()))
+        ranked = sorted(
+            ((other, n / math.sqrt(own * len(self.raters[other]))) for other, n in counts.items()),
+            key=lambda pair: (-pair[1], pair[0]),
+        )
+        with self._lock:
+            self._cache[item_id] = ranked
+        return ranked
+
+    def similar(self, item_id: int, k: int) -> list[tuple[int, float]]:
+        return self.neighbours(item_id)[:k]

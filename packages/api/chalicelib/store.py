@@ -1,0 +1,123 @@
+"""The ratings store the API reads and writes: users, movies and ratings.
+
+Two backends behind one protocol, chosen by ``RECS_STORE``: SQLite locally
+(``chalicelib.sqlite_store``, the schema in docs/contracts.md "Ratings store") and DynamoDB
+on AWS (``chalicelib.dynamodb_store``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+
+class StoreUnavailable(RuntimeError):
+    """The store cannot be reached or is not set up; the message says how to fix it."""
+
+
+@dataclass(frozen=True)
+class Movie:
+    item_id: int
+    title: str
+    year: int | None
+    genres: list[str]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"item_id": self.item_id, "title": self.title, "year": self.year,
+                "genres": list(self.genres)}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class UserProfile:
+    user_id: int
+    age: int | None
+    gender: str | None
+    occupation: str | None
+    source: str
+    created_at: int
+    ratings_count: int
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "user_id": self.user_id,
+            "age": self.age,
+            "gender": self.gender,
+            "occupation": self.occupation,
+            "source": self.source,
+            "ratings_count": self.ratings_count,
+        }
+
+
+@dataclass(frozen=True)
+class RatingRow:
+    user_id: int
+    item_id: int
+    rating: float
+    timestamp: int
+    source: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"user_id": self.user_id, "item_id": self.item_id, "rating": self.rating,
+                "timestamp": self.timestamp, "source": self.source}  # fmt: skip
+
+
+@dataclass
+class SeedData:
+    """The base dataset to load: users, movies and ratings, all with ``source = 'base'``."""
+
+    users: list[tuple[int, int | None, str | None, str | None]] = field(default_factory=list)
+    movies: list[Movie] = field(default_factory=list)
+    ratings: list[tuple[int, int, float, int]] = field(default_factory=list)
+
+
+class DuplicateRating(Exception):
+    """The user already rated this movie."""
+
+
+class Store(Protocol):
+    backend: str
+
+    def check(self) -> None:
+        """Raise StoreUnavailable unless the store is reachable and seeded."""
+
+    def list_users(self, query: str, limit: int, offset: int) -> tuple[list[UserProfile], int]: ...
+
+    def get_user(self, user_id: int) -> UserProfile | None: ...
+
+    def create_user(
+        self, age: int | None, gender: str | None, occupation: str | None, now: int
+    ) -> UserProfile: ...
+
+    def user_ratings(self, user_id: int) -> list[RatingRow]:
+        """The user's ratings, oldest first (timestamp, item_id)."""
+
+    def add_rating(self, user_id: int, item_id: int, rating: float, now: int) -> RatingRow:
+        """Store one rating; DuplicateRating when this user already rated this movie."""
+
+    def get_movies(self, item_ids: Iterable[int]) -> dict[int, Movie]: ...
+
+    def movie_stats(self, item_id: int) -> tuple[int, float | None]:
+        """(ratings count, mean rating) of one movie."""
+
+    def search_movies(
+        self, query: str, limit: int
+    ) -> tuple[list[tuple[Movie, int, float | None]], int]:
+        """Movies whose title contains ``query``, most rated first, with count and mean."""
+
+    def popular(self, limit: int) -> list[tuple[int, int]]:
+        """(item_id, ratings count), most rated first."""
+
+    def iter_ratings(self) -> Iterator[tuple[int, int]]:
+        """Every (user_id, item_id) pair, for item-item similarity."""
+
+    def is_seeded(self, movies: int, users: int, ratings: int) -> bool:
+        """Whether the base dataset with these row counts is already loaded."""
+
+    def seed(self, data: SeedData) -> bool:
+        """Load the base dataset; False (and no work) when it is already there."""
+
+
+def genres_json(genres: list[str]) -> str:
+    return json.dumps(list(genres))
