@@ -9,6 +9,7 @@ when set (tests point it at a tmp dir), else this directory.
 from __future__ import annotations
 
 import argparse
+import ctypes
 import json
 import math
 import os
@@ -105,6 +106,14 @@ def peak_rss_bytes() -> int:
     return _proc_status_kib("VmHWM") * 1024
 
 
+def release_freed_memory() -> None:
+    """Hand freed heap pages back to the OS (glibc), so RSS deltas measure what is still held."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass  # not glibc: RSS deltas may then include memory freed but kept by the allocator
+
+
 def _proc_status_kib(field: str) -> int:
     try:
         text = Path("/proc/self/status").read_text()
@@ -162,6 +171,8 @@ def machine_info() -> dict[str, Any]:
         "tensorflow_recommenders": _package_version("tensorflow-recommenders"),
         "faiss_cpu": _package_version("faiss-cpu"),
         "node": _command_version(["node", "--version"]),
+        # other work on a shared machine skews every timing; this says how busy it was
+        "load_average_1m": round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None,
         "date": now_iso(),
     }
 
