@@ -1,0 +1,1 @@
+"""TFRS models: the two-tower sequence retrieval model and the relevance ranking model."""

@@ -1,0 +1,267 @@
+"""The processing step's logic: the evaluation protocol's split and the files training reads.
+
+Protocol (ARCHITECTURE.md): per user, ratings sorted by (timestamp, item_id); the last
+``max(1, floor(0.2 * n))`` are test, the rest train; validation is carved the same way from
+train. ``validation/`` rows are therefore a subset of ``train/`` (the tail of each user's train
+history): hyperparameters are chosen by fitting on train minus validation, and the final model
+is fitted on all of ``train/``.
+
+Layout written under the output directory::
+
+    train/ratings.csv  validation/ratings.csv  test/ratings.csv
+    meta/items.json  meta/users.json  meta/item_ids.txt  meta/user_ids.txt  meta/data_checksum
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import sqlite3
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from recs_ml.data import DataError, Dataset, Item, Ratings, User, load_dataset
+
+SPLITS = ("train", "validation", "test")
+RATINGS_FILE = "ratings.csv"
+RATINGS_HEADER = ["user_id", "item_id", "rating", "timestamp"]
+HOLDOUT_FRACTION = 0.2
+
+
+@dataclass
+class Split:
+    train: Ratings
+    validation: Ratings
+    test: Ratings
+
+
+def order_by_user_time(ratings: Ratings) -> np.ndarray:
+    """Row order grouping each user's ratings by (timestamp, item_id), users ascending."""
+    return np.lexsort((ratings.item_id, ratings.timestamp, ratings.user_id))
+
+
+def take(ratings: Ratings, rows: np.ndarray) -> Ratings:
+    return Ratings(
+        user_id=ratings.user_id[rows],
+        item_id=ratings.item_id[rows],
+        rating=ratings.rating[rows],
+        timestamp=ratings.timestamp[rows],
+    )
+
+
+def holdout_tail(ratings: Ratings, fraction: float = HOLDOUT_FRACTION) -> tuple[Ratings, Ratings]:
+    """Split each user's last ``max(1, floor(fraction * n))`` ratings off: (head, tail)."""
+    order = order_by_user_time(ratings)
+    users = ratings.user_id[order]
+    n = len(order)
+    if n == 0:
+        return take(ratings, order), take(ratings, order)
+    starts = np.flatnonzero(np.r_[True, users[1:] != users[:-1]])
+    counts = np.diff(np.r_[starts, n])
+    held = np.maximum(1, np.floor(fraction * counts).astype(np.int64))
+    # Position of each row within its user's sorted ratings.
+    position = np.arange(n) - np.repeat(starts, counts)
+    is_tail = position >= np.repeat(counts - held, counts)
+    return take(ratings, order[~is_tail]), take(ratings, order[is_tail])
+
+
+def deduplicate(ratings: Ratings) -> Ratings:
+    """Keep one rating per (user, item): the latest, as a re-rating replaces the earlier one."""
+    order = np.lexsort((ratings.timestamp, ratings.item_id, ratings.user_id))
+    sorted_r = take(ratings, order)
+    pair = sorted_r.user_id * (int(sorted_r.item_id.max(initial=0)) + 1) + sorted_r.item_id
+    last = np.r_[pair[1:] != pair[:-1], True]
+    return take(sorted_r, np.flatnonzero(last))
+
+
+def split_protocol(ratings: Ratings) -> Split:
+    """train / validation / test of the evaluation protocol (validation is inside train)."""
+    train, test = holdout_tail(ratings)
+    _, validation = holdout_tail(train)
+    return Split(train=train, validation=validation, test=test)
+
+
+def without(ratings: Ratings, removed: Ratings) -> Ratings:
+    """Rows of ``ratings`` whose (user, item) pair is not in ``removed``."""
+    removed_pairs = set(zip(removed.user_id.tolist(), removed.item_id.tolist(), strict=True))
+    keep = np.array(
+        [
+            (u, i) not in removed_pairs
+            for u, i in zip(ratings.user_id.tolist(), ratings.item_id.tolist(), strict=True)
+        ],
+        dtype=bool,
+    )
+    return take(ratings, np.flatnonzero(keep))
+
+
+# --------------------------------------------------------------------------- store
+
+
+def read_store_ratings(path: Path) -> Ratings:
+    """The ratings people added through the API (``source = 'api'``) in the SQLite store."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(path, None, "ratings store not found")
+    try:
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as connection:
+            rows = connection.execute(
+                "SELECT user_id, item_id, rating, timestamp FROM ratings WHERE source = 'api'"
+            ).fetchall()
+    except sqlite3.Error as exc:
+        raise DataError(path, None, f"cannot read the ratings table: {exc}") from None
+    clean = []
+    for number, (user_id, item_id, rating, timestamp) in enumerate(rows, start=1):
+        if not all(isinstance(value, int) for value in (user_id, item_id, timestamp)):
+            raise DataError(path, None, f"api rating #{number} has a non-integer id or timestamp")
+        if user_id < 1 or item_id < 1:
+            raise DataError(path, None, f"api rating #{number} has a non-positive id")
+        clean.append((user_id, item_id, float(rating), timestamp))
+    return Ratings.from_rows(clean)
+
+
+# --------------------------------------------------------------------------- files
+
+
+def write_ratings(path: Path, ratings: Ratings) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(RATINGS_HEADER)
+        for row in zip(
+            ratings.user_id.tolist(),
+            ratings.item_id.tolist(),
+            ratings.rating.tolist(),
+            ratings.timestamp.tolist(),
+            strict=True,
+        ):
+            writer.writerow(row)
+
+
+def read_ratings(path: Path) -> Ratings:
+    """Read a split file written by :func:`write_ratings`; bad rows are a :class:`DataError`."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(path, None, "split file not found; run the process step first")
+    with open(path, newline="", encoding="utf-8") as handle:
+        reader = csv.reader(handle)
+        header = next(reader, None)
+        if header != RATINGS_HEADER:
+            raise DataError(path, 1, f"expected header {','.join(RATINGS_HEADER)}, got {header}")
+        rows = []
+        for values in reader:
+            if len(values) != 4:
+                raise DataError(path, reader.line_num, f"expected 4 fields, found {len(values)}")
+            try:
+                rows.append((int(values[0]), int(values[1]), float(values[2]), int(values[3])))
+            except ValueError:
+                raise DataError(path, reader.line_num, f"malformed row {values}") from None
+    return Ratings.from_rows(rows)
+
+
+@dataclass
+class ProcessedData:
+    """What the training and evaluation steps read back from the process step's output."""
+
+    train: Ratings
+    validation: Ratings
+    test: Ratings
+    items: dict[int, Item]
+    users: dict[int, User]
+    data_checksum: str
+
+    @property
+    def fit(self) -> Ratings:
+        """Train minus validation: what models are fitted on while choosing hyperparameters."""
+        return without(self.train, self.validation)
+
+
+def write_processed(output: Path, dataset: Dataset, split: Split, checksum: str) -> None:
+    output = Path(output)
+    for name in SPLITS:
+        write_ratings(output / name / RATINGS_FILE, getattr(split, name))
+    meta = output / "meta"
+    meta.mkdir(parents=True, exist_ok=True)
+    all_items = np.unique(
+        np.concatenate([split.train.item_id, split.test.item_id, list(dataset.items)])
+    )
+    (meta / "item_ids.txt").write_text("\n".join(map(str, all_items.tolist())) + "\n")
+    all_users = np.unique(np.concatenate([split.train.user_id, split.test.user_id]))
+    (meta / "user_ids.txt").write_text("\n".join(map(str, all_users.tolist())) + "\n")
+    (meta / "items.json").write_text(
+        json.dumps([asdict(item) for _, item in sorted(dataset.items.items())], indent=0)
+    )
+    (meta / "users.json").write_text(
+        json.dumps([asdict(user) for _, user in sorted(dataset.users.items())], indent=0)
+    )
+    (meta / "data_checksum").write_text(checksum + "\n")
+
+
+def read_processed(directory: Path) -> ProcessedData:
+    directory = Path(directory)
+    if not (directory / "meta").is_dir():
+        raise DataError(directory, None, "no meta/ directory: not a process step output")
+    meta = directory / "meta"
+    try:
+        items = {
+            int(raw["item_id"]): Item(**raw)
+            for raw in json.loads((meta / "items.json").read_text(encoding="utf-8"))
+        }
+        users = {
+            int(raw["user_id"]): User(**raw)
+            for raw in json.loads((meta / "users.json").read_text(encoding="utf-8"))
+        }
+        checksum = (meta / "data_checksum").read_text(encoding="utf-8").strip()
+    except (OSError, ValueError, TypeError, KeyError) as exc:
+        raise DataError(meta, None, f"unreadable metadata: {exc}") from None
+    return ProcessedData(
+        train=read_ratings(directory / "train" / RATINGS_FILE),
+        validation=read_ratings(directory / "validation" / RATINGS_FILE),
+        test=read_ratings(directory / "test" / RATINGS_FILE),
+        items=items,
+        users=users,
+        data_checksum=checksum,
+    )
+
+
+def process(data: str | Path, output: Path, store: Path | None = None) -> dict[str, int]:
+    """Load ``data`` (+ the store's API ratings), split by the protocol and write ``output``."""
+    dataset = load_dataset(data)
+    checksum = dataset.checksum()
+    added = 0
+    if store is not None:
+        extra = read_store_ratings(store)
+        added = len(extra)
+        if added:
+            dataset.ratings = dataset.ratings.concat(extra)
+            # The checksum identifies the training data, so it covers the added ratings too.
+            digest = hashlib.sha256(checksum.encode())
+            for column in (extra.user_id, extra.item_id, extra.rating, extra.timestamp):
+                digest.update(np.ascontiguousarray(column).tobytes())
+            checksum = digest.hexdigest()
+    dataset.ratings = deduplicate(dataset.ratings)
+    split = split_protocol(dataset.ratings)
+    write_processed(output, dataset, split, checksum)
+    return {
+        "ratings": len(dataset.ratings),
+        "store_ratings": added,
+        "train": len(split.train),
+        "validation": len(split.validation),
+        "test": len(split.test),
+        "users": dataset.n_users,
+        "items": dataset.n_items,
+    }
+
+
+def read_item_ids(directory: Path) -> list[int]:
+    """The catalog (``meta/item_ids.txt``): every item id the dataset knows."""
+    path = Path(directory) / "meta" / "item_ids.txt"
+    if not path.is_file():
+        raise DataError(path, None, "item vocabulary not found; run the process step first")
+    lines = path.read_text(encoding="utf-8").split()
+    try:
+        return [int(line) for line in lines]
+    except ValueError:
+        raise DataError(path, None, "item ids must be integers") from None

@@ -1,0 +1,49 @@
+"""Processing step: ``python -m recs_ml.steps.process --data ml-100k --output DIR [--store DB]``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+CONTAINER_OUTPUT = "/opt/ml/processing/output"
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="recs_ml.steps.process", description=__doc__)
+    parser.add_argument(
+        "--data", default="ml-100k", help="ml-100k, or a path (.inter, u.data, .csv)"
+    )
+    parser.add_argument(
+        "--store",
+        type=Path,
+        default=None,
+        help="SQLite ratings store whose API ratings are added (default RECS_HOME/store.db "
+        "when it exists)",
+    )
+    parser.add_argument("--no-store", action="store_true", help="ignore the ratings store")
+    parser.add_argument("--output", type=Path, default=Path(CONTAINER_OUTPUT))
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    from recs_ml.data import DataError, FetchError
+    from recs_ml.processing import process
+    from recs_ml.settings import get_settings
+
+    args = parse_args(argv)
+    store = args.store
+    if store is None and not args.no_store and get_settings().store_path.is_file():
+        store = get_settings().store_path
+    try:
+        summary = process(args.data, args.output, store=None if args.no_store else store)
+    except (DataError, FetchError) as exc:
+        print(f"process: error: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps({"output": str(args.output), **summary}))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

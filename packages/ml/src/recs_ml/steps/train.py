@@ -1,0 +1,98 @@
+"""Training step: ``python -m recs_ml.steps.train --data-dir DIR --model-dir DIR [--hp k=v ...]``.
+
+Hyperparameters come from ``/opt/ml/input/config/hyperparameters.json`` (SageMaker) when it
+exists, then ``--hp key=value`` and ``--key value`` arguments override them. Every
+hyperparameter and the data are checked before training starts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+
+def parse_args(argv: list[str] | None = None) -> tuple[argparse.Namespace, list[str]]:
+    parser = argparse.ArgumentParser(prog="recs_ml.steps.train", description=__doc__)
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=Path(os.environ.get("SM_CHANNEL_TRAIN", "/opt/ml/input/data/train")),
+        help="the process step's output (default $SM_CHANNEL_TRAIN)",
+    )
+    parser.add_argument(
+        "--model-dir",
+        type=Path,
+        default=Path(os.environ.get("SM_MODEL_DIR", "/opt/ml/model")),
+        help="where the artifact directory is written (default $SM_MODEL_DIR)",
+    )
+    parser.add_argument("--hp", action="append", default=[], metavar="KEY=VALUE")
+    parser.add_argument(
+        "--hyperparameters", type=Path, default=None, help="a hyperparameters JSON file"
+    )
+    args, rest = parser.parse_known_args(argv)
+    return args, rest
+
+
+def extra_pairs(rest: list[str]) -> list[str]:
+    """``--epochs 5`` style arguments (SageMaker script mode) as ``epochs=5`` pairs."""
+    from recs_ml.training import HyperparameterError
+
+    pairs = []
+    index = 0
+    while index < len(rest):
+        token = rest[index]
+        if not token.startswith("--"):
+            raise HyperparameterError(f"unexpected argument {token!r}; use --hp key=value")
+        if "=" in token:
+            pairs.append(token[2:])
+            index += 1
+            continue
+        if index + 1 >= len(rest):
+            raise HyperparameterError(f"{token} has no value")
+        pairs.append(f"{token[2:]}={rest[index + 1]}")
+        index += 2
+    return pairs
+
+
+def run(
+    data_dir: Path, model_dir: Path, pairs: list[str], config: Path | None = None
+) -> dict[str, object]:
+    from recs_ml.export import export_models
+    from recs_ml.processing import read_processed
+    from recs_ml.training import check_training_data, load_hyperparameters, train_models
+
+    hp = load_hyperparameters(pairs, config)
+    data = read_processed(data_dir)
+    check_training_data(data)
+    trained = train_models(data, hp, log=lambda line: print(line, flush=True))
+    manifest = export_models(trained, model_dir, data.data_checksum)
+    return {
+        "model_dir": str(model_dir),
+        "models": manifest.models,
+        "chosen": trained.chosen,
+        "validation": trained.validation_metrics,
+        "timings": trained.timings,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    from recs_ml.data import DataError
+    from recs_ml.training import HyperparameterError
+
+    args, rest = parse_args(argv)
+    try:
+        summary = run(
+            args.data_dir, args.model_dir, args.hp + extra_pairs(rest), args.hyperparameters
+        )
+    except (HyperparameterError, DataError) as exc:
+        print(f"train: error: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps(summary, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,473 @@
+"""Training: hyperparameters, choice on validation, and the final fit on all of train.
+
+1. Fit on train minus validation: EASE for each lambda, the retrieval model epoch by epoch;
+   keep the lambda and epoch count with the best validation NDCG@10.
+2. Ranking stage: trained on half the validation users (their next items vs the other
+   retrieved candidates), measured on the other half; kept only when it raises NDCG@10 of
+   the served top-k there.
+3. Final models fitted on all of train with the chosen hyperparameters.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from recs_ml.data import Ratings
+from recs_ml.processing import ProcessedData, take
+
+SAGEMAKER_HYPERPARAMETERS = Path("/opt/ml/input/config/hyperparameters.json")
+
+
+class HyperparameterError(ValueError):
+    """A hyperparameter that is unknown, malformed or out of range."""
+
+
+@dataclass
+class Hyperparameters:
+    seed: int = 42
+    embedding_dim: int = 64
+    history_length: int = 30
+    epochs: int = 10
+    batch_size: int = 1024
+    learning_rate: float = 0.002
+    dropout: float = 0.1
+    logq: bool = True
+    item_features: bool = True
+    ease_lambdas: str = "100,200,500,1000"
+    candidates: int = 100
+    ranker: str = "auto"
+    ranker_epochs: int = 4
+    ranker_hidden: int = 32
+
+    _ranges = {
+        "embedding_dim": (1, 1024),
+        "history_length": (1, 500),
+        "epochs": (1, 200),
+        "batch_size": (2, 65536),
+        "learning_rate": (1e-6, 1.0),
+        "dropout": (0.0, 0.9),
+        "candidates": (10, 1000),
+        "ranker_epochs": (1, 100),
+        "ranker_hidden": (2, 1024),
+        "seed": (0, 2**31 - 1),
+    }
+
+    def __post_init__(self) -> None:
+        for name, (low, high) in self._ranges.items():
+            value = getattr(self, name)
+            if not low <= value <= high:
+                raise HyperparameterError(f"{name}={value} is out of range [{low}, {high}]")
+        if self.ranker not in ("auto", "on", "off"):
+            raise HyperparameterError(f"ranker={self.ranker!r}: expected auto, on or off")
+        self.lambdas()
+
+    def lambdas(self) -> list[float]:
+        try:
+            values = [float(part) for part in str(self.ease_lambdas).split(",") if part.strip()]
+        except ValueError:
+            raise HyperparameterError(
+                f"ease_lambdas={self.ease_lambdas!r}: expected comma-separated numbers"
+            ) from None
+        if not values or any(not np.isfinite(v) or v <= 0 for v in values):
+            raise HyperparameterError(
+                f"ease_lambdas={self.ease_lambdas!r}: expected positive numbers, e.g. 200,500"
+            )
+        return values
+
+    def as_dict(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+
+    @classmethod
+    def parse(cls, raw: dict[str, Any]) -> Hyperparameters:
+        """Typed values from strings (CLI, SageMaker's JSON) or JSON values."""
+        fields = {f.name: f for f in dataclasses.fields(cls)}
+        values: dict[str, Any] = {}
+        for key, value in raw.items():
+            name = key.replace("-", "_")
+            if name not in fields:
+                raise HyperparameterError(
+                    f"unknown hyperparameter {key!r}; known: {', '.join(sorted(fields))}"
+                )
+            kind = type(getattr(cls(), name))
+            values[name] = _convert(name, value, kind)
+        return cls(**values)
+
+
+def _convert(name: str, value: Any, kind: type) -> Any:
+    text = str(value).strip()
+    if kind is bool:
+        if isinstance(value, bool):
+            return value
+        if text.lower() in ("1", "true", "yes", "on"):
+            return True
+        if text.lower() in ("0", "false", "no", "off"):
+            return False
+        raise HyperparameterError(f"{name}={value!r}: expected true or false")
+    if kind is int:
+        try:
+            if isinstance(value, float) and not value.is_integer():
+                raise ValueError
+            return int(text)
+        except ValueError:
+            raise HyperparameterError(f"{name}={value!r}: expected an integer") from None
+    if kind is float:
+        try:
+            number = float(text)
+        except ValueError:
+            raise HyperparameterError(f"{name}={value!r}: expected a number") from None
+        if not np.isfinite(number):
+            raise HyperparameterError(f"{name}={value!r}: expected a finite number")
+        return number
+    return text
+
+
+def parse_assignments(pairs: list[str]) -> dict[str, str]:
+    """``["epochs=5", "learning_rate=0.01"]`` → dict; malformed pairs are an error."""
+    out = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise HyperparameterError(f"{pair!r}: expected key=value")
+        out[key.strip()] = value.strip()
+    return out
+
+
+def load_hyperparameters(pairs: list[str], config: Path | None = None) -> Hyperparameters:
+    """``--hp key=value`` pairs over SageMaker's hyperparameters JSON (when the file exists)."""
+    raw: dict[str, Any] = {}
+    path = config if config is not None else SAGEMAKER_HYPERPARAMETERS
+    if path.is_file():
+        try:
+            loaded = json.loads(path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise HyperparameterError(f"{path}: not valid JSON ({exc})") from None
+        if not isinstance(loaded, dict):
+            raise HyperparameterError(f"{path}: expected a JSON object of hyperparameters")
+        # SageMaker adds its own sagemaker_* keys (program, region, ...); they are not ours.
+        raw.update({k: v for k, v in loaded.items() if not k.startswith("sagemaker_")})
+    elif config is not None:
+        raise HyperparameterError(f"{config}: hyperparameters file not found")
+    raw.update(parse_assignments(pairs))
+    return Hyperparameters.parse(raw)
+
+
+# --------------------------------------------------------------------------- data checks
+
+
+def check_training_data(data: ProcessedData) -> None:
+    """Fail before training when the splits cannot train or evaluate anything."""
+    from recs_ml.data import DataError
+
+    if len(data.train) == 0:
+        raise DataError("train/ratings.csv", None, "no training ratings")
+    if len(data.validation) == 0:
+        raise DataError("validation/ratings.csv", None, "no validation ratings")
+    if len(np.unique(data.train.item_id)) < 2:
+        raise DataError("train/ratings.csv", None, "fewer than 2 distinct items")
+    if len(data.fit) == 0:
+        raise DataError("train/ratings.csv", None, "every train rating is a validation rating")
+
+
+# --------------------------------------------------------------------------- training
+
+
+@dataclass
+class TrainedModels:
+    """Final models (fitted on all of train) as serving scorers, plus what was chosen."""
+
+    item_ids: np.ndarray
+    user_histories: dict[int, list[int]]
+    scorers: dict[str, Any]
+    default_model: str
+    hyperparameters: dict[str, Any]
+    chosen: dict[str, Any]
+    validation_metrics: dict[str, dict[str, float]]
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def _sequences(catalog: Any, ratings: Ratings) -> tuple[list[int], list[np.ndarray]]:
+    from recs_ml.evaluation import histories
+
+    per_user = histories(ratings)
+    users = sorted(per_user)
+    return users, [catalog.index(np.asarray(per_user[u])) for u in users]
+
+
+def _item_features(catalog: Any, items: dict[int, Any]) -> np.ndarray | None:
+    genres = sorted({g for item in items.values() for g in item.genres})
+    if not genres:
+        return None
+    column = {g: j for j, g in enumerate(genres)}
+    features = np.zeros((catalog.n, len(genres)), dtype=np.float32)
+    for pos, item_id in enumerate(catalog.item_ids.tolist(), start=1):
+        item = items.get(item_id)
+        if item is not None:
+            for genre in item.genres:
+                features[pos, column[genre]] = 1.0
+    # Each item's genre vector sums to one so multi-genre items are not louder.
+    sums = features.sum(axis=1, keepdims=True)
+    return features / np.maximum(sums, 1.0)
+
+
+def _fit_retrieval(
+    catalog: Any,
+    ratings: Ratings,
+    hp: Hyperparameters,
+    features: np.ndarray | None,
+    epochs: int,
+    on_epoch: Callable[[int, Any], None] | None = None,
+) -> Any:
+    import tensorflow as tf
+
+    from recs_ml.models.retrieval import SequenceRetrieval, next_item_examples
+
+    tf.keras.utils.set_random_seed(hp.seed)
+    _, sequences = _sequences(catalog, ratings)
+    history, target = next_item_examples(sequences, hp.history_length)
+    if len(target) == 0:
+        from recs_ml.data import DataError
+
+        raise DataError("train/ratings.csv", None, "no user has two ratings to learn from")
+    counts = np.bincount(target, minlength=catalog.n).astype(np.float64)
+    probability = np.maximum(counts, 1.0) / counts.sum()
+    model = SequenceRetrieval(
+        catalog.n,
+        hp.embedding_dim,
+        hp.history_length,
+        probability,
+        item_features=features if hp.item_features else None,
+        dropout=hp.dropout,
+        logq=hp.logq,
+    )
+    model.compile(optimizer=tf.keras.optimizers.Adam(hp.learning_rate))
+    dataset = (
+        tf.data.Dataset.from_tensor_slices({"history": history, "target": target})
+        .shuffle(len(target), seed=hp.seed, reshuffle_each_iteration=True)
+        .batch(hp.batch_size)
+        .prefetch(2)
+    )
+    for epoch in range(1, epochs + 1):
+        model.fit(dataset, epochs=1, verbose=0)
+        if on_epoch is not None:
+            on_epoch(epoch, model)
+    return model
+
+
+def _ranker_data(
+    scorer_retrieval: Any,
+    scorer_ease: Any,
+    popularity: Any,
+    catalog: Any,
+    known: dict[int, list[int]],
+    holdout: dict[int, set[int]],
+    users: list[int],
+    candidates: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    import tensorflow as tf
+
+    from recs_ml.models.ranking import candidate_features
+    from recs_ml.serving import multi_hot
+
+    feature_rows, label_rows = [], []
+    for start in range(0, len(users), 256):
+        chunk = users[start : start + 256]
+        width = max(1, max(len(known.get(u, [])) for u in chunk))
+        hist = np.zeros((len(chunk), width), dtype=np.int64)
+        for row, user in enumerate(chunk):
+            items = catalog.index(np.asarray(known.get(user, []), dtype=np.int64))
+            hist[row, : len(items)] = items
+        history = tf.constant(hist)
+        allowed = tf.logical_and(
+            multi_hot(history, catalog.n) < 0.5, tf.range(catalog.n)[None, :] > 0
+        )
+        indices, features, valid = candidate_features(
+            scorer_retrieval.scores(history),
+            scorer_ease.scores(history),
+            popularity,
+            allowed,
+            min(candidates, catalog.n - 1),
+        )
+        ids = catalog.item_ids[np.maximum(indices.numpy() - 1, 0)]
+        labels = np.array(
+            [
+                [item in holdout.get(user, set()) for item in row]
+                for user, row in zip(chunk, ids, strict=True)
+            ],
+            dtype=np.float32,
+        )
+        keep = valid.numpy()
+        feature_rows.append(features.numpy()[keep])
+        label_rows.append(labels[keep])
+    return np.concatenate(feature_rows), np.concatenate(label_rows)
+
+
+def _fit_ranker(features: np.ndarray, labels: np.ndarray, hp: Hyperparameters) -> Any:
+    import tensorflow as tf
+
+    from recs_ml.models.ranking import RelevanceRanker
+
+    tf.keras.utils.set_random_seed(hp.seed)
+    ranker = RelevanceRanker(hp.ranker_hidden)
+    ranker.compile(optimizer=tf.keras.optimizers.Adam(0.005))
+    dataset = (
+        tf.data.Dataset.from_tensor_slices((features, labels[:, None]))
+        .shuffle(len(labels), seed=hp.seed)
+        .batch(4096)
+    )
+    ranker.fit(dataset, epochs=hp.ranker_epochs, verbose=0)
+    return ranker
+
+
+def train_models(
+    data: ProcessedData,
+    hp: Hyperparameters,
+    log: Callable[[str], None] = print,
+) -> TrainedModels:
+    import tensorflow as tf
+
+    from recs_ml.baselines import Catalog, EaseScorer, MostPopScorer, fit_ease
+    from recs_ml.evaluation import evaluate_serving, histories, holdout_sets
+    from recs_ml.models.ranking import RankedScorer
+    from recs_ml.models.retrieval import RetrievalScorer
+    from recs_ml.serving import Recommender
+
+    check_training_data(data)
+    started = time.perf_counter()
+    timings: dict[str, float] = {}
+    item_ids = np.unique(np.concatenate([data.train.item_id, data.test.item_id, list(data.items)]))
+    catalog = Catalog(item_ids)
+    size = catalog.n - 1
+    features = _item_features(catalog, data.items)
+    fit = data.fit
+    fit_histories = histories(fit)
+    validation = holdout_sets(data.validation)
+
+    # Validation users split in two: the ranker learns on one half and is judged on the other.
+    rng = np.random.default_rng(hp.seed)
+    val_users = np.array(sorted(validation))
+    rng.shuffle(val_users)
+    half = max(1, len(val_users) // 2)
+    ranker_users = sorted(val_users[:half].tolist())
+    judge_users = sorted(val_users[half:].tolist()) or ranker_users
+    judge_set = set(judge_users)
+    judge_rows = np.flatnonzero(np.isin(data.validation.user_id, list(judge_set)))
+    judge_holdout = take(data.validation, judge_rows)
+
+    def judge(scorer: Any) -> dict[str, float]:
+        module = Recommender(scorer, catalog.item_ids, fit_histories)
+        return evaluate_serving(module.serve, fit, judge_holdout, size)
+
+    def score_all(scorer: Any) -> dict[str, float]:
+        module = Recommender(scorer, catalog.item_ids, fit_histories)
+        return evaluate_serving(module.serve, fit, data.validation, size)
+
+    # Baselines on train minus validation; EASE's lambda chosen on validation.
+    _, fit_matrix = catalog.interactions(fit)
+    fit_popularity = catalog.popularity(fit)
+    mostpop_fit = MostPopScorer(fit_popularity)
+    best_lambda, best_ease, ease_fit = 0.0, -1.0, None
+    for lam in hp.lambdas():
+        scorer = EaseScorer(fit_ease(fit_matrix, lam))
+        ndcg = score_all(scorer)["ndcg@10"]
+        log(f"validation: EASE lambda={lam:g} ndcg@10={ndcg:.4f}")
+        if ndcg > best_ease:
+            best_lambda, best_ease, ease_fit = lam, ndcg, scorer
+    assert ease_fit is not None
+    timings["ease_select_s"] = time.perf_counter() - started
+
+    # Retrieval on train minus validation; the epoch count chosen on validation.
+    epoch_scores: dict[int, float] = {}
+    snapshots: dict[int, list[np.ndarray]] = {}
+
+    def on_epoch(epoch: int, model: Any) -> None:
+        scorer = RetrievalScorer(model, catalog.n, hp.history_length, fit_popularity)
+        epoch_scores[epoch] = score_all(scorer)["ndcg@10"]
+        snapshots[epoch] = model.get_weights()
+        log(f"validation: retrieval epoch {epoch} ndcg@10={epoch_scores[epoch]:.4f}")
+
+    mark = time.perf_counter()
+    retrieval_model = _fit_retrieval(catalog, fit, hp, features, hp.epochs, on_epoch)
+    best_epochs = max(epoch_scores, key=lambda e: epoch_scores[e])
+    retrieval_model.set_weights(snapshots[best_epochs])
+    retrieval_fit = RetrievalScorer(retrieval_model, catalog.n, hp.history_length, fit_popularity)
+    timings["retrieval_select_s"] = time.perf_counter() - mark
+
+    # Ranking stage: learn on half the validation users, judge on the other half.
+    mark = time.perf_counter()
+    popularity_fit = tf.constant(np.log1p(fit_popularity).astype(np.float32))
+    candidates = min(hp.candidates, size)
+    x_rank, y_rank = _ranker_data(
+        retrieval_fit, ease_fit, popularity_fit, catalog, fit_histories, validation,
+        ranker_users, candidates,
+    )  # fmt: skip
+    metrics = {
+        "retrieval": judge(retrieval_fit),
+        "ease": judge(ease_fit),
+        "mostpop": judge(mostpop_fit),
+    }
+    use_ranker = hp.ranker == "on"
+    if hp.ranker != "off" and y_rank.sum() > 0:
+        ranker = _fit_ranker(x_rank, y_rank, hp)
+        ranked = RankedScorer(retrieval_fit, ease_fit, popularity_fit, ranker, candidates)
+        metrics["ranked"] = judge(ranked)
+        if hp.ranker == "auto":
+            use_ranker = metrics["ranked"]["ndcg@10"] > metrics["retrieval"]["ndcg@10"]
+        log(
+            f"validation: ranker ndcg@10={metrics['ranked']['ndcg@10']:.4f} vs retrieval "
+            f"{metrics['retrieval']['ndcg@10']:.4f} -> {'kept' if use_ranker else 'dropped'}"
+        )
+    metrics["tfrs"] = metrics.pop("ranked") if use_ranker else dict(metrics["retrieval"])
+    metrics.pop("ranked", None)
+    timings["ranker_select_s"] = time.perf_counter() - mark
+
+    # Final models on all of train with the chosen hyperparameters.
+    mark = time.perf_counter()
+    train_histories = histories(data.train)
+    _, train_matrix = catalog.interactions(data.train)
+    popularity = catalog.popularity(data.train)
+    final_retrieval_model = _fit_retrieval(catalog, data.train, hp, features, best_epochs)
+    retrieval = RetrievalScorer(final_retrieval_model, catalog.n, hp.history_length, popularity)
+    ease = EaseScorer(fit_ease(train_matrix, best_lambda))
+    scorers: dict[str, Any] = {
+        "retrieval": retrieval,
+        "ease": ease,
+        "mostpop": MostPopScorer(popularity),
+    }
+    if use_ranker:
+        # The final ranker learns from every validation user.
+        x_all, y_all = _ranker_data(
+            retrieval_fit, ease_fit, popularity_fit, catalog, fit_histories, validation,
+            sorted(validation), candidates,
+        )  # fmt: skip
+        ranker = _fit_ranker(x_all, y_all, hp)
+        popularity_var = tf.Variable(np.log1p(popularity).astype(np.float32), trainable=False)
+        scorers["tfrs"] = RankedScorer(retrieval, ease, popularity_var, ranker, candidates)
+    else:
+        scorers["tfrs"] = retrieval
+    timings["final_fit_s"] = time.perf_counter() - mark
+    timings["train_total_s"] = time.perf_counter() - started
+    return TrainedModels(
+        item_ids=catalog.item_ids,
+        user_histories=train_histories,
+        scorers=scorers,
+        default_model="tfrs",
+        hyperparameters=hp.as_dict(),
+        chosen={
+            "ease_lambda": best_lambda,
+            "retrieval_epochs": best_epochs,
+            "ranker": use_ranker,
+            "validation_ndcg_by_epoch": epoch_scores,
+        },
+        validation_metrics={
+            name: metrics[name] for name in ("tfrs", "retrieval", "ease", "mostpop")
+        },
+        timings=timings,
+    )
