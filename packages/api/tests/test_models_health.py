@@ -1,0 +1,90 @@
+"""GET /models from the registry's real SQLite schema plus the endpoint's /ping; GET /health."""
+
+import json
+import sqlite3
+
+from conftest import body
+
+from recs_ml.registry import _SCHEMA
+
+
+def _register(path, rows) -> None:
+    with sqlite3.connect(path) as connection:
+        connection.executescript(_SCHEMA)
+        connection.execute(
+            "INSERT INTO model_package_groups (name, created_at) VALUES ('recs-movielens', 1)"
+        )
+        for version, status, metrics in rows:
+            connection.execute(
+                "INSERT INTO model_packages (group_name, version, approval_status, artifact_uri, "
+                "sha256, metrics, data_checksum, created_at, updated_at) "
+                "VALUES ('recs-movielens', ?, ?, ?, 'abc', ?, 'def', ?, ?)",
+                (version, status, f"file:///m/{version}/model.tar.gz", json.dumps(metrics),
+                 1000 + version, 1000 + version),
+            )  # fmt: skip
+
+
+TFRS = {"tfrs": {"ndcg@10": 0.21, "recall@10": 0.3}, "mostpop": {"ndcg@10": 0.11}}
+
+
+def test_models_lists_served_models_and_every_version(api, home, contract_endpoint) -> None:
+    _register(
+        home / "registry.db",
+        [
+            (6, "Rejected", {"tfrs": {"ndcg@10": 0.1}}),
+            (7, "Approved", TFRS),
+            (8, "PendingManualApproval", TFRS),
+        ],
+    )
+    result = body(api.http.get("/models"))
+    assert result["group"] == "recs-movielens"
+    assert result["endpoint"] == {"status": "ok", "version": 7, "default_model": "tfrs"}
+    assert result["models"] == [
+        {"name": "tfrs", "default": True, "version": 7, "status": "Approved",
+         "metrics": {"ndcg@10": 0.21, "recall@10": 0.3}},
+        {"name": "mostpop", "default": False, "version": 7, "status": "Approved",
+         "metrics": {"ndcg@10": 0.11}},
+    ]  # fmt: skip
+    assert [(v["version"], v["status"], v["serving"]) for v in result["versions"]] == [
+        (6, "Rejected", False), (7, "Approved", True), (8, "PendingManualApproval", False),
+    ]  # fmt: skip
+    assert result["versions"][1]["artifact_uri"] == "file:///m/7/model.tar.gz"
+
+
+def test_models_without_endpoint_or_registry(api, home, contract_endpoint) -> None:
+    contract_endpoint.status = 503
+    result = body(api.http.get("/models"))
+    assert result["endpoint"]["status"] == "unavailable"
+    assert result["models"] == [] and result["versions"] == []
+    _register(home / "registry.db", [(1, "Approved", TFRS)])
+    result = body(api.http.get("/models"))
+    assert [m["name"] for m in result["models"]] == ["mostpop", "tfrs"]  # from the metrics
+    assert not any(m["default"] for m in result["models"])
+
+
+def test_unreadable_registry_is_503(api, home) -> None:
+    (home / "registry.db").write_bytes(b"this is not a database" * 100)
+    response = api.http.get("/models")
+    assert response.status_code == 503
+    assert "registry" in body(response)["error"]["message"]
+
+
+def test_health_reports_store_and_endpoint(api, home, contract_endpoint) -> None:
+    assert body(api.http.get("/health")) == {
+        "status": "ok",
+        "store": {"status": "ok", "backend": "sqlite", "detail": ""},
+        "endpoint": {"status": "ok", "backend": "local", "version": 7, "detail": ""},
+    }
+    contract_endpoint.status = 503
+    degraded = api.http.get("/health")
+    assert degraded.status_code == 200
+    assert body(degraded)["status"] == "degraded"
+    assert body(degraded)["endpoint"]["status"] == "unavailable"
+
+
+def test_health_is_503_without_the_store(api, home) -> None:
+    (home / "store.db").unlink()
+    response = api.http.get("/health")
+    assert response.status_code == 503
+    assert body(response)["store"]["status"] == "unavailable"
+    assert "seed" in body(response)["store"]["detail"]

@@ -1,0 +1,110 @@
+"""Ratings: stored durably, once per user and movie, never lost under concurrent writers."""
+
+import sqlite3
+import threading
+
+from conftest import body, post
+
+from chalicelib.sqlite_store import SqliteStore
+
+
+def test_rating_is_stored_and_shows_in_the_history(api, home) -> None:
+    response = post(api, "/users/2/ratings", {"item_id": 6, "rating": 3.5})
+    assert response.status_code == 201
+    rating = body(response)
+    assert (rating["user_id"], rating["item_id"], rating["rating"], rating["source"]) == (
+        2, 6, 3.5, "api",
+    )  # fmt: skip
+    assert body(api.http.get("/users/2"))["history"][0]["item_id"] == 6
+    # Durable: a separate connection to the file sees the row.
+    with sqlite3.connect(home / "store.db") as connection:
+        row = connection.execute(
+            "SELECT rating, source FROM ratings WHERE user_id = 2 AND item_id = 6"
+        ).fetchone()
+    assert row == (3.5, "api")
+
+
+def test_duplicate_rating_is_409(api) -> None:
+    assert post(api, "/users/2/ratings", {"item_id": 6, "rating": 3}).status_code == 201
+    again = post(api, "/users/2/ratings", {"item_id": 6, "rating": 5})
+    assert again.status_code == 409
+    assert body(again)["error"]["code"] == "conflict"
+    seeded = post(api, "/users/1/ratings", {"item_id": 1, "rating": 5})
+    assert seeded.status_code == 409
+
+
+def test_rating_unknown_user_or_movie_is_404(api) -> None:
+    assert post(api, "/users/99/ratings", {"item_id": 1, "rating": 3}).status_code == 404
+    missing = post(api, "/users/2/ratings", {"item_id": 999, "rating": 3})
+    assert missing.status_code == 404
+    assert "movie 999" in body(missing)["error"]["message"]
+
+
+def test_rating_bad_values_are_400(api) -> None:
+    for payload in (
+        {"item_id": 6, "rating": 0.25},
+        {"item_id": 6, "rating": 6},
+        {"item_id": 6},
+        {"item_id": 0, "rating": 3},
+        {"rating": 3},
+        {"item_id": 6, "rating": 3, "comment": "good"},
+    ):
+        response = post(api, "/users/2/ratings", payload)
+        assert response.status_code == 400, payload
+        assert body(response)["error"]["message"]
+
+
+def test_concurrent_writers_lose_no_rating(home) -> None:
+    """Eight threads, each with its own connection, write 30 ratings each at once."""
+    path = home / "store.db"
+    with sqlite3.connect(path) as connection:
+        connection.executemany(
+            "INSERT INTO movies (item_id, title, year, genres) VALUES (?, ?, NULL, '[]')",
+            [(100 + i, f"M{i}") for i in range(30)],
+        )
+    users = [SqliteStore(path).create_user(None, None, None, 1) for _ in range(8)]
+    assert len({u.user_id for u in users}) == 8
+    errors: list[BaseException] = []
+    start = threading.Barrier(8)
+
+    def write(user_id: int) -> None:
+        store = SqliteStore(path)
+        start.wait()
+        try:
+            for i in range(30):
+                store.add_rating(user_id, 100 + i, 4.0, 1000 + i)
+        except BaseException as exc:  # reported below: a lost write must fail the test
+            errors.append(exc)
+        finally:
+            store.close()
+
+    threads = [threading.Thread(target=write, args=(u.user_id,)) for u in users]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    with sqlite3.connect(path) as connection:
+        count = connection.execute("SELECT COUNT(*) FROM ratings WHERE source = 'api'").fetchone()
+    assert count == (240,)
+
+
+def test_concurrent_user_creation_hands_out_distinct_ids(home) -> None:
+    path = home / "store.db"
+    ids: list[int] = []
+    lock = threading.Lock()
+
+    def create() -> None:
+        store = SqliteStore(path)
+        for _ in range(10):
+            user = store.create_user(None, None, None, 1)
+            with lock:
+                ids.append(user.user_id)
+        store.close()
+
+    threads = [threading.Thread(target=create) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(ids) == list(range(6, 66))

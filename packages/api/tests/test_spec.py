@@ -1,0 +1,92 @@
+"""The committed openapi.json is generated from chalicelib.spec and matches the app's routes."""
+
+import json
+
+import pytest
+
+from app import app
+from chalicelib.errors import BadRequest
+from chalicelib.spec import OPENAPI_PATH, operation, parse_body, parse_params, render
+
+
+def test_committed_document_equals_the_generated_one() -> None:
+    assert OPENAPI_PATH.read_text(encoding="utf-8") == render(), (
+        "packages/api/openapi.json is stale: run "
+        "`uv run --frozen --no-sync python -m chalicelib.spec --write`"
+    )
+
+
+def test_every_app_route_is_documented_and_vice_versa() -> None:
+    document = json.loads(OPENAPI_PATH.read_text(encoding="utf-8"))
+    documented = {(m.upper(), p) for p, ops in document["paths"].items() for m in ops}
+    served = {(m, p) for p, methods in app.routes.items() for m in methods if m != "OPTIONS"}
+    assert served == documented
+    assert len(served) == 12
+
+
+def test_document_is_a_loadable_openapi_3_schema() -> None:
+    import schemathesis
+
+    document = json.loads(OPENAPI_PATH.read_text(encoding="utf-8"))
+    assert document["openapi"].startswith("3.")
+    schema = schemathesis.openapi.from_dict(document)
+    assert sum(1 for _ in schema.get_all_operations()) == 12
+
+
+def test_openapi_route_serves_the_document(api) -> None:
+    response = api.http.get("/openapi.json")
+    assert response.status_code == 200
+    assert json.loads(response.body) == json.loads(render())
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ({"k": "ten"}, "k must be an integer"),
+        ({"k": "0"}, "k must be between 1 and 100"),
+        ({"k": "101"}, "k must be between 1 and 100"),
+        ({"k": "1.5"}, "k must be an integer"),
+        ({"k": "99999999999999999999"}, "k must be an integer"),
+        ({"user_id": "x"}, "user_id must be an integer"),
+        ({"user_id": "0"}, "user_id must be between"),
+        ({"colour": "red"}, "unknown parameter(s) colour"),
+        ({"model": "m" * 41}, "model must be at most 40 characters"),
+    ],
+)
+def test_bad_parameters_are_rejected_with_the_reason(raw, message) -> None:
+    op = operation("GET", "/users/{user_id}/recommendations")
+    values = {"user_id": "3", **raw}
+    with pytest.raises(BadRequest) as error:
+        parse_params(op, values)
+    assert message in str(error.value)
+
+
+def test_parameters_get_defaults_and_types() -> None:
+    op = operation("GET", "/users/{user_id}/recommendations")
+    assert parse_params(op, {"user_id": "3"}) == {"user_id": 3, "k": 10, "model": ""}
+    assert parse_params(op, {"user_id": "3", "k": " 7 ", "model": "ease"})["k"] == 7
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        (b"", "needs a JSON object body"),
+        (b"{not json", "not valid JSON"),
+        (b"[1, 2]", "must be a JSON object"),
+        (b'{"item_id": 1}', "missing field(s) rating"),
+        (b'{"item_id": 1, "rating": 4, "extra": 1}', "unknown field(s) extra"),
+        (b'{"item_id": "1", "rating": 4}', "item_id must be an integer"),
+        (b'{"item_id": true, "rating": 4}', "item_id must be an integer"),
+        (b'{"item_id": 1, "rating": "4"}', "rating must be a number"),
+        (b'{"item_id": 1, "rating": 0}', "rating must be between 0.5 and 5"),
+        (b'{"item_id": 1, "rating": 5.5}', "rating must be between 0.5 and 5"),
+        (b'{"item_id": 1, "rating": 3.3}', "rating must be a multiple of 0.5"),
+        (b'{"item_id": 1, "rating": null}', "rating must not be null"),
+        (b'{"item_id": 1, "rating": NaN}', "rating must be a number"),
+        (b"\xff\xfe", "not valid JSON"),
+    ],
+)
+def test_bad_bodies_are_rejected_with_the_reason(raw, message) -> None:
+    with pytest.raises(BadRequest) as error:
+        parse_body("RatingCreate", raw)
+    assert message in str(error.value)
