@@ -18,7 +18,6 @@ from decimal import Decimal
 from typing import Any
 
 from boto3.dynamodb.conditions import Attr, Key
-from boto3.dynamodb.types import TypeSerializer
 from botocore.exceptions import BotoCoreError, ClientError
 
 from chalicelib.store import (
@@ -96,7 +95,6 @@ class DynamoStore:
     def __init__(self, table: Any) -> None:
         self.table = table
         self.client = table.meta.client
-        self._serializer = TypeSerializer()
 
     # ----------------------------------------------------------------------------- plumbing
 
@@ -116,9 +114,6 @@ class DynamoStore:
 
     def _listing(self, kind: str) -> list[dict[str, Any]]:
         return list(self._query_all(IndexName=INDEX, KeyConditionExpression=Key("gsi1pk").eq(kind)))
-
-    def _dynamo(self, item: dict[str, Any]) -> dict[str, Any]:
-        return {key: self._serializer.serialize(value) for key, value in item.items()}
 
     # ----------------------------------------------------------------------------- reading
 
@@ -178,39 +173,20 @@ class DynamoStore:
         ids = sorted(set(item_ids))
         found: dict[int, Movie] = {}
         for start in range(0, len(ids), 100):  # BatchGetItem reads at most 100 keys
-            keys: list[dict[str, Any]] = [
-                {"pk": f"MOVIE#{i}", "sk": "MOVIE"} for i in ids[start : start + 100]
-            ]
+            keys = [{"pk": f"MOVIE#{i}", "sk": "MOVIE"} for i in ids[start : start + 100]]
             request: dict[str, Any] = {self.table.name: {"Keys": keys}}
             while request:
-                page = self._call(
-                    self.table.meta.client.batch_get_item, RequestItems=self._encode(request)
-                )
-                for raw in page.get("Responses", {}).get(self.table.name, []):
-                    movie = _movie(self._decode(raw))
+                # The resource's client converts between Python values and DynamoDB's JSON.
+                page = self._call(self.client.batch_get_item, RequestItems=request)
+                for item in page.get("Responses", {}).get(self.table.name, []):
+                    movie = _movie(item)
                     found[movie.item_id] = movie
-                request = self._decode_request(page.get("UnprocessedKeys") or {})
+                request = {
+                    table: spec
+                    for table, spec in (page.get("UnprocessedKeys") or {}).items()
+                    if spec.get("Keys")
+                }
         return found
-
-    def _encode(self, request: dict[str, Any]) -> dict[str, Any]:
-        return {
-            table: {"Keys": [self._dynamo(key) for key in spec["Keys"]]}
-            for table, spec in request.items()
-        }
-
-    @staticmethod
-    def _decode(raw: dict[str, Any]) -> dict[str, Any]:
-        from boto3.dynamodb.types import TypeDeserializer
-
-        deserializer = TypeDeserializer()
-        return {key: deserializer.deserialize(value) for key, value in raw.items()}
-
-    def _decode_request(self, raw: dict[str, Any]) -> dict[str, Any]:
-        return {
-            table: {"Keys": [self._decode(key) for key in spec["Keys"]]}
-            for table, spec in raw.items()
-            if spec.get("Keys")
-        }
 
     def _movie_item(self, item_id: int) -> dict[str, Any] | None:
         key = {"pk": f"MOVIE#{item_id}", "sk": "MOVIE"}
@@ -309,26 +285,26 @@ class DynamoStore:
                     {
                         "Put": {
                             "TableName": self.table.name,
-                            "Item": self._dynamo(put),
+                            "Item": put,
                             "ConditionExpression": "attribute_not_exists(pk)",
                         }
                     },
                     {
                         "Update": {
                             "TableName": self.table.name,
-                            "Key": self._dynamo({"pk": f"USER#{user_id}", "sk": "PROFILE"}),
+                            "Key": {"pk": f"USER#{user_id}", "sk": "PROFILE"},
                             "UpdateExpression": "ADD ratings_count :one",
                             "ConditionExpression": "attribute_exists(pk)",
-                            "ExpressionAttributeValues": self._dynamo({":one": 1}),
+                            "ExpressionAttributeValues": {":one": 1},
                         }
                     },
                     {
                         "Update": {
                             "TableName": self.table.name,
-                            "Key": self._dynamo({"pk": f"MOVIE#{item_id}", "sk": "MOVIE"}),
+                            "Key": {"pk": f"MOVIE#{item_id}", "sk": "MOVIE"},
                             "UpdateExpression": "ADD ratings_count :one, rating_sum :r",
                             "ConditionExpression": "attribute_exists(pk)",
-                            "ExpressionAttributeValues": self._dynamo({":one": 1, ":r": value}),
+                            "ExpressionAttributeValues": {":one": 1, ":r": value},
                         }
                     },
                 ]
