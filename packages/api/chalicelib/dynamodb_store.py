@@ -1,14 +1,16 @@
-"""DynamoDB ratings store: one table (``RECS_RATINGS_TABLE``) with one global secondary index.
+"""DynamoDB ratings store: one table (``RECS_RATINGS_TABLE``), keys ``user_id`` (N, partition)
+and ``item_id`` (N, sort), the table packages/infra creates. A rating is the item
+(user, movie); a few reserved partitions hold the rest, so every read is a key lookup or a
+query of one partition, never a scan (similarity's one-off index build aside):
 
-Items (``pk``, ``sk``):
-  ``USER#<id>``  / ``PROFILE``        age, gender, occupation, source, created_at, ratings_count
-  ``USER#<id>``  / ``RATING#<item>``  rating, timestamp, source (one query reads a history)
-  ``MOVIE#<id>`` / ``MOVIE``          title, year, genres, ratings_count, rating_sum
-  ``COUNTER``    / ``USER_ID``        the largest user id handed out (atomic ADD)
-  ``META``       / ``SEED``           row counts of the loaded base dataset
-Index ``gsi1`` (``gsi1pk`` = ``USER`` | ``MOVIE``, ``gsi1sk`` = zero-padded id) lists users and
-movies without a scan. A rating is one transaction: the conditional put (no duplicate) and the
-counter updates on its user and movie succeed or fail together.
+  user_id = 0   item_id = <movie id>  title, year, genres, ratings_count, rating_sum
+  user_id = -1  item_id = <user id>   age, gender, occupation, source, created_at, ratings_count
+  user_id = -2  item_id = 0           ``value``: the largest user id handed out (atomic ADD)
+  user_id = -2  item_id = 1           row counts of the loaded base dataset
+  user_id >= 1  item_id = <movie id>  rating, timestamp, source
+
+A rating is one transaction: the conditional put (no duplicate) and the counter updates on its
+user and movie succeed or fail together.
 """
 
 from __future__ import annotations
@@ -29,37 +31,27 @@ from chalicelib.store import (
     UserProfile,
 )
 
-INDEX = "gsi1"
+MOVIES = 0
+PROFILES = -1
+BOOKKEEPING = -2
+COUNTER = {"user_id": BOOKKEEPING, "item_id": 0}
+SEED_RECORD = {"user_id": BOOKKEEPING, "item_id": 1}
 
 
 def table_definition(name: str) -> dict[str, Any]:
-    """``create_table`` arguments of the table this store expects (infra mirrors them)."""
+    """``create_table`` arguments of the table this store expects (packages/infra's table)."""
     return {
         "TableName": name,
         "BillingMode": "PAY_PER_REQUEST",
         "KeySchema": [
-            {"AttributeName": "pk", "KeyType": "HASH"},
-            {"AttributeName": "sk", "KeyType": "RANGE"},
+            {"AttributeName": "user_id", "KeyType": "HASH"},
+            {"AttributeName": "item_id", "KeyType": "RANGE"},
         ],
         "AttributeDefinitions": [
-            {"AttributeName": name, "AttributeType": "S"}
-            for name in ("pk", "sk", "gsi1pk", "gsi1sk")
-        ],
-        "GlobalSecondaryIndexes": [
-            {
-                "IndexName": INDEX,
-                "KeySchema": [
-                    {"AttributeName": "gsi1pk", "KeyType": "HASH"},
-                    {"AttributeName": "gsi1sk", "KeyType": "RANGE"},
-                ],
-                "Projection": {"ProjectionType": "ALL"},
-            }
+            {"AttributeName": "user_id", "AttributeType": "N"},
+            {"AttributeName": "item_id", "AttributeType": "N"},
         ],
     }
-
-
-def _pad(number: int) -> str:
-    return f"{number:010d}"
 
 
 def _int(value: Any) -> int | None:
@@ -68,7 +60,7 @@ def _int(value: Any) -> int | None:
 
 def _profile(item: dict[str, Any]) -> UserProfile:
     return UserProfile(
-        user_id=int(item["user_id"]),
+        user_id=int(item["item_id"]),
         age=_int(item.get("age")),
         gender=item.get("gender"),
         occupation=item.get("occupation"),
@@ -94,6 +86,7 @@ class DynamoStore:
 
     def __init__(self, table: Any) -> None:
         self.table = table
+        # The resource's client converts between Python values and DynamoDB's JSON.
         self.client = table.meta.client
 
     # ----------------------------------------------------------------------------- plumbing
@@ -104,7 +97,8 @@ class DynamoStore:
         except (BotoCoreError, ClientError) as exc:
             raise StoreUnavailable(f"DynamoDB table {self.table.name}: {exc}") from None
 
-    def _query_all(self, **kwargs: Any) -> Iterator[dict[str, Any]]:
+    def _partition(self, user_id: int) -> Iterator[dict[str, Any]]:
+        kwargs: dict[str, Any] = {"KeyConditionExpression": Key("user_id").eq(user_id)}
         while True:
             page = self._call(self.table.query, **kwargs)
             yield from page.get("Items", [])
@@ -112,31 +106,29 @@ class DynamoStore:
                 return
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
-    def _listing(self, kind: str) -> list[dict[str, Any]]:
-        return list(self._query_all(IndexName=INDEX, KeyConditionExpression=Key("gsi1pk").eq(kind)))
+    def _get(self, user_id: int, item_id: int) -> dict[str, Any] | None:
+        key = {"user_id": user_id, "item_id": item_id}
+        item: dict[str, Any] | None = self._call(self.table.get_item, Key=key).get("Item")
+        return item
 
     # ----------------------------------------------------------------------------- reading
 
     def check(self) -> None:
-        item = self._call(self.table.get_item, Key={"pk": "META", "sk": "SEED"}).get("Item")
-        if not item:
+        if not self._get(**SEED_RECORD):
             raise StoreUnavailable(
                 f"DynamoDB table {self.table.name} is not seeded; run "
                 "python -m chalicelib.seed --dynamodb"
             )
 
     def is_seeded(self, movies: int, users: int, ratings: int) -> bool:
-        item = self._call(self.table.get_item, Key={"pk": "META", "sk": "SEED"}).get("Item")
+        item = self._get(**SEED_RECORD)
         if not item:
             return False
-        return (
-            int(item["movies"]),
-            int(item["users"]),
-            int(item["ratings"]),
-        ) == (movies, users, ratings)
+        counts = (int(item["movies"]), int(item["users"]), int(item["ratings"]))
+        return counts == (movies, users, ratings)
 
     def list_users(self, query: str, limit: int, offset: int) -> tuple[list[UserProfile], int]:
-        users = [_profile(item) for item in self._listing("USER")]
+        users = [_profile(item) for item in self._partition(PROFILES)]
         if query:
             needle = query.lower()
             users = [
@@ -148,23 +140,19 @@ class DynamoStore:
         return users[offset : offset + limit], len(users)
 
     def get_user(self, user_id: int) -> UserProfile | None:
-        key = {"pk": f"USER#{user_id}", "sk": "PROFILE"}
-        item = self._call(self.table.get_item, Key=key).get("Item")
+        item = self._get(PROFILES, user_id)
         return _profile(item) if item else None
 
     def user_ratings(self, user_id: int) -> list[RatingRow]:
         rows = [
             RatingRow(
-                int(i["user_id"]),
+                user_id,
                 int(i["item_id"]),
                 float(i["rating"]),
                 int(i["timestamp"]),
                 str(i["source"]),
             )  # fmt: skip
-            for i in self._query_all(
-                KeyConditionExpression=Key("pk").eq(f"USER#{user_id}")
-                & Key("sk").begins_with("RATING#")
-            )
+            for i in self._partition(user_id)
         ]
         rows.sort(key=lambda r: (r.timestamp, r.item_id))
         return rows
@@ -173,10 +161,9 @@ class DynamoStore:
         ids = sorted(set(item_ids))
         found: dict[int, Movie] = {}
         for start in range(0, len(ids), 100):  # BatchGetItem reads at most 100 keys
-            keys = [{"pk": f"MOVIE#{i}", "sk": "MOVIE"} for i in ids[start : start + 100]]
+            keys = [{"user_id": MOVIES, "item_id": i} for i in ids[start : start + 100]]
             request: dict[str, Any] = {self.table.name: {"Keys": keys}}
             while request:
-                # The resource's client converts between Python values and DynamoDB's JSON.
                 page = self._call(self.client.batch_get_item, RequestItems=request)
                 for item in page.get("Responses", {}).get(self.table.name, []):
                     movie = _movie(item)
@@ -188,19 +175,14 @@ class DynamoStore:
                 }
         return found
 
-    def _movie_item(self, item_id: int) -> dict[str, Any] | None:
-        key = {"pk": f"MOVIE#{item_id}", "sk": "MOVIE"}
-        item: dict[str, Any] | None = self._call(self.table.get_item, Key=key).get("Item")
-        return item
-
     def movie_stats(self, item_id: int) -> tuple[int, float | None]:
-        item = self._movie_item(item_id)
+        item = self._get(MOVIES, item_id)
         return _stats(item) if item else (0, None)
 
     def search_movies(
         self, query: str, limit: int
     ) -> tuple[list[tuple[Movie, int, float | None]], int]:
-        items = self._listing("MOVIE")
+        items = list(self._partition(MOVIES))
         if query:
             needle = query.lower()
             items = [i for i in items if needle in str(i["title"]).lower()]
@@ -208,16 +190,14 @@ class DynamoStore:
         return [(_movie(i), *_stats(i)) for i in items[:limit]], len(items)
 
     def popular(self, limit: int) -> list[tuple[int, int]]:
-        counts = [
-            (int(i["item_id"]), int(i.get("ratings_count", 0))) for i in self._listing("MOVIE")
-        ]
+        counts = [(int(i["item_id"]), int(i.get("ratings_count", 0))) for i in self._partition(0)]
         counts = [c for c in counts if c[1] > 0]
         counts.sort(key=lambda c: (-c[1], c[0]))
         return counts[:limit]
 
     def iter_ratings(self) -> Iterator[tuple[int, int]]:
         kwargs: dict[str, Any] = {
-            "FilterExpression": Attr("sk").begins_with("RATING#"),
+            "FilterExpression": Attr("user_id").gt(0),
             "ProjectionExpression": "user_id, item_id",
         }
         while True:
@@ -235,7 +215,7 @@ class DynamoStore:
     ) -> UserProfile:
         counter = self._call(
             self.table.update_item,
-            Key={"pk": "COUNTER", "sk": "USER_ID"},
+            Key=COUNTER,
             UpdateExpression="ADD #v :one",
             ExpressionAttributeNames={"#v": "value"},
             ExpressionAttributeValues={":one": 1},
@@ -246,18 +226,15 @@ class DynamoStore:
         self._call(
             self.table.put_item,
             Item=self._profile_item(profile),
-            ConditionExpression="attribute_not_exists(pk)",
+            ConditionExpression="attribute_not_exists(user_id)",
         )
         return profile
 
     @staticmethod
     def _profile_item(profile: UserProfile) -> dict[str, Any]:
         item: dict[str, Any] = {
-            "pk": f"USER#{profile.user_id}",
-            "sk": "PROFILE",
-            "gsi1pk": "USER",
-            "gsi1sk": _pad(profile.user_id),
-            "user_id": profile.user_id,
+            "user_id": PROFILES,
+            "item_id": profile.user_id,
             "source": profile.source,
             "created_at": profile.created_at,
             "ratings_count": profile.ratings_count,
@@ -270,52 +247,31 @@ class DynamoStore:
 
     def add_rating(self, user_id: int, item_id: int, rating: float, now: int) -> RatingRow:
         value = Decimal(str(rating))
-        put = {
-            "pk": f"USER#{user_id}",
-            "sk": f"RATING#{_pad(item_id)}",
-            "user_id": user_id,
-            "item_id": item_id,
-            "rating": value,
-            "timestamp": now,
-            "source": "api",
-        }
+        item = {"user_id": user_id, "item_id": item_id, "rating": value, "timestamp": now,
+                "source": "api"}  # fmt: skip
+        name = self.table.name
         try:
             self.client.transact_write_items(
                 TransactItems=[
-                    {
-                        "Put": {
-                            "TableName": self.table.name,
-                            "Item": put,
-                            "ConditionExpression": "attribute_not_exists(pk)",
-                        }
-                    },
-                    {
-                        "Update": {
-                            "TableName": self.table.name,
-                            "Key": {"pk": f"USER#{user_id}", "sk": "PROFILE"},
-                            "UpdateExpression": "ADD ratings_count :one",
-                            "ConditionExpression": "attribute_exists(pk)",
-                            "ExpressionAttributeValues": {":one": 1},
-                        }
-                    },
-                    {
-                        "Update": {
-                            "TableName": self.table.name,
-                            "Key": {"pk": f"MOVIE#{item_id}", "sk": "MOVIE"},
-                            "UpdateExpression": "ADD ratings_count :one, rating_sum :r",
-                            "ConditionExpression": "attribute_exists(pk)",
-                            "ExpressionAttributeValues": {":one": 1, ":r": value},
-                        }
-                    },
+                    {"Put": {"TableName": name, "Item": item,
+                             "ConditionExpression": "attribute_not_exists(item_id)"}},
+                    {"Update": {"TableName": name, "Key": {"user_id": PROFILES, "item_id": user_id},
+                                "UpdateExpression": "ADD ratings_count :one",
+                                "ConditionExpression": "attribute_exists(item_id)",
+                                "ExpressionAttributeValues": {":one": 1}}},
+                    {"Update": {"TableName": name, "Key": {"user_id": MOVIES, "item_id": item_id},
+                                "UpdateExpression": "ADD ratings_count :one, rating_sum :r",
+                                "ConditionExpression": "attribute_exists(item_id)",
+                                "ExpressionAttributeValues": {":one": 1, ":r": value}}},
                 ]
-            )
+            )  # fmt: skip
         except ClientError as exc:
             reasons = exc.response.get("CancellationReasons") or []
             if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
                 raise DuplicateRating(f"user {user_id} already rated movie {item_id}") from None
-            raise StoreUnavailable(f"DynamoDB table {self.table.name}: {exc}") from None
+            raise StoreUnavailable(f"DynamoDB table {name}: {exc}") from None
         except BotoCoreError as exc:
-            raise StoreUnavailable(f"DynamoDB table {self.table.name}: {exc}") from None
+            raise StoreUnavailable(f"DynamoDB table {name}: {exc}") from None
         return RatingRow(user_id, item_id, rating, now, "api")
 
     def seed(self, data: SeedData) -> bool:
@@ -329,14 +285,11 @@ class DynamoStore:
             count, total = movie_counts.get(item_id, (0, Decimal(0)))
             movie_counts[item_id] = (count + 1, total + Decimal(str(rating)))
             first_seen[user_id] = min(timestamp, first_seen.get(user_id, timestamp))
-        with self.table.batch_writer(overwrite_by_pkeys=["pk", "sk"]) as batch:
+        with self.table.batch_writer(overwrite_by_pkeys=["user_id", "item_id"]) as batch:
             for movie in data.movies:
                 count, total = movie_counts.get(movie.item_id, (0, Decimal(0)))
                 item: dict[str, Any] = {
-                    "pk": f"MOVIE#{movie.item_id}",
-                    "sk": "MOVIE",
-                    "gsi1pk": "MOVIE",
-                    "gsi1sk": _pad(movie.item_id),
+                    "user_id": MOVIES,
                     "item_id": movie.item_id,
                     "title": movie.title,
                     "genres": list(movie.genres),
@@ -355,20 +308,18 @@ class DynamoStore:
             for user_id, item_id, rating, timestamp in data.ratings:
                 batch.put_item(
                     Item={
-                        "pk": f"USER#{user_id}",
-                        "sk": f"RATING#{_pad(item_id)}",
                         "user_id": user_id,
                         "item_id": item_id,
                         "rating": Decimal(str(rating)),
                         "timestamp": timestamp,
                         "source": "base",
-                    }
+                    }  # fmt: skip
                 )
         largest = max((u[0] for u in data.users), default=0)
         # The counter never goes backwards, so ids handed out before a re-seed stay unique.
         self._call(
             self.table.update_item,
-            Key={"pk": "COUNTER", "sk": "USER_ID"},
+            Key=COUNTER,
             UpdateExpression="SET #v = if_not_exists(#v, :largest)",
             ExpressionAttributeNames={"#v": "value"},
             ExpressionAttributeValues={":largest": largest},
@@ -376,8 +327,7 @@ class DynamoStore:
         self._call(
             self.table.put_item,
             Item={
-                "pk": "META",
-                "sk": "SEED",
+                **SEED_RECORD,
                 "movies": len(data.movies),
                 "users": len(data.users),
                 "ratings": len(data.ratings),

@@ -1,0 +1,115 @@
+"""`chalice local` as a real server: CORS (preflight included) and concurrent writes over HTTP."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+API_DIR = Path(__file__).resolve().parents[1]
+ORIGIN = "http://127.0.0.1:4173"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _request(url: str, method: str = "GET", data: bytes | None = None, headers=None):
+    request = urllib.request.Request(url, data=data, method=method, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), error.read()
+
+
+@pytest.fixture
+def server(home, contract_endpoint):
+    port = _free_port()
+    chalice = Path(sys.executable).with_name("chalice")
+    env = {**os.environ, "RECS_HOME": str(home), "RECS_ENDPOINT_URL": contract_endpoint.url,
+           "RECS_WEB_ORIGIN": ORIGIN}  # fmt: skip
+    process = subprocess.Popen(
+        [str(chalice), "local", "--no-autoreload", "--host", "127.0.0.1", "--port", str(port)],
+        cwd=API_DIR,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if _request(url + "/openapi.json")[0] == 200:
+                break
+        except OSError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            raise RuntimeError(f"chalice local did not start: {process.stderr.read().decode()}")
+        time.sleep(0.2)
+    yield url
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+def test_cors_allows_only_the_configured_origin(server) -> None:
+    status, headers, _ = _request(server + "/users/1", headers={"Origin": ORIGIN})
+    assert status == 200
+    assert headers["Access-Control-Allow-Origin"] == ORIGIN
+    status, headers, _ = _request(
+        server + "/users",
+        method="OPTIONS",
+        headers={"Origin": ORIGIN, "Access-Control-Request-Method": "POST",
+                 "Access-Control-Request-Headers": "content-type"},
+    )  # fmt: skip
+    assert status == 200
+    assert headers["Access-Control-Allow-Origin"] == ORIGIN
+    assert "POST" in headers["Access-Control-Allow-Methods"]
+    assert "content-type" in headers["Access-Control-Allow-Headers"].lower()
+    # Another origin is never echoed back, so browsers refuse the response.
+    _, headers, _ = _request(server + "/users/1", headers={"Origin": "http://localhost:4173"})
+    assert headers["Access-Control-Allow-Origin"] == ORIGIN
+
+
+def test_errors_over_http_keep_their_shape(server) -> None:
+    status, _, raw = _request(server + "/users/999")
+    assert status == 404 and json.loads(raw)["error"]["code"] == "not_found"
+    status, _, raw = _request(server + "/users/1/recommendations?k=500")
+    assert status == 400 and "k must be between 1 and 100" in json.loads(raw)["error"]["message"]
+
+
+def test_concurrent_ratings_over_http_are_all_stored(server) -> None:
+    headers = {"Content-Type": "application/json"}
+    users = [
+        json.loads(_request(server + "/users", "POST", b"{}", headers)[2])["user_id"]
+        for _ in range(4)
+    ]
+
+    def rate(pair):
+        user_id, item_id = pair
+        payload = json.dumps({"item_id": item_id, "rating": 4}).encode()
+        return _request(f"{server}/users/{user_id}/ratings", "POST", payload, headers)[0]
+
+    pairs = [(u, i) for u in users for i in range(1, 7)]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        statuses = list(pool.map(rate, pairs))
+    assert statuses == [201] * len(pairs)
+    for user_id in users:
+        detail = json.loads(_request(f"{server}/users/{user_id}")[2])
+        assert detail["ratings_count"] == 6
+    # The second identical round is all conflicts, none stored twice.
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        assert set(pool.map(rate, pairs)) == {409}
