@@ -1,0 +1,125 @@
+"""The Chalice app of packages/api on API Gateway + Lambda, its DynamoDB ratings table and role."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_logs as logs
+from chalice.cdk import Chalice
+from constructs import Construct
+
+from recs_infra.nag import acknowledge
+from recs_infra.paths import API_DIR, require_file
+
+# The name of the Chalice-generated REST API resource in the SAM template it packages.
+_REST_API = "RestAPI"
+_API_HANDLER = "APIHandler"
+
+
+def _ensure_chalice_on_path() -> None:
+    """`chalice package` runs tools from the venv; a bare `python app.py` may lack it on PATH."""
+    venv_bin = str(Path(sys.executable).parent)
+    if shutil.which("chalice") is None and Path(venv_bin, "chalice").exists():
+        os.environ["PATH"] = venv_bin + os.pathsep + os.environ.get("PATH", "")
+    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+
+
+class _ChaliceScope(Construct):
+    """Chalice names its stage after the scope's string form; give it the bare stage name."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, stage: str) -> None:
+        super().__init__(scope, construct_id)
+        self._stage = stage
+
+    def to_string(self) -> str:
+        return self._stage
+
+
+class Api(Construct):
+    """Attributes: ``table`` (ratings), ``role`` (the API Lambda's), ``url`` (API base URL)."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        stage: str,
+        endpoint_name: str,
+        web_origin: str | None = None,
+        retain_data: bool = False,
+        source_dir: Path = API_DIR,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        require_file(source_dir / "app.py", "the Chalice app (packages/api/app.py)")
+        stack = Stack.of(self)
+        self.table = dynamodb.Table(
+            self,
+            "Ratings",
+            partition_key=dynamodb.Attribute(name="user_id", type=dynamodb.AttributeType.NUMBER),
+            sort_key=dynamodb.Attribute(name="item_id", type=dynamodb.AttributeType.NUMBER),
+            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+            encryption=dynamodb.TableEncryption.AWS_MANAGED,
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True
+            ),
+            removal_policy=RemovalPolicy.RETAIN if retain_data else RemovalPolicy.DESTROY,
+        )
+        function_name = f"recs-api-{stage}-{_API_HANDLER}"
+        self.log_group = logs.LogGroup(
+            self,
+            "Logs",
+            log_group_name=f"/aws/lambda/{function_name}",
+            retention=logs.RetentionDays.ONE_MONTH,
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+        self.role = iam.Role(
+            self,
+            "Role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description="API Lambda: its logs, the ratings table, invoking our endpoint only",
+        )
+        self.log_group.grant_write(self.role)
+        self.table.grant_read_write_data(self.role)
+        self.endpoint_arn = stack.format_arn(
+            service="sagemaker", resource="endpoint", resource_name=endpoint_name
+        )
+        self.role.add_to_policy(
+            iam.PolicyStatement(actions=["sagemaker:InvokeEndpoint"], resources=[self.endpoint_arn])
+        )
+        environment = {
+            "RECS_STORE": "dynamodb",
+            "RECS_RATINGS_TABLE": self.table.table_name,
+            "RECS_ENDPOINT_NAME": endpoint_name,
+        }
+        if web_origin:
+            environment["RECS_WEB_ORIGIN"] = web_origin
+        _ensure_chalice_on_path()
+        self.chalice = Chalice(
+            _ChaliceScope(self, "App", stage=stage),
+            "Chalice",
+            source_dir=str(source_dir),
+            stage_config={
+                "api_gateway_stage": "api",
+                "manage_iam_role": False,
+                "iam_role_arn": self.role.role_arn,
+                "environment_variables": environment,
+                "lambda_memory_size": 512,
+                "lambda_timeout": 30,
+                "autogen_policy": False,
+            },
+        )
+        self.chalice.node.add_dependency(self.log_group)
+        rest_api = self.chalice.get_resource(_REST_API)
+        self.url = f"https://{rest_api.ref}.execute-api.{stack.region}.{stack.url_suffix}/api"
+        self.timeout = Duration.seconds(30)
+        acknowledge(
+            self.role,
+            "IAM5[Resource::<ApiRatings0F6B5D12.Arn>/index/*]",
+            "Table grants cover its own secondary indexes only; the table is ours.",
+        )

@@ -1,0 +1,244 @@
+"""Serving: approval event → deployer Lambda → SageMaker serverless endpoint.
+
+The Lambda runs the very module the local loop calls (``recs_ml/deployer.py``), shipped alone.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from aws_cdk import ArnFormat, Duration, RemovalPolicy, Stack
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from recs_infra.nag import acknowledge, acknowledge_resources, arn_label
+from recs_infra.paths import DEPLOYER_MODULE, require_file
+from recs_infra.pipeline_definition import ecr_repository_arn
+from recs_infra.storage import grant_bucket_access
+
+DETAIL_TYPE = "SageMaker Model Package State Change"
+DEPLOYER_HANDLER = "deployer.handler"
+# Lambda stops a function at 15 minutes; the deployer waits for InService a little less.
+DEPLOY_TIMEOUT = Duration.minutes(15)
+DEPLOY_WAIT_SECONDS = 840
+
+
+def approval_event_pattern(model_package_group: str) -> dict[str, object]:
+    """The EventBridge pattern (CloudFormation form) of 'our group's package was approved'."""
+    return {
+        "source": ["aws.sagemaker"],
+        "detail-type": [DETAIL_TYPE],
+        "detail": {
+            "ModelPackageGroupName": [model_package_group],
+            "ModelApprovalStatus": ["Approved"],
+        },
+    }
+
+
+class Serving(Construct):
+    """Attributes: ``function`` (deployer), ``model_role`` (SageMaker model execution role),
+    ``rule`` (approval rule), ``endpoint_arn``, ``dead_letter_queue`` (undeliverable events).
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        bucket: s3.IBucket,
+        bucket_object_label: str,
+        model_package_group: str,
+        endpoint_name: str,
+        memory_mb: int = 2048,
+        max_concurrency: int = 5,
+        inference_image_uri: str,
+        deployer_module: Path = DEPLOYER_MODULE,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        require_file(deployer_module, "the deployer module (recs_ml/deployer.py)")
+        stack = Stack.of(self)
+
+        def sagemaker_arn(resource: str, name: str) -> str:
+            return stack.format_arn(service="sagemaker", resource=resource, resource_name=name)
+
+        model_prefix = f"{model_package_group}-v"
+        self.endpoint_arn = sagemaker_arn("endpoint", endpoint_name)
+        model_arns = sagemaker_arn("model", f"{model_prefix}*")
+        config_arns = sagemaker_arn("endpoint-config", f"{model_prefix}*")
+        package_arns = sagemaker_arn("model-package", f"{model_package_group}/*")
+
+        # The role SageMaker assumes to run the model: read artifacts, pull the image, log.
+        self.model_role = iam.Role(
+            self,
+            "ModelRole",
+            assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"),
+            description=f"SageMaker models {model_prefix}*: read artifacts, pull image, write logs",
+        )
+        grant_bucket_access(self.model_role, bucket, write=False)
+        self.model_role.add_to_policy(
+            iam.PolicyStatement(actions=["ecr:GetAuthorizationToken"], resources=["*"])
+        )
+        self.model_role.add_to_policy(
+            iam.PolicyStatement(
+                actions=[
+                    "ecr:BatchCheckLayerAvailability",
+                    "ecr:BatchGetImage",
+                    "ecr:GetDownloadUrlForLayer",
+                ],
+                resources=[ecr_repository_arn(inference_image_uri, stack.partition)],
+            )
+        )
+        self.model_role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+                resources=[
+                    stack.format_arn(
+                        service="logs",
+                        resource="log-group",
+                        resource_name=f"/aws/sagemaker/Endpoints/{endpoint_name}:*",
+                        arn_format=ArnFormat.COLON_RESOURCE_NAME,
+                    )
+                ],
+            )
+        )
+        self.model_role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["cloudwatch:PutMetricData"],
+                resources=["*"],
+                conditions={"StringLike": {"cloudwatch:namespace": "/aws/sagemaker/*"}},
+            )
+        )
+        region = stack.region
+        model_role_acks = {
+            "*": "ecr:GetAuthorizationToken and cloudwatch:PutMetricData take no resource; the "
+            "metrics are limited to SageMaker's namespace by a condition.",
+            bucket_object_label: "The model reads its artifact, whose key is only known when a "
+            "version is approved; read-only, our bucket only.",
+            arn_label(region, "logs", f"log-group:/aws/sagemaker/Endpoints/{endpoint_name}:*"): (
+                "Log streams of our endpoint's own log group are created per instance."
+            ),
+        }
+        acknowledge_resources(self.model_role, model_role_acks)
+
+        self.log_group = logs.LogGroup(
+            self,
+            "DeployerLogs",
+            retention=logs.RetentionDays.THREE_MONTHS,
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+        role = iam.Role(
+            self,
+            "DeployerRole",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description="Deployer Lambda: our model packages, models, configs and endpoint only",
+        )
+        self.log_group.grant_write(role)
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["sagemaker:DescribeModelPackage"], resources=[package_arns]
+            )
+        )
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["sagemaker:CreateModel", "sagemaker:AddTags"], resources=[model_arns]
+            )
+        )
+        role.add_to_policy(
+            iam.PolicyStatement(actions=["sagemaker:CreateEndpointConfig"], resources=[config_arns])
+        )
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=[
+                    "sagemaker:CreateEndpoint",
+                    "sagemaker:DescribeEndpoint",
+                    "sagemaker:UpdateEndpoint",
+                ],
+                resources=[self.endpoint_arn, config_arns],
+            )
+        )
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["iam:PassRole"],
+                resources=[self.model_role.role_arn],
+                conditions={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
+            )
+        )
+        acknowledge_resources(
+            role,
+            {
+                arn_label(region, "sagemaker", f"model-package/{model_package_group}/*"): (
+                    "Every version of our own model package group; versions appear at run time."
+                ),
+                arn_label(region, "sagemaker", f"model/{model_prefix}*"): (
+                    "One model per approved version, named <group>-v<version> at run time."
+                ),
+                arn_label(region, "sagemaker", f"endpoint-config/{model_prefix}*"): (
+                    "One serverless endpoint config per approved version, named at run time."
+                ),
+            },
+        )
+
+        self.function = lambda_.Function(
+            self,
+            "Deployer",
+            runtime=lambda_.Runtime.PYTHON_3_14,
+            handler=DEPLOYER_HANDLER,
+            code=lambda_.Code.from_asset(
+                str(deployer_module.parent),
+                exclude=["*", f"!{deployer_module.name}"],
+            ),
+            role=role,
+            log_group=self.log_group,
+            timeout=DEPLOY_TIMEOUT,
+            memory_size=256,
+            description="Deploys an approved model package version to the serverless endpoint",
+            environment={
+                "RECS_DEPLOY_BACKEND": "sagemaker",
+                "RECS_ENDPOINT_NAME": endpoint_name,
+                "RECS_SAGEMAKER_ROLE_ARN": self.model_role.role_arn,
+                "RECS_SERVERLESS_MEMORY_MB": str(memory_mb),
+                "RECS_SERVERLESS_MAX_CONCURRENCY": str(max_concurrency),
+                "RECS_DEPLOY_WAIT_SECONDS": str(DEPLOY_WAIT_SECONDS),
+                "RECS_INFERENCE_IMAGE_URI": inference_image_uri,
+            },
+        )
+
+        self.dead_letter_queue = sqs.Queue(
+            self,
+            "UndeliveredApprovals",
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            retention_period=Duration.days(14),
+        )
+        acknowledge(
+            self.dead_letter_queue,
+            "SQS3",
+            "This queue is itself the dead-letter queue of the approval rule's target.",
+        )
+        self.rule = events.Rule(
+            self,
+            "OnApproval",
+            description=f"Deploy {model_package_group} versions when they are approved",
+            event_pattern=events.EventPattern(
+                source=["aws.sagemaker"],
+                detail_type=[DETAIL_TYPE],
+                detail={
+                    "ModelPackageGroupName": [model_package_group],
+                    "ModelApprovalStatus": ["Approved"],
+                },
+            ),
+            targets=[
+                targets.LambdaFunction(
+                    self.function,
+                    dead_letter_queue=self.dead_letter_queue,
+                    retry_attempts=2,
+                    max_event_age=Duration.hours(2),
+                )
+            ],
+        )

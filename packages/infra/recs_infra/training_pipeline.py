@@ -1,0 +1,223 @@
+"""TrainingPipeline: the SageMaker Pipeline from recs_ml, its model package group, a
+least-privilege execution role and the schedule that starts it."""
+
+from __future__ import annotations
+
+import json
+
+from aws_cdk import ArnFormat, RemovalPolicy, Stack
+from aws_cdk import aws_ecr as ecr
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sagemaker as sagemaker
+from aws_cdk import aws_scheduler as scheduler
+from constructs import Construct
+
+from recs_infra.nag import acknowledge_resources, arn_label
+from recs_infra.pipeline_definition import (
+    DefinitionFactory,
+    PipelineTargets,
+    render_with_placeholders,
+    substitute,
+)
+from recs_infra.storage import grant_bucket_access
+
+# SageMaker Pipelines names the jobs of a step "pipelines-<execution id>-<step>-<suffix>".
+PIPELINE_JOB_PREFIX = "pipelines-"
+
+
+class TrainingPipeline(Construct):
+    """Attributes: ``pipeline`` (CfnPipeline), ``pipeline_arn``, ``role`` (execution role),
+    ``repository`` (ECR, the step image with recs-ml installed), ``image_uri``,
+    ``model_package_group`` (CfnModelPackageGroup), ``schedule`` (CfnSchedule),
+    ``definition`` (the parsed definition, with placeholders, for inspection).
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        bucket: s3.IBucket,
+        bucket_object_label: str,
+        pipeline_name: str,
+        model_package_group_name: str,
+        definition: DefinitionFactory,
+        image_repository_name: str,
+        image_tag: str = "latest",
+        schedule_expression: str = "rate(7 days)",
+        schedule_enabled: bool = True,
+        retain: bool = False,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        stack = Stack.of(self)
+
+        def sagemaker_arn(resource: str, name: str) -> str:
+            return stack.format_arn(service="sagemaker", resource=resource, resource_name=name)
+
+        self.model_package_group = sagemaker.CfnModelPackageGroup(
+            self,
+            "ModelPackageGroup",
+            model_package_group_name=model_package_group_name,
+            model_package_group_description="Recommendation models; approval deploys a version",
+        )
+        self.pipeline_arn = sagemaker_arn("pipeline", pipeline_name)
+
+        self.role = iam.Role(
+            self,
+            "ExecutionRole",
+            assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"),
+            description=f"Runs {pipeline_name}: its jobs, our bucket, our model package group",
+        )
+        grant_bucket_access(self.role, bucket, write=True)
+        jobs = [
+            sagemaker_arn(kind, f"{PIPELINE_JOB_PREFIX}*")
+            for kind in ("processing-job", "training-job")
+        ]
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                actions=[
+                    "sagemaker:AddTags",
+                    "sagemaker:CreateProcessingJob",
+                    "sagemaker:CreateTrainingJob",
+                    "sagemaker:DescribeProcessingJob",
+                    "sagemaker:DescribeTrainingJob",
+                    "sagemaker:StopProcessingJob",
+                    "sagemaker:StopTrainingJob",
+                ],
+                resources=jobs,
+            )
+        )
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["sagemaker:CreateModelPackage", "sagemaker:DescribeModelPackage"],
+                resources=[sagemaker_arn("model-package", f"{model_package_group_name}/*")],
+            )
+        )
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["sagemaker:DescribeModelPackageGroup"],
+                resources=[sagemaker_arn("model-package-group", model_package_group_name)],
+            )
+        )
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["iam:PassRole"],
+                resources=[self.role.role_arn],
+                conditions={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
+            )
+        )
+        self.repository = ecr.Repository(
+            self,
+            "StepImage",
+            repository_name=image_repository_name,
+            image_scan_on_push=True,
+            lifecycle_rules=[ecr.LifecycleRule(max_image_count=10)],
+            removal_policy=RemovalPolicy.RETAIN if retain else RemovalPolicy.DESTROY,
+            empty_on_delete=not retain,
+        )
+        self.image_uri = self.repository.repository_uri_for_tag(image_tag)
+        self.repository.grant_pull(self.role)
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+                resources=[
+                    stack.format_arn(
+                        service="logs",
+                        resource="log-group",
+                        resource_name=f"/aws/sagemaker/{kind}:*",
+                        arn_format=ArnFormat.COLON_RESOURCE_NAME,
+                    )
+                    for kind in ("ProcessingJobs", "TrainingJobs")
+                ],
+            )
+        )
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["cloudwatch:PutMetricData"],
+                resources=["*"],
+                conditions={"StringLike": {"cloudwatch:namespace": "/aws/sagemaker/*"}},
+            )
+        )
+
+        region = stack.region
+        acknowledge_resources(
+            self.role,
+            {
+                "*": "ecr:GetAuthorizationToken and cloudwatch:PutMetricData take no resource; "
+                "the metrics are limited to SageMaker's namespace by a condition.",
+                bucket_object_label: "Pipeline runs read data and write outputs under keys made "
+                "per execution; our bucket only.",
+                **{
+                    arn_label(region, "sagemaker", f"{kind}/{PIPELINE_JOB_PREFIX}*"): (
+                        f"SageMaker Pipelines names each {kind} pipelines-<execution>-<step>-*."
+                    )
+                    for kind in ("processing-job", "training-job")
+                },
+                arn_label(region, "sagemaker", f"model-package/{model_package_group_name}/*"): (
+                    "The register step adds a new version to our own model package group."
+                ),
+                **{
+                    arn_label(region, "logs", f"log-group:/aws/sagemaker/{kind}:*"): (
+                        f"Each {kind[:-1]} writes its own log stream, named at run time."
+                    )
+                    for kind in ("ProcessingJobs", "TrainingJobs")
+                },
+            },
+        )
+
+        self.definition = render_with_placeholders(definition, region)
+        body = substitute(
+            json.dumps(self.definition),
+            region=region,
+            targets=PipelineTargets(
+                role_arn=self.role.role_arn, bucket=bucket.bucket_name, image_uri=self.image_uri
+            ),
+        )
+        self.pipeline = sagemaker.CfnPipeline(
+            self,
+            "Pipeline",
+            pipeline_name=pipeline_name,
+            pipeline_display_name=pipeline_name,
+            pipeline_description="process -> train -> evaluate -> condition -> register",
+            role_arn=self.role.role_arn,
+            pipeline_definition={"PipelineDefinitionBody": body},
+        )
+        self.pipeline.add_resource_dependency(self.model_package_group)
+        self.pipeline.node.add_dependency(self.role)
+
+        scheduler_role = iam.Role(
+            self,
+            "ScheduleRole",
+            assumed_by=iam.ServicePrincipal(
+                "scheduler.amazonaws.com",
+                conditions={"StringEquals": {"aws:SourceAccount": stack.account}},
+            ),
+            description=f"Lets EventBridge Scheduler start {pipeline_name} only",
+        )
+        scheduler_role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["sagemaker:StartPipelineExecution"], resources=[self.pipeline_arn]
+            )
+        )
+        self.schedule = scheduler.CfnSchedule(
+            self,
+            "Schedule",
+            description=f"Retrain {pipeline_name} on the latest ratings",
+            schedule_expression=schedule_expression,
+            state="ENABLED" if schedule_enabled else "DISABLED",
+            flexible_time_window=scheduler.CfnSchedule.FlexibleTimeWindowProperty(
+                mode="FLEXIBLE", maximum_window_in_minutes=60
+            ),
+            target=scheduler.CfnSchedule.TargetProperty(
+                arn=self.pipeline_arn,
+                role_arn=scheduler_role.role_arn,
+                retry_policy=scheduler.CfnSchedule.RetryPolicyProperty(
+                    maximum_retry_attempts=3, maximum_event_age_in_seconds=3600
+                ),
+                sage_maker_pipeline_parameters=scheduler.CfnSchedule.SageMakerPipelineParametersProperty(
+                    pipeline_parameter_list=[]
+                ),
+            ),
+        )
+        self.schedule.add_resource_dependency(self.pipeline)

@@ -1,0 +1,52 @@
+"""Small readers over synthesized templates."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk.assertions import Template
+
+
+def resources(template: Template, resource_type: str) -> dict[str, dict[str, Any]]:
+    return dict(template.find_resources(resource_type))
+
+
+def only(template: Template, resource_type: str) -> dict[str, Any]:
+    found = resources(template, resource_type)
+    assert len(found) == 1, f"expected one {resource_type}, found {sorted(found)}"
+    return next(iter(found.values()))
+
+
+def policy_statements(template: Template, role_logical_prefix: str) -> list[dict[str, Any]]:
+    """Statements of the inline policies attached to roles whose logical id starts so."""
+    statements: list[dict[str, Any]] = []
+    for policy in resources(template, "AWS::IAM::Policy").values():
+        roles = policy["Properties"].get("Roles", [])
+        if any(r.get("Ref", "").startswith(role_logical_prefix) for r in roles):
+            statements += policy["Properties"]["PolicyDocument"]["Statement"]
+    assert statements, f"no policy attached to a role {role_logical_prefix}*"
+    return statements
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def flatten(value: Any) -> str:
+    """A CloudFormation string expression with intrinsic functions rendered as <...> markers."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and "Fn::Join" in value:
+        separator, parts = value["Fn::Join"]
+        return separator.join(flatten(part) for part in parts)
+    if isinstance(value, dict) and "Ref" in value:
+        return f"<{value['Ref']}>"
+    if isinstance(value, dict) and "Fn::GetAtt" in value:
+        return f"<{'.'.join(value['Fn::GetAtt'])}>"
+    if isinstance(value, dict) and "Fn::ImportValue" in value:
+        return f"<import:{flatten(value['Fn::ImportValue'])}>"
+    raise AssertionError(f"unexpected expression {value!r}")
+
+
+def statements_allowing(statements: list[dict[str, Any]], action: str) -> list[dict[str, Any]]:
+    return [s for s in statements if s["Effect"] == "Allow" and action in as_list(s["Action"])]

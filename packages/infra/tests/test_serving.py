@@ -1,0 +1,199 @@
+import importlib.util
+import json
+import os
+
+import boto3
+import pytest
+from infra_template import as_list, flatten, only, policy_statements, statements_allowing
+from moto import mock_aws
+
+from recs_infra.serving import approval_event_pattern
+
+GROUP = "recs-movielens-dev"
+ENDPOINT = "recs-movielens-dev"
+REGION = "us-east-1"
+
+
+def state_change_event(status: str, group: str = GROUP, version: int = 3) -> dict:
+    """The event as EventBridge delivers it (docs/contracts.md, Registry and events)."""
+    arn = f"arn:aws:sagemaker:{REGION}:000000000000:model-package/{group}/{version}"
+    return {
+        "version": "0",
+        "id": "6a7e8feb-b491-4cf7-a9f1-bf3703467718",
+        "detail-type": "SageMaker Model Package State Change",
+        "source": "aws.sagemaker",
+        "account": "000000000000",
+        "time": "2026-11-23T10:00:00Z",
+        "region": REGION,
+        "resources": [arn],
+        "detail": {
+            "ModelPackageGroupName": group,
+            "ModelPackageVersion": version,
+            "ModelPackageArn": arn,
+            "ModelApprovalStatus": status,
+            "ModelPackageStatus": "Completed",
+            "InferenceSpecification": {
+                "Containers": [{"ModelDataUrl": "s3://bucket/runs/1/model.tar.gz"}]
+            },
+            "CreationTime": 1795400000000,
+        },
+    }
+
+
+@pytest.fixture(scope="module")
+def rule_pattern(synthesized) -> dict:
+    rule = only(synthesized.template("serving"), "AWS::Events::Rule")
+    return rule["Properties"]["EventPattern"]
+
+
+def test_rule_pattern_is_approval_of_our_group_only(rule_pattern):
+    assert rule_pattern == approval_event_pattern(GROUP)
+
+
+@pytest.mark.parametrize(
+    ("event", "matches"),
+    [
+        (state_change_event("Approved"), True),
+        (state_change_event("Rejected"), False),
+        (state_change_event("PendingManualApproval"), False),
+        (state_change_event("Approved", group="someone-elses-models"), False),
+        ({**state_change_event("Approved"), "source": "custom.app"}, False),
+    ],
+)
+def test_eventbridge_matches_the_pattern_against_real_shaped_events(rule_pattern, event, matches):
+    """moto's EventBridge routes the event through a rule with our pattern to an SQS queue."""
+    with mock_aws():
+        events = boto3.client("events", region_name=REGION)
+        sqs = boto3.client("sqs", region_name=REGION)
+        queue_url = sqs.create_queue(QueueName="approvals")["QueueUrl"]
+        queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
+            "Attributes"
+        ]["QueueArn"]
+        events.put_rule(Name="on-approval", EventPattern=json.dumps(rule_pattern))
+        events.put_targets(Rule="on-approval", Targets=[{"Id": "queue", "Arn": queue_arn}])
+        sent = events.put_events(
+            Entries=[
+                {
+                    "Source": event["source"],
+                    "DetailType": event["detail-type"],
+                    "Detail": json.dumps(event["detail"]),
+                    "Resources": event["resources"],
+                }
+            ]
+        )
+        assert sent["FailedEntryCount"] == 0
+        delivered = sqs.receive_message(QueueUrl=queue_url, WaitTimeSeconds=0).get("Messages", [])
+    assert bool(delivered) is matches
+    if matches:
+        body = json.loads(delivered[0]["Body"])
+        assert body["detail"]["ModelPackageVersion"] == event["detail"]["ModelPackageVersion"]
+
+
+def test_rule_targets_the_deployer_with_retries_and_a_dead_letter_queue(synthesized):
+    template = synthesized.template("serving")
+    rule = only(template, "AWS::Events::Rule")
+    (target,) = rule["Properties"]["Targets"]
+    function_id = next(iter(template.find_resources("AWS::Lambda::Function")))
+    assert target["Arn"] == {"Fn::GetAtt": [function_id, "Arn"]}
+    assert target["RetryPolicy"]["MaximumRetryAttempts"] == 2
+    assert "DeadLetterConfig" in target
+
+
+def test_deployer_function_runs_the_shared_handler_with_the_sagemaker_backend(synthesized):
+    function = only(synthesized.template("serving"), "AWS::Lambda::Function")["Properties"]
+    assert function["Handler"] == "deployer.handler"
+    assert function["Runtime"].startswith("python3.")
+    assert function["Timeout"] == 900
+    variables = function["Environment"]["Variables"]
+    assert variables["RECS_DEPLOY_BACKEND"] == "sagemaker"
+    assert variables["RECS_ENDPOINT_NAME"] == ENDPOINT
+    assert variables["RECS_SERVERLESS_MEMORY_MB"] == "2048"
+    assert variables["RECS_SERVERLESS_MAX_CONCURRENCY"] == "5"
+    assert variables["RECS_SAGEMAKER_ROLE_ARN"] == {
+        "Fn::GetAtt": [
+            next(
+                k
+                for k in synthesized.template("serving").find_resources("AWS::IAM::Role")
+                if k.startswith("ServingModelRole")
+            ),
+            "Arn",
+        ]
+    }
+
+
+def test_lambda_asset_holds_deployer_py_alone_and_its_handler_resolves(synthesized):
+    function = only(synthesized.template("serving"), "AWS::Lambda::Function")["Properties"]
+    asset_hash = function["Code"]["S3Key"].removesuffix(".zip")
+    asset_dir = synthesized.outdir / f"asset.{asset_hash}"
+    assert sorted(p.name for p in asset_dir.iterdir()) == ["deployer.py"]
+    module_name, handler_name = function["Handler"].split(".")
+    spec = importlib.util.spec_from_file_location(module_name, asset_dir / f"{module_name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    handler = getattr(module, handler_name)
+    # A rejection is acknowledged without touching AWS: proof the shipped handler really runs.
+    env = {"RECS_DEPLOY_BACKEND": "sagemaker"}
+    old = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        answer = handler(state_change_event("Rejected"), None)
+    finally:
+        for key, value in old.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+    assert answer["action"] == "ignored"
+
+
+def test_deployer_permissions_name_our_models_configs_and_endpoint_only(synthesized):
+    statements = policy_statements(synthesized.template("serving"), "ServingDeployerRole")
+    prefix = f"arn:<AWS::Partition>:sagemaker:{REGION}:<AWS::AccountId>:"
+    allowed = {
+        action: sorted(
+            flatten(r)
+            for s in statements_allowing(statements, action)
+            for r in as_list(s["Resource"])
+        )
+        for action in (
+            "sagemaker:DescribeModelPackage",
+            "sagemaker:CreateModel",
+            "sagemaker:CreateEndpointConfig",
+            "sagemaker:UpdateEndpoint",
+            "sagemaker:CreateEndpoint",
+        )
+    }
+    assert allowed["sagemaker:DescribeModelPackage"] == [f"{prefix}model-package/{GROUP}/*"]
+    assert allowed["sagemaker:CreateModel"] == [f"{prefix}model/{GROUP}-v*"]
+    assert allowed["sagemaker:CreateEndpointConfig"] == [f"{prefix}endpoint-config/{GROUP}-v*"]
+    for action in ("sagemaker:UpdateEndpoint", "sagemaker:CreateEndpoint"):
+        assert allowed[action] == sorted(
+            [f"{prefix}endpoint/{ENDPOINT}", f"{prefix}endpoint-config/{GROUP}-v*"]
+        )
+    for statement in statements:
+        assert "*" not in as_list(statement["Resource"]), statement
+
+
+def test_pass_role_is_limited_to_the_model_role_and_to_sagemaker(synthesized):
+    statements = policy_statements(synthesized.template("serving"), "ServingDeployerRole")
+    (pass_role,) = statements_allowing(statements, "iam:PassRole")
+    assert flatten(pass_role["Resource"]).startswith("<ServingModelRole")
+    assert pass_role["Condition"] == {
+        "StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}
+    }
+
+
+def test_model_role_reads_our_bucket_and_is_assumed_by_sagemaker_only(synthesized):
+    template = synthesized.template("serving")
+    role = next(
+        r
+        for k, r in template.find_resources("AWS::IAM::Role").items()
+        if k.startswith("ServingModelRole")
+    )
+    (trust,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Principal"] == {"Service": "sagemaker.amazonaws.com"}
+    statements = policy_statements(template, "ServingModelRole")
+    (read,) = statements_allowing(statements, "s3:GetObject")
+    assert flatten(read["Resource"]).endswith("recs-dev-data-<AWS::AccountId>-us-east-1/*")
+    assert not statements_allowing(statements, "s3:PutObject")
