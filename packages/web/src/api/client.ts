@@ -1,0 +1,135 @@
+import axios, { isAxiosError } from 'axios'
+import type { components, paths } from './generated/schema.ts'
+
+/** Shapes of the API, straight from the generated OpenAPI types. */
+export type Schemas = components['schemas']
+export type UserSummary = Schemas['UserSummary']
+export type UserDetail = Schemas['UserDetail']
+export type UserCreate = Schemas['UserCreate']
+export type HistoryEntry = Schemas['HistoryEntry']
+export type Rating = Schemas['Rating']
+export type RatingCreate = Schemas['RatingCreate']
+export type Movie = Schemas['Movie']
+export type MovieDetail = Schemas['MovieDetail']
+export type ScoredMovie = Schemas['ScoredMovie']
+export type Recommendations = Schemas['Recommendations']
+export type SimilarMovies = Schemas['SimilarMovies']
+export type Models = Schemas['Models']
+export type ServedModel = Schemas['ServedModel']
+export type ModelVersion = Schemas['ModelVersion']
+export type Health = Schemas['Health']
+
+export const DEFAULT_API_URL = 'http://127.0.0.1:8000'
+
+export function apiBaseUrl(configured: string | undefined = import.meta.env.VITE_API_URL): string {
+  const url = (configured ?? '').trim().replace(/\/+$/, '')
+  return url || DEFAULT_API_URL
+}
+
+/** The one Axios instance; tests mock it at this boundary. */
+export const http = axios.create({
+  baseURL: apiBaseUrl(),
+  timeout: 15_000,
+  headers: { Accept: 'application/json' },
+})
+
+/** Why a call failed: the API could not be reached at all, or it answered with an error. */
+export class ApiError extends Error {
+  readonly kind: 'unreachable' | 'http'
+  readonly status: number | undefined
+  readonly code: string | undefined
+
+  constructor(kind: 'unreachable' | 'http', message: string, status?: number, code?: string) {
+    super(message)
+    this.name = 'ApiError'
+    this.kind = kind
+    this.status = status
+    this.code = code
+  }
+}
+
+export function toApiError(error: unknown): ApiError {
+  if (error instanceof ApiError) return error
+  if (isAxiosError(error)) {
+    const response = error.response
+    if (!response) {
+      return new ApiError('unreachable', `The recommendations API at ${http.defaults.baseURL} cannot be reached.`)
+    }
+    const body = response.data as Partial<Schemas['Error']> | undefined
+    const detail = body?.error
+    return new ApiError(
+      'http',
+      detail?.message ?? `The API answered ${response.status} ${response.statusText}`.trim(),
+      response.status,
+      detail?.code,
+    )
+  }
+  return new ApiError('http', error instanceof Error ? error.message : String(error))
+}
+
+type Method = 'get' | 'post'
+type Operation<P extends keyof paths, M extends Method> = NonNullable<paths[P][M]>
+type JsonOf<R> = R extends { content: { 'application/json': infer T } } ? T : never
+type Success<O> = O extends { responses: infer R }
+  ? R extends { 200: infer Ok }
+    ? JsonOf<Ok>
+    : R extends { 201: infer Created }
+      ? JsonOf<Created>
+      : never
+  : never
+type PathParams<O> = O extends { parameters: { path: infer X } } ? X : never
+type QueryParams<O> = O extends { parameters: { query?: infer X } } ? X : never
+type Body<O> = O extends { requestBody: { content: { 'application/json': infer B } } } ? B : never
+
+interface CallOptions<O> {
+  path?: PathParams<O>
+  query?: QueryParams<O>
+  body?: Body<O>
+  signal?: AbortSignal
+}
+
+/** A typed request: the path, its parameters, body and answer all come from the OpenAPI types. */
+export async function call<P extends keyof paths, M extends Method>(
+  method: M,
+  route: P,
+  options: CallOptions<Operation<P, M>> = {},
+): Promise<Success<Operation<P, M>>> {
+  const pathParams = (options.path ?? {}) as Record<string, string | number>
+  const url = String(route).replace(/\{(\w+)\}/g, (_, name: string) => {
+    if (!(name in pathParams)) throw new ApiError('http', `missing path parameter ${name} for ${String(route)}`)
+    return encodeURIComponent(String(pathParams[name]))
+  })
+  try {
+    const response = await http.request({
+      method,
+      url,
+      params: options.query,
+      data: options.body,
+      signal: options.signal,
+    })
+    return response.data as Success<Operation<P, M>>
+  } catch (error) {
+    throw toApiError(error)
+  }
+}
+
+export const api = {
+  health: (signal?: AbortSignal) => call('get', '/health', { signal }),
+  listUsers: (query: string, limit = 20, signal?: AbortSignal) =>
+    call('get', '/users', { query: { query, limit }, signal }),
+  createUser: (body: UserCreate) => call('post', '/users', { body }),
+  getUser: (userId: number, signal?: AbortSignal) => call('get', '/users/{user_id}', { path: { user_id: userId }, signal }),
+  rateMovie: (userId: number, body: RatingCreate) =>
+    call('post', '/users/{user_id}/ratings', { path: { user_id: userId }, body }),
+  recommendations: (userId: number, k: number, model: string | undefined, signal?: AbortSignal) =>
+    call('get', '/users/{user_id}/recommendations', {
+      path: { user_id: userId },
+      query: model ? { k, model } : { k },
+      signal,
+    }),
+  searchMovies: (query: string, limit = 10, signal?: AbortSignal) =>
+    call('get', '/movies', { query: { query, limit }, signal }),
+  similarMovies: (itemId: number, k = 10, signal?: AbortSignal) =>
+    call('get', '/movies/{item_id}/similar', { path: { item_id: itemId }, query: { k }, signal }),
+  models: (signal?: AbortSignal) => call('get', '/models', { signal }),
+}
