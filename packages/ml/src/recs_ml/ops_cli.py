@@ -231,7 +231,8 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
         action="append",
         default=[],
         metavar="KEY=VALUE",
-        help="baseline=mostpop, metric=ndcg@10, or a training hyperparameter (repeatable)",
+        help="baseline=mostpop|ease|<number>, metric=ndcg@10, or a training hyperparameter "
+        "(repeatable)",
     )
     run.add_argument("--no-cache", action="store_true", help="run every step even if cached")
     run.set_defaults(handler=_pipeline_run)

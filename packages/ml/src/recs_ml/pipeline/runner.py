@@ -273,24 +273,27 @@ def _check_commands(commands: dict[str, list[str]]) -> None:
 def evaluate_condition(
     evaluation: dict[str, Any], baseline: str, metric: str
 ) -> tuple[bool, float, float, str]:
-    """Does the default model beat the baseline? Returns (passed, model, baseline, reason)."""
+    """Does the default model beat the baseline? ``baseline`` names a model of the report
+    (mostpop, ease, ...) or is a fixed number. Returns (passed, model, baseline, reason)."""
     metrics = evaluation.get("metrics") or {}
     model = evaluation.get("default_model", "tfrs")
-    for name in (model, baseline):
+    try:
+        reference, baseline_name = float(baseline), "threshold"
+    except ValueError:
+        reference, baseline_name = None, baseline
+    for name in (model, baseline) if reference is None else (model,):
         if not isinstance((metrics.get(name) or {}).get(metric), int | float):
             raise PipelineFailed(
                 f"condition: evaluation.json has no metrics.{name}.{metric}; models: "
                 f"{sorted(metrics)}"
             )
-    value, reference = float(metrics[model][metric]), float(metrics[baseline][metric])
+    value = float(metrics[model][metric])
+    if reference is None:
+        reference = float(metrics[baseline][metric])
     passed = value > reference
     relation = ">" if passed else "<="
-    return (
-        passed,
-        value,
-        reference,
-        f"{model} {metric} {value:.4f} {relation} {baseline} {reference:.4f}",
-    )
+    reason = f"{model} {metric} {value:.4f} {relation} {baseline_name} {reference:.4f}"
+    return passed, value, reference, reason
 
 
 def run_pipeline(

@@ -1,0 +1,268 @@
+"""The pipeline as a SageMaker Pipeline (sagemaker SDK v3), for packages/infra to embed.
+
+The same five steps as ``recs pipeline run`` — process → train → evaluate → condition →
+register — running the same step scripts (``python -m recs_ml.steps.<step>``) in the
+container image(s) named by ``image_uris``. Nothing is uploaded while the definition is
+built: the steps are entrypoints of an image that has recs-ml installed, so
+``get_pipeline(...).definition()`` works offline (inside moto's ``mock_aws`` with
+``SAGEMAKER_VALIDATE_ROLE=false`` and a region set).
+
+Image contract (``image_uris``): ``processing`` runs ``python -m recs_ml.steps.process`` and
+``... .evaluate`` as its entrypoint; ``training`` is a SageMaker training image whose ``train``
+program runs ``python -m recs_ml.steps.train`` (SageMaker starts it as ``<image> train`` and
+passes hyperparameters in ``/opt/ml/input/config/hyperparameters.json``); ``inference`` is the
+TensorFlow Serving container that serves the registered ``model.tar.gz``.
+
+``sagemaker`` is the optional extra ``recs-ml[aws]`` and is imported only inside
+:func:`get_pipeline`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from recs_ml.pipeline import DEFAULT_BASELINE, DEFAULT_METRIC
+
+DEFAULT_PIPELINE_NAME = "recs-movielens-training"
+DEFAULT_INSTANCE_TYPE = "ml.m5.xlarge"
+# The TF Serving inference image the deployer also uses (us-east-1; pass image_uris elsewhere).
+DEFAULT_INFERENCE_IMAGE = (
+    "763104351884.dkr.ecr.{region}.amazonaws.com/tensorflow-inference:2.19.0-cpu"
+)
+# The recs-ml step image in the role's account, when image_uris names none.
+DEFAULT_STEP_IMAGE = "{account}.dkr.ecr.{region}.amazonaws.com/recs-ml:latest"
+PROCESSING_OUTPUT = "/opt/ml/processing/output"
+EVALUATION_OUTPUT = "/opt/ml/processing/evaluation"
+STEP_NAMES = ("Process", "Train", "Evaluate", "CheckModelBeatsBaseline", "Register")
+
+
+def _images(image_uris: dict[str, str] | None, region: str, role_arn: str) -> dict[str, str]:
+    images = dict(image_uris or {})
+    unknown = set(images) - {"processing", "training", "inference"}
+    if unknown:
+        raise ValueError(
+            f"image_uris has unknown key(s) {sorted(unknown)}; use processing, training, inference"
+        )
+    if "processing" not in images and "training" not in images:
+        account = role_arn.split(":")[4] if role_arn.count(":") >= 5 else ""
+        if not account.isdigit():
+            raise ValueError(
+                "image_uris needs 'processing': an image with recs-ml installed that runs the "
+                "step scripts (no account in role_arn to derive the default from)"
+            )
+        images["processing"] = DEFAULT_STEP_IMAGE.format(account=account, region=region)
+    images.setdefault("processing", images.get("training", ""))
+    images.setdefault("training", images["processing"])
+    images.setdefault("inference", DEFAULT_INFERENCE_IMAGE.format(region=region))
+    return images
+
+
+def get_pipeline(
+    *,
+    role_arn: str,
+    bucket: str,
+    model_package_group: str,
+    region: str,
+    image_uris: dict[str, str] | None = None,
+    pipeline_name: str = DEFAULT_PIPELINE_NAME,
+    instance_type: str = DEFAULT_INSTANCE_TYPE,
+    baseline: str = DEFAULT_BASELINE,
+    metric: str = DEFAULT_METRIC,
+    hyperparameters: dict[str, str] | None = None,
+) -> Any:
+    """Build the SageMaker ``Pipeline``; call ``.definition()`` for its JSON.
+
+    Args (keyword-only):
+        role_arn: execution role of the pipeline's jobs (S3 read/write on ``bucket``, ECR pull,
+            SageMaker model package creation).
+        bucket: S3 bucket for data and outputs: input ``s3://<bucket>/data/ml-100k/`` by default
+            (pipeline parameter ``InputDataUrl``), outputs under ``s3://<bucket>/pipeline/``.
+        model_package_group: the model package group the Register step adds versions to
+            (PendingManualApproval); approving one triggers the deployer.
+        region: AWS region of the pipeline (also picks the default inference image).
+        image_uris: ``{"processing": ..., "training": ..., "inference": ...}``; see the module
+            docstring for what each image must provide. ``processing`` defaults to
+            ``<role account>.dkr.ecr.<region>.amazonaws.com/recs-ml:latest``, ``training`` to
+            ``processing``, ``inference`` to the TF Serving image for ``region``.
+        pipeline_name: the pipeline's name.
+        instance_type: default instance type of the processing and training jobs (pipeline
+            parameters ``ProcessingInstanceType``, ``TrainingInstanceType``).
+        baseline: the evaluation.json model the condition compares against (default mostpop).
+        metric: the metric compared (default ndcg@10); the condition is
+            ``metrics.<default_model>.<metric> > metrics.<baseline>.<metric>``.
+        hyperparameters: training hyperparameters (``recs_ml.training.Hyperparameters``).
+    """
+    from sagemaker.core.processing import Processor
+    from sagemaker.core.shapes import (
+        Channel,
+        DataSource,
+        OutputDataConfig,
+        ProcessingInput,
+        ProcessingOutput,
+        ProcessingS3Input,
+        ProcessingS3Output,
+        S3DataSource,
+    )
+    from sagemaker.core.workflow.conditions import ConditionGreaterThan
+    from sagemaker.core.workflow.functions import JsonGet
+    from sagemaker.core.workflow.parameters import ParameterString
+    from sagemaker.core.workflow.pipeline_context import PipelineSession
+    from sagemaker.core.workflow.properties import PropertyFile
+    from sagemaker.mlops.workflow.condition_step import ConditionStep
+    from sagemaker.mlops.workflow.model_step import ModelStep
+    from sagemaker.mlops.workflow.pipeline import Pipeline
+    from sagemaker.mlops.workflow.steps import ProcessingStep, TrainingStep
+    from sagemaker.serve.model_builder import ModelBuilder
+    from sagemaker.core.training.configs import Compute
+    from sagemaker.train.model_trainer import ModelTrainer
+
+    if not role_arn.startswith("arn:"):
+        raise ValueError(f"role_arn {role_arn!r} is not an IAM role ARN")
+    if not bucket or bucket.startswith("s3://") or "/" in bucket:
+        raise ValueError(f"bucket {bucket!r}: give the bucket name only, not an s3:// URL")
+    images = _images(image_uris, region, role_arn)
+    prefix = f"s3://{bucket}/pipeline"
+    import boto3
+
+    session = PipelineSession(boto_session=boto3.Session(region_name=region), default_bucket=bucket)
+    # A known bucket: default_bucket() would otherwise probe (and try to create) it over the network.
+    session._default_bucket = bucket
+
+    input_data = ParameterString("InputDataUrl", default_value=f"s3://{bucket}/data/ml-100k/")
+    processing_instance = ParameterString("ProcessingInstanceType", default_value=instance_type)
+    training_instance = ParameterString("TrainingInstanceType", default_value=instance_type)
+    approval_status = ParameterString("ModelApprovalStatus", default_value="PendingManualApproval")
+
+    def processor(step: str) -> Any:
+        return Processor(
+            role=role_arn,
+            image_uri=images["processing"],
+            entrypoint=["python", "-m", f"recs_ml.steps.{step}"],
+            instance_count=1,
+            instance_type=processing_instance,
+            base_job_name=f"recs-{step}",
+            sagemaker_session=session,
+            env={"TF_USE_LEGACY_KERAS": "1"},
+        )
+
+    def s3_input(name: str, uri: Any, local: str) -> Any:
+        return ProcessingInput(
+            input_name=name,
+            s3_input=ProcessingS3Input(
+                s3_uri=uri,
+                local_path=local,
+                s3_data_type="S3Prefix",
+                s3_input_mode="File",
+            ),
+        )
+
+    def s3_output(name: str, local: str, uri: Any) -> Any:
+        return ProcessingOutput(
+            output_name=name,
+            s3_output=ProcessingS3Output(s3_uri=uri, local_path=local, s3_upload_mode="EndOfJob"),
+        )
+
+    process_step = ProcessingStep(
+        name="Process",
+        step_args=processor("process").run(
+            inputs=[s3_input("data", input_data, "/opt/ml/processing/input/data")],
+            outputs=[s3_output("processed", PROCESSING_OUTPUT, f"{prefix}/processed")],
+            arguments=["--data", "/opt/ml/processing/input/data", "--output", PROCESSING_OUTPUT],
+        ),
+    )
+    processed_uri = process_step.properties.ProcessingOutputConfig.Outputs[
+        "processed"
+    ].S3Output.S3Uri
+
+    trainer = ModelTrainer(
+        training_image=images["training"],
+        role=role_arn,
+        base_job_name="recs-train",
+        sagemaker_session=session,
+        compute=Compute(instance_type=training_instance, instance_count=1, volume_size_in_gb=30),
+        hyperparameters=dict(hyperparameters or {}),
+        environment={"TF_USE_LEGACY_KERAS": "1"},
+        output_data_config=OutputDataConfig(s3_output_path=f"{prefix}/models"),
+        input_data_config=[
+            Channel(
+                channel_name="train",
+                data_source=DataSource(
+                    s3_data_source=S3DataSource(
+                        s3_data_type="S3Prefix",
+                        s3_uri=processed_uri,
+                        s3_data_distribution_type="FullyReplicated",
+                    )
+                ),
+            )
+        ],
+    )
+    train_step = TrainingStep(name="Train", step_args=trainer.train())
+    model_data = train_step.properties.ModelArtifacts.S3ModelArtifacts
+
+    evaluation_report = PropertyFile(
+        name="EvaluationReport", output_name="evaluation", path="evaluation.json"
+    )
+    evaluate_step = ProcessingStep(
+        name="Evaluate",
+        step_args=processor("evaluate").run(
+            inputs=[
+                s3_input("model", model_data, "/opt/ml/processing/model"),
+                s3_input("data", processed_uri, "/opt/ml/processing/data"),
+            ],
+            outputs=[s3_output("evaluation", EVALUATION_OUTPUT, f"{prefix}/evaluation")],
+            arguments=[
+                "--model-dir",
+                "/opt/ml/processing/model/model.tar.gz",
+                "--data-dir",
+                "/opt/ml/processing/data",
+                "--output",
+                EVALUATION_OUTPUT,
+            ],
+        ),
+        property_files=[evaluation_report],
+    )
+
+    builder = ModelBuilder(
+        s3_model_data_url=model_data,
+        image_uri=images["inference"],
+        role_arn=role_arn,
+        sagemaker_session=session,
+        env_vars={"SAGEMAKER_TFS_DEFAULT_MODEL_NAME": "tfrs"},
+    )
+    register_step = ModelStep(
+        name="Register",
+        step_args=builder.register(
+            model_package_group_name=model_package_group,
+            content_types=["application/json"],
+            response_types=["application/json"],
+            inference_instances=["ml.m5.large"],
+            transform_instances=["ml.m5.large"],
+            approval_status=approval_status,
+            description=f"recs model: tfrs {metric} beat {baseline} on the test split",
+        ),
+    )
+
+    beats_baseline = ConditionGreaterThan(
+        left=JsonGet(
+            step_name=evaluate_step.name,
+            property_file=evaluation_report,
+            json_path=f"metrics.tfrs['{metric}']",
+        ),
+        right=JsonGet(
+            step_name=evaluate_step.name,
+            property_file=evaluation_report,
+            json_path=f"metrics.{baseline}['{metric}']",
+        ),
+    )
+    condition_step = ConditionStep(
+        name="CheckModelBeatsBaseline",
+        conditions=[beats_baseline],
+        if_steps=[register_step],
+        else_steps=[],
+    )
+    return Pipeline(
+        name=pipeline_name,
+        parameters=[input_data, processing_instance, training_instance, approval_status],
+        steps=[process_step, train_step, evaluate_step, condition_step],
+        sagemaker_session=session,
+    )

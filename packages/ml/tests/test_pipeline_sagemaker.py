@@ -1,0 +1,103 @@
+"""The SageMaker Pipeline definition builds offline and mirrors the local pipeline."""
+
+from __future__ import annotations
+
+import json
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from recs_ml.pipeline.sagemaker import get_pipeline
+
+ROLE = "arn:aws:iam::111122223333:role/recs-pipeline"
+IMAGE = "111122223333.dkr.ecr.us-east-1.amazonaws.com/recs-ml:1"
+
+
+@pytest.fixture
+def offline(monkeypatch):
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("SAGEMAKER_VALIDATE_ROLE", "false")
+    with mock_aws():
+        yield
+
+
+def definition(**overrides):
+    options = {
+        "role_arn": ROLE,
+        "bucket": "recs-data-bucket",
+        "model_package_group": "recs-movielens",
+        "region": "us-east-1",
+        "image_uris": {"processing": IMAGE},
+        **overrides,
+    }
+    return json.loads(get_pipeline(**options).definition())
+
+
+def test_definition_has_the_five_steps_and_the_condition(offline):
+    steps = {step["Name"]: step for step in definition()["Steps"]}
+    assert list(steps) == ["Process", "Train", "Evaluate", "CheckModelBeatsBaseline"]
+    condition = steps["CheckModelBeatsBaseline"]
+    assert condition["Type"] == "Condition"
+    (register,) = condition["Arguments"]["IfSteps"]
+    assert register["Name"] == "Register" and register["Type"] == "RegisterModel"
+    assert register["Arguments"]["ModelPackageGroupName"] == "recs-movielens"
+    assert register["Arguments"]["ModelApprovalStatus"] == {"Get": "Parameters.ModelApprovalStatus"}
+    (greater,) = condition["Arguments"]["Conditions"]
+    assert greater["Type"] == "GreaterThan"
+    assert greater["LeftValue"]["Std:JsonGet"]["Path"] == "metrics.tfrs['ndcg@10']"
+    assert greater["RightValue"]["Std:JsonGet"]["Path"] == "metrics.mostpop['ndcg@10']"
+    # Registration needs the trained artifact; evaluation reads it and the processed data.
+    container = register["Arguments"]["InferenceSpecification"]["Containers"][0]
+    assert container["ModelDataUrl"] == {"Get": "Steps.Train.ModelArtifacts.S3ModelArtifacts"}
+
+
+def test_steps_run_the_same_step_scripts_as_the_local_runner(offline):
+    steps = {step["Name"]: step for step in definition()["Steps"]}
+    for name, module in (("Process", "process"), ("Evaluate", "evaluate")):
+        app = steps[name]["Arguments"]["AppSpecification"]
+        assert app["ContainerEntrypoint"] == ["python", "-m", f"recs_ml.steps.{module}"]
+        assert app["ImageUri"] == IMAGE
+    train = steps["Train"]["Arguments"]
+    assert train["AlgorithmSpecification"]["TrainingImage"] == IMAGE
+    channel = train["InputDataConfig"][0]
+    assert channel["ChannelName"] == "train"  # $SM_CHANNEL_TRAIN = the process output
+    assert channel["DataSource"]["S3DataSource"]["S3Uri"] == {
+        "Get": "Steps.Process.ProcessingOutputConfig.Outputs['processed'].S3Output.S3Uri"
+    }
+    files = steps["Evaluate"]["PropertyFiles"][0]
+    assert (files["OutputName"], files["FilePath"]) == ("evaluation", "evaluation.json")
+
+
+def test_nothing_is_uploaded_while_the_definition_is_built(offline):
+    definition(hyperparameters={"epochs": "5"})
+    assert boto3.client("s3").list_buckets()["Buckets"] == []
+
+
+def test_baseline_metric_and_hyperparameters_are_configurable(offline):
+    steps = {
+        s["Name"]: s for s in definition(baseline="ease", hyperparameters={"epochs": "5"})["Steps"]
+    }
+    (greater,) = steps["CheckModelBeatsBaseline"]["Arguments"]["Conditions"]
+    assert greater["RightValue"]["Std:JsonGet"]["Path"] == "metrics.ease['ndcg@10']"
+    assert steps["Train"]["Arguments"]["HyperParameters"] == {"epochs": "5"}
+
+
+def test_step_image_defaults_to_the_recs_ml_repository_of_the_role_account(offline):
+    steps = {s["Name"]: s for s in definition(image_uris=None)["Steps"]}
+    image = steps["Process"]["Arguments"]["AppSpecification"]["ImageUri"]
+    assert image == "111122223333.dkr.ecr.us-east-1.amazonaws.com/recs-ml:latest"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"role_arn": "recs-role"}, "not an IAM role ARN"),
+        ({"bucket": "s3://recs-data-bucket"}, "bucket name only"),
+        ({"image_uris": {}, "role_arn": "arn:aws:iam::role/x"}, "needs 'processing'"),
+        ({"image_uris": {"processing": IMAGE, "serving": IMAGE}}, "unknown key"),
+    ],
+)
+def test_bad_arguments_are_clear_errors(offline, overrides, message):
+    with pytest.raises(ValueError, match=message):
+        definition(**overrides)
