@@ -103,6 +103,7 @@ def get_pipeline(
         ProcessingS3Output,
         S3DataSource,
     )
+    from sagemaker.core.training.configs import Compute
     from sagemaker.core.workflow.conditions import ConditionGreaterThan
     from sagemaker.core.workflow.functions import JsonGet
     from sagemaker.core.workflow.parameters import ParameterString
@@ -113,7 +114,6 @@ def get_pipeline(
     from sagemaker.mlops.workflow.pipeline import Pipeline
     from sagemaker.mlops.workflow.steps import ProcessingStep, TrainingStep
     from sagemaker.serve.model_builder import ModelBuilder
-    from sagemaker.core.training.configs import Compute
     from sagemaker.train.model_trainer import ModelTrainer
 
     if not role_arn.startswith("arn:"):
@@ -125,7 +125,7 @@ def get_pipeline(
     import boto3
 
     session = PipelineSession(boto_session=boto3.Session(region_name=region), default_bucket=bucket)
-    # A known bucket: default_bucket() would otherwise probe (and try to create) it over the network.
+    # A known bucket: default_bucket() would otherwise probe (and create) it over the network.
     session._default_bucket = bucket
 
     input_data = ParameterString("InputDataUrl", default_value=f"s3://{bucket}/data/ml-100k/")
