@@ -340,7 +340,16 @@ class Registry:
                 (group, version),
             ).fetchone()
             if row is None:
-                raise RegistryError(f"model package {group}/{version} does not exist")
+                known = [
+                    r["version"]
+                    for r in connection.execute(
+                        "SELECT version FROM model_packages WHERE group_name = ? ORDER BY version",
+                        (group,),
+                    )
+                ]
+                raise RegistryError(
+                    f"model package {group}/{version} does not exist; versions: {known}"
+                )
             if row["approval_status"] == status:
                 raise RegistryError(f"model package {group}/{version} is already {status}")
             connection.execute(
