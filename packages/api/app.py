@@ -5,6 +5,7 @@ below registers a view under that description and turns client errors into
 ``{"error": {"code", "message"}}`` responses.
 """
 
+import contextlib
 import re
 from collections.abc import Callable
 from typing import Any
@@ -21,6 +22,13 @@ from chalicelib.spec import openapi_document, operation, parse_body, parse_param
 
 settings = get_settings()
 app = Chalice(app_name="recs-api")
+
+# `chalice local` writes headers and body separately: without TCP_NODELAY every keep-alive
+# response waits ~40 ms for a delayed ACK. (chalice.local is absent from the Lambda bundle.)
+with contextlib.suppress(ImportError):
+    from chalice.local import ChaliceRequestHandler
+
+    ChaliceRequestHandler.disable_nagle_algorithm = True
 
 # Module-level clients: Chalice sees them, and a request never waits longer than the timeout.
 _timeouts = Config(

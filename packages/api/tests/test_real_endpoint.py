@@ -1,15 +1,11 @@
-"""Against the real local endpoint (`recs serve`) loading a registered, approved artifact.
-
-The artifact holds tiny SavedModels with the exact serving signature over the six test movies:
-``tfrs`` prefers high ids, ``ease`` low ids, both skipping history and exclusions.
-"""
+"""Against the real local endpoint (`recs serve`) loading a registered, approved artifact:
+tiny_model.py's SavedModels over the six test movies (``tfrs`` prefers high ids, ``ease`` low)."""
 
 import json
 import os
 import socket
 import subprocess
 import sys
-import textwrap
 import time
 import urllib.request
 from pathlib import Path
@@ -20,50 +16,7 @@ from conftest import body, post
 
 from chalicelib.settings import get_settings
 
-EXPORT = textwrap.dedent(
-    """
-    import sys
-    from pathlib import Path
-    import tensorflow as tf
-    from recs_ml.artifact import Manifest, write_manifest
-    from recs_ml.registry import Registry
-
-    class Tiny(tf.Module):
-        def __init__(self, direction):
-            super().__init__()
-            self.items = tf.range(1, 7, dtype=tf.int64)
-            self.direction = tf.constant(direction, tf.float32)
-
-        @tf.function(input_signature=[
-            tf.TensorSpec([None], tf.int64, name="user_id"),
-            tf.TensorSpec([None, None], tf.int64, name="history"),
-            tf.TensorSpec([None, None], tf.int64, name="exclude"),
-            tf.TensorSpec([None], tf.int32, name="k"),
-        ])
-        def serve(self, user_id, history, exclude, k):
-            batch = tf.shape(user_id)[0]
-            scores = tf.tile(tf.cast(self.items, tf.float32)[None, :] * self.direction, [batch, 1])
-            banned = tf.concat([history, exclude], axis=1)
-            hit = tf.reduce_any(tf.equal(banned[:, :, None], self.items[None, None, :]), axis=1)
-            scores = tf.where(hit, tf.fill(tf.shape(scores), -1e9), scores)
-            top = tf.math.top_k(scores, k=tf.minimum(tf.reduce_max(k), 6))
-            return {"item_ids": tf.gather(self.items, top.indices), "scores": top.values}
-
-    root = Path(sys.argv[1])
-    for name, direction in (("tfrs", 1.0), ("ease", -1.0)):
-        module = Tiny(direction)
-        tf.saved_model.save(module, str(root / name / "1"),
-                            signatures={"serving_default": module.serve})
-    write_manifest(root, Manifest(
-        model_name="recs-movielens", default_model="tfrs", models=["tfrs", "ease"],
-        data_checksum="tiny", hyperparameters={},
-        metrics={"tfrs": {"ndcg@10": 0.21}, "ease": {"ndcg@10": 0.19}}))
-    registry = Registry()
-    package = registry.register(root)
-    registry.approve(package.version)
-    print(package.version)
-    """
-)
+TINY_MODEL = Path(__file__).with_name("tiny_model.py")
 
 
 def _free_port() -> int:
@@ -78,7 +31,7 @@ def real_endpoint(tmp_path_factory):
     env = {**os.environ, "RECS_HOME": str(home), "TF_USE_LEGACY_KERAS": "1",
            "TF_CPP_MIN_LOG_LEVEL": "2", "CUDA_VISIBLE_DEVICES": ""}  # fmt: skip
     subprocess.run(
-        [sys.executable, "-c", EXPORT, str(home / "artifact")],
+        [sys.executable, str(TINY_MODEL), str(home / "artifact"), "6"],
         env=env, check=True, capture_output=True, timeout=300,
     )  # fmt: skip
     port = _free_port()
