@@ -11,6 +11,7 @@ import sys
 COMMAND_MODULES = [
     "recs_ml.data_cli",
     "recs_ml.ops_cli",
+    "recs_ml.model_cli",
 ]
 
 

@@ -185,7 +185,9 @@ def write_processed(output: Path, dataset: Dataset, split: Split, checksum: str)
     meta = output / "meta"
     meta.mkdir(parents=True, exist_ok=True)
     all_items = np.unique(
-        np.concatenate([split.train.item_id, split.test.item_id, list(dataset.items)])
+        np.concatenate(
+            [split.train.item_id, split.test.item_id, np.asarray(list(dataset.items), np.int64)]
+        )
     )
     (meta / "item_ids.txt").write_text("\n".join(map(str, all_items.tolist())) + "\n")
     all_users = np.unique(np.concatenate([split.train.user_id, split.test.user_id]))

@@ -8,8 +8,13 @@ none, removes the history and ``exclude`` from the answer and returns the top ``
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
-import tensorflow as tf
+
+os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")  # TFRS needs Keras 2: set before TF loads
+
+import tensorflow as tf  # noqa: E402
 
 # A score no real item gets; masked items sort below every candidate.
 MASKED = -1e9
@@ -78,10 +83,11 @@ class Recommender(tf.Module):
             default_value=0,
         )
         users = sorted(user_histories)
+        # Key -1 (never a user id) keeps the table non-empty when no history is stored.
         self.user_table = tf.lookup.StaticHashTable(
             tf.lookup.KeyValueTensorInitializer(
-                tf.constant(np.asarray(users, dtype=np.int64)),
-                tf.range(1, len(users) + 1, dtype=tf.int64),
+                tf.constant(np.asarray([-1, *users], dtype=np.int64)),
+                tf.range(0, len(users) + 1, dtype=tf.int64),
             ),
             default_value=0,
         )

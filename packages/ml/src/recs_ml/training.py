@@ -44,7 +44,7 @@ class Hyperparameters:
     ease_lambdas: str = "100,200,500,1000"
     candidates: int = 100
     ranker: str = "auto"
-    ranker_epochs: int = 4
+    ranker_epochs: int = 10
     ranker_hidden: int = 32
 
     _ranges = {
@@ -270,13 +270,14 @@ def _ranker_data(
     holdout: dict[int, set[int]],
     users: list[int],
     candidates: int,
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per user: candidate features ``[U, N, F]``, valid mask and next-item labels ``[U, N]``."""
     import tensorflow as tf
 
     from recs_ml.models.ranking import candidate_features
     from recs_ml.serving import multi_hot
 
-    feature_rows, label_rows = [], []
+    feature_rows, valid_rows, label_rows = [], [], []
     for start in range(0, len(users), 256):
         chunk = users[start : start + 256]
         width = max(1, max(len(known.get(u, [])) for u in chunk))
@@ -303,24 +304,29 @@ def _ranker_data(
             ],
             dtype=np.float32,
         )
-        keep = valid.numpy()
-        feature_rows.append(features.numpy()[keep])
-        label_rows.append(labels[keep])
-    return np.concatenate(feature_rows), np.concatenate(label_rows)
+        mask = valid.numpy()
+        feature_rows.append(features.numpy())
+        valid_rows.append(mask)
+        label_rows.append(labels * mask)
+    return np.concatenate(feature_rows), np.concatenate(valid_rows), np.concatenate(label_rows)
 
 
-def _fit_ranker(features: np.ndarray, labels: np.ndarray, hp: Hyperparameters) -> Any:
+def _fit_ranker(
+    features: np.ndarray, valid: np.ndarray, labels: np.ndarray, hp: Hyperparameters
+) -> Any:
     import tensorflow as tf
 
     from recs_ml.models.ranking import RelevanceRanker
 
     tf.keras.utils.set_random_seed(hp.seed)
+    # Users without a relevant candidate carry no listwise signal.
+    keep = labels.sum(axis=1) > 0
     ranker = RelevanceRanker(hp.ranker_hidden)
-    ranker.compile(optimizer=tf.keras.optimizers.Adam(0.005))
+    ranker.compile(optimizer=tf.keras.optimizers.Adam(0.01))
     dataset = (
-        tf.data.Dataset.from_tensor_slices((features, labels[:, None]))
-        .shuffle(len(labels), seed=hp.seed)
-        .batch(4096)
+        tf.data.Dataset.from_tensor_slices((features[keep], valid[keep], labels[keep]))
+        .shuffle(int(keep.sum()), seed=hp.seed)
+        .batch(32)
     )
     ranker.fit(dataset, epochs=hp.ranker_epochs, verbose=0)
     return ranker
@@ -342,7 +348,11 @@ def train_models(
     check_training_data(data)
     started = time.perf_counter()
     timings: dict[str, float] = {}
-    item_ids = np.unique(np.concatenate([data.train.item_id, data.test.item_id, list(data.items)]))
+    item_ids = np.unique(
+        np.concatenate(
+            [data.train.item_id, data.test.item_id, np.asarray(list(data.items), np.int64)]
+        )
+    )
     catalog = Catalog(item_ids)
     size = catalog.n - 1
     features = _item_features(catalog, data.items)
@@ -404,7 +414,7 @@ def train_models(
     mark = time.perf_counter()
     popularity_fit = tf.constant(np.log1p(fit_popularity).astype(np.float32))
     candidates = min(hp.candidates, size)
-    x_rank, y_rank = _ranker_data(
+    x_rank, valid_rank, y_rank = _ranker_data(
         retrieval_fit, ease_fit, popularity_fit, catalog, fit_histories, validation,
         ranker_users, candidates,
     )  # fmt: skip
@@ -415,7 +425,7 @@ def train_models(
     }
     use_ranker = hp.ranker == "on"
     if hp.ranker != "off" and y_rank.sum() > 0:
-        ranker = _fit_ranker(x_rank, y_rank, hp)
+        ranker = _fit_ranker(x_rank, valid_rank, y_rank, hp)
         ranked = RankedScorer(retrieval_fit, ease_fit, popularity_fit, ranker, candidates)
         metrics["ranked"] = judge(ranked)
         if hp.ranker == "auto":
@@ -443,11 +453,11 @@ def train_models(
     }
     if use_ranker:
         # The final ranker learns from every validation user.
-        x_all, y_all = _ranker_data(
+        x_all, valid_all, y_all = _ranker_data(
             retrieval_fit, ease_fit, popularity_fit, catalog, fit_histories, validation,
             sorted(validation), candidates,
         )  # fmt: skip
-        ranker = _fit_ranker(x_all, y_all, hp)
+        ranker = _fit_ranker(x_all, valid_all, y_all, hp)
         popularity_var = tf.Variable(np.log1p(popularity).astype(np.float32), trainable=False)
         scorers["tfrs"] = RankedScorer(retrieval, ease, popularity_var, ranker, candidates)
     else:

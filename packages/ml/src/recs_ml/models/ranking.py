@@ -52,27 +52,31 @@ def candidate_features(
 
 
 class RelevanceRanker(tfrs.Model):
+    """Scores each candidate; trained listwise (softmax over a user's candidates) for NDCG."""
+
     def __init__(self, hidden: int = 32) -> None:
         super().__init__()
         self.scorer = tf.keras.Sequential(
             [
                 tf.keras.layers.Dense(hidden, activation="relu"),
-                tf.keras.layers.Dense(hidden // 2, activation="relu"),
+                tf.keras.layers.Dense(max(hidden // 2, 1), activation="relu"),
                 tf.keras.layers.Dense(1),
             ]
         )
         self.task = tfrs.tasks.Ranking(
-            loss=tf.keras.losses.BinaryCrossentropy(from_logits=True),
+            loss=tf.keras.losses.CategoricalCrossentropy(from_logits=True),
         )
 
     def call(self, features: tf.Tensor) -> tf.Tensor:
-        return self.scorer(features)
+        """``[B, N, F]`` candidate features → ``[B, N]`` scores."""
+        return self.scorer(features)[..., 0]
 
     def compute_loss(
-        self, inputs: tuple[tf.Tensor, tf.Tensor], training: bool = False
+        self, inputs: tuple[tf.Tensor, tf.Tensor, tf.Tensor], training: bool = False
     ) -> tf.Tensor:
-        features, labels = inputs
-        return self.task(labels=labels, predictions=self(features, training=training))
+        features, valid, labels = inputs
+        logits = tf.where(valid, self(features, training=training), MASKED)
+        return self.task(labels=labels, predictions=logits)
 
 
 class RankedScorer(Scorer):
