@@ -8,6 +8,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -64,11 +65,17 @@ def write_dataset(directory: Path) -> Path:
     return directory
 
 
+def seeded_home(path: Path) -> Path:
+    """``path`` as a RECS_HOME: the tiny dataset, seeded into store.db."""
+    write_dataset(path / "data" / "ml-100k")
+    SqliteStore(path / "store.db").seed(read_dataset(path / "data" / "ml-100k"))
+    return path
+
+
 @pytest.fixture
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """A fresh RECS_HOME with the tiny dataset seeded into store.db; the service is rebuilt."""
-    write_dataset(tmp_path / "data" / "ml-100k")
-    SqliteStore(tmp_path / "store.db").seed(read_dataset(tmp_path / "data" / "ml-100k"))
+    seeded_home(tmp_path)
     monkeypatch.setenv("RECS_HOME", str(tmp_path))
     for name in ("RECS_STORE_PATH", "RECS_REGISTRY_PATH", "RECS_ENDPOINT_NAME", "RECS_STORE"):
         monkeypatch.delenv(name, raising=False)
@@ -105,6 +112,13 @@ def _ranking(
 
 @pytest.fixture
 def contract_endpoint() -> Iterator[ContractEndpoint]:
+    with running_contract_endpoint() as state:
+        yield state
+
+
+@contextmanager
+def running_contract_endpoint() -> Iterator[ContractEndpoint]:
+    """Serve the endpoint contract on a free loopback port until the block ends."""
     state = ContractEndpoint()
     catalog = [5, 3, 4, 6, 2, 1]
 

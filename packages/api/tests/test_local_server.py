@@ -12,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from conftest import running_contract_endpoint, seeded_home
 
 API_DIR = Path(__file__).resolve().parents[1]
 ORIGIN = "http://127.0.0.1:4173"
@@ -32,11 +33,16 @@ def _request(url: str, method: str = "GET", data: bytes | None = None, headers=N
         return error.code, dict(error.headers), error.read()
 
 
-@pytest.fixture
-def server(home, contract_endpoint):
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    with running_contract_endpoint() as endpoint:
+        yield from _chalice_local(seeded_home(tmp_path_factory.mktemp("home")), endpoint.url)
+
+
+def _chalice_local(home, endpoint_url):
     port = _free_port()
     chalice = Path(sys.executable).with_name("chalice")
-    env = {**os.environ, "RECS_HOME": str(home), "RECS_ENDPOINT_URL": contract_endpoint.url,
+    env = {**os.environ, "RECS_HOME": str(home), "RECS_ENDPOINT_URL": endpoint_url,
            "RECS_WEB_ORIGIN": ORIGIN}  # fmt: skip
     process = subprocess.Popen(
         [str(chalice), "local", "--no-autoreload", "--host", "127.0.0.1", "--port", str(port)],

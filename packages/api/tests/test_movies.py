@@ -55,7 +55,7 @@ def test_similarity_is_cached_until_it_expires(api) -> None:
     post(api, f"/users/{user_id}/ratings", {"item_id": 4, "rating": 5})
     post(api, f"/users/{user_id}/ratings", {"item_id": 6, "rating": 5})
     assert body(api.http.get("/movies/4/similar"))["movies"] == before  # cached index
-    from chalicelib import wiring
+    from app import service
 
-    wiring.current(lambda: None)._similarity = None  # what expiry does
+    service()._similarity = None  # what expiry does
     assert 6 in body(api.http.get("/movies/4/similar"))["movies"]

@@ -87,3 +87,19 @@ def test_method_and_media_type_errors_keep_the_error_shape(api) -> None:
     response = api.http.post("/users", body=b"{}", headers={"Content-Type": "text/plain"})
     assert response.status_code == 415
     assert body(response)["error"]["code"] == "unsupported_media_type"
+
+
+def test_a_real_bug_is_a_logged_500_in_the_error_shape(api, home, caplog) -> None:
+    from app import service
+    from chalicelib.sqlite_store import SqliteStore
+
+    class Broken(SqliteStore):
+        def list_users(self, query, limit, offset):
+            raise RuntimeError("a bug")
+
+    service().store = Broken(home / "store.db")
+    response = api.http.get("/users")
+    assert response.status_code == 500
+    assert body(response)["error"]["code"] == "internal_error"
+    assert "a bug" not in response.body.decode()  # no internals leak to the client
+    assert any("RuntimeError: a bug" in (r.exc_text or "") for r in caplog.records)

@@ -1,0 +1,63 @@
+"""No input produces a 500: random parameters and JSON bodies against every route."""
+
+import json
+import urllib.parse
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from chalicelib.spec import OPERATIONS
+
+TEXT = st.text(max_size=30)
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=10),
+    lambda children: (
+        st.lists(children, max_size=3)
+        | st.dictionaries(st.sampled_from(["item_id", "rating", "age", "gender", "x"]), children)
+    ),
+    max_leaves=8,
+)
+FUZZ = settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+
+
+def _path(template: str, values: dict[str, str]) -> str:
+    for name, value in values.items():
+        template = template.replace("{" + name + "}", urllib.parse.quote(value, safe="") or "0")
+    return template
+
+
+@FUZZ
+@given(data=st.data())
+def test_random_parameters_never_give_a_500(api, data) -> None:
+    for op in OPERATIONS:
+        if op.method != "GET":
+            continue
+        path_values = {
+            p.name: data.draw(TEXT | st.integers(-5, 10).map(str))
+            for p in op.params
+            if p.where == "path"
+        }
+        query = {
+            p.name: data.draw(TEXT | st.integers(-5, 200).map(str))
+            for p in op.params
+            if p.where == "query" and data.draw(st.booleans())
+        }
+        url = _path(op.path, path_values)
+        if query:
+            url += "?" + urllib.parse.urlencode(query)
+        response = api.http.get(url)
+        assert response.status_code in (200, 400, 403, 404), (url, response.body)
+        if response.status_code != 200 and response.status_code != 403:
+            assert set(json.loads(response.body)["error"]) == {"code", "message"}
+
+
+@FUZZ
+@given(payload=JSON, user=st.sampled_from(["1", "2", "999", "x"]))
+def test_random_bodies_never_give_a_500(api, payload, user) -> None:
+    raw = json.dumps(payload).encode()
+    headers = {"Content-Type": "application/json"}
+    for path in ("/users", f"/users/{user}/ratings"):
+        response = api.http.post(path, body=raw, headers=headers)
+        assert response.status_code in (201, 400, 404, 409), (path, raw, response.body)
