@@ -7,19 +7,21 @@ import shutil
 import sys
 from pathlib import Path
 
-from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import RemovalPolicy, Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from chalice.cdk import Chalice
 from constructs import Construct
 
-from recs_infra.nag import acknowledge
+from recs_infra.nag import acknowledge_resources, arn_label
 from recs_infra.paths import API_DIR, require_file
 
 # The name of the Chalice-generated REST API resource in the SAM template it packages.
 _REST_API = "RestAPI"
 _API_HANDLER = "APIHandler"
+ENDPOINT_TIMEOUT_SECONDS = 10
+LAMBDA_TIMEOUT_SECONDS = 30
 
 
 def _ensure_chalice_on_path() -> None:
@@ -51,6 +53,7 @@ class Api(Construct):
         *,
         stage: str,
         endpoint_name: str,
+        model_package_group: str,
         web_origin: str | None = None,
         retain_data: bool = False,
         source_dir: Path = API_DIR,
@@ -86,16 +89,43 @@ class Api(Construct):
         )
         self.log_group.grant_write(self.role)
         self.table.grant_read_write_data(self.role)
-        self.endpoint_arn = stack.format_arn(
-            service="sagemaker", resource="endpoint", resource_name=endpoint_name
-        )
-        self.role.add_to_policy(
-            iam.PolicyStatement(actions=["sagemaker:InvokeEndpoint"], resources=[self.endpoint_arn])
+
+        def sagemaker_arn(resource: str, name: str) -> str:
+            return stack.format_arn(service="sagemaker", resource=resource, resource_name=name)
+
+        self.endpoint_arn = sagemaker_arn("endpoint", endpoint_name)
+        config_arns = sagemaker_arn("endpoint-config", f"{model_package_group}-v*")
+        package_arns = sagemaker_arn("model-package", f"{model_package_group}/*")
+        for actions, resources in (
+            (["sagemaker:InvokeEndpoint", "sagemaker:DescribeEndpoint"], [self.endpoint_arn]),
+            # The serving version is read from the deployed config's model name.
+            (["sagemaker:DescribeEndpointConfig"], [config_arns]),
+            (["sagemaker:DescribeModelPackage"], [package_arns]),
+            # GET /models lists the group's versions; ListModelPackages takes no resource.
+            (["sagemaker:ListModelPackages"], ["*"]),
+        ):
+            self.role.add_to_policy(iam.PolicyStatement(actions=actions, resources=resources))
+        region = stack.region
+        acknowledge_resources(
+            self.role,
+            {
+                "*": "sagemaker:ListModelPackages supports no resource-level scope; the API "
+                "passes our group name and describes only our group's packages.",
+                arn_label(region, "sagemaker", f"endpoint-config/{model_package_group}-v*"): (
+                    "One endpoint config per approved version, named by the deployer at run time."
+                ),
+                arn_label(region, "sagemaker", f"model-package/{model_package_group}/*"): (
+                    "Every version of our own model package group, for GET /models."
+                ),
+            },
         )
         environment = {
             "RECS_STORE": "dynamodb",
             "RECS_RATINGS_TABLE": self.table.table_name,
             "RECS_ENDPOINT_NAME": endpoint_name,
+            "RECS_MODEL_PACKAGE_GROUP": model_package_group,
+            # A serverless endpoint's cold start takes seconds; the API's default is for local.
+            "RECS_ENDPOINT_TIMEOUT": str(ENDPOINT_TIMEOUT_SECONDS),
         }
         if web_origin:
             environment["RECS_WEB_ORIGIN"] = web_origin
@@ -110,16 +140,13 @@ class Api(Construct):
                 "iam_role_arn": self.role.role_arn,
                 "environment_variables": environment,
                 "lambda_memory_size": 512,
-                "lambda_timeout": 30,
+                "lambda_timeout": LAMBDA_TIMEOUT_SECONDS,
                 "autogen_policy": False,
             },
         )
         self.chalice.node.add_dependency(self.log_group)
+        # A fixed name, so the function logs into the log group above (retention, no wildcard).
+        self.function = self.chalice.get_resource(_API_HANDLER)
+        self.function.add_property_override("FunctionName", function_name)
         rest_api = self.chalice.get_resource(_REST_API)
         self.url = f"https://{rest_api.ref}.execute-api.{stack.region}.{stack.url_suffix}/api"
-        self.timeout = Duration.seconds(30)
-        acknowledge(
-            self.role,
-            "IAM5[Resource::<ApiRatings0F6B5D12.Arn>/index/*]",
-            "Table grants cover its own secondary indexes only; the table is ours.",
-        )

@@ -106,6 +106,7 @@ class ApiStack(cdk.Stack):
             "Api",
             stage=config.stage,
             endpoint_name=config.endpoint_name,
+            model_package_group=config.model_package_group,
             web_origin=config.web_origin,
             retain_data=config.retain_data,
         )

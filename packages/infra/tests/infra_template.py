@@ -45,6 +45,8 @@ def flatten(value: Any) -> str:
         return f"<{'.'.join(value['Fn::GetAtt'])}>"
     if isinstance(value, dict) and "Fn::ImportValue" in value:
         return f"<import:{flatten(value['Fn::ImportValue'])}>"
+    if isinstance(value, dict) and len(value) == 1:
+        return f"<{next(iter(value))}>"
     raise AssertionError(f"unexpected expression {value!r}")
 
 

@@ -1,0 +1,68 @@
+import pytest
+from infra_template import as_list, flatten, only, policy_statements, statements_allowing
+
+ENDPOINT = "recs-movielens-dev"
+GROUP = "recs-movielens-dev"
+SAGEMAKER = "arn:<AWS::Partition>:sagemaker:us-east-1:<AWS::AccountId>:"
+
+
+@pytest.fixture(scope="module")
+def template(synthesized):
+    return synthesized.template("api")
+
+
+def test_chalice_app_is_packaged_as_sam_function_and_rest_api(template):
+    assert template.to_json()["Transform"] == "AWS::Serverless-2016-10-31"
+    function = only(template, "AWS::Serverless::Function")["Properties"]
+    assert function["Handler"] == "app.app"
+    assert function["FunctionName"] == "recs-api-dev-APIHandler"
+    assert flatten(function["Role"]).startswith("<ApiRole")
+    assert set(function["CodeUri"]) == {"Bucket", "Key"}
+    api = only(template, "AWS::Serverless::Api")["Properties"]
+    assert api["StageName"] == "api"
+    assert "/health" in api["DefinitionBody"]["paths"]
+
+
+def test_function_gets_the_table_endpoint_and_group_from_the_stage(template):
+    variables = only(template, "AWS::Serverless::Function")["Properties"]["Environment"][
+        "Variables"
+    ]
+    table_id = next(iter(template.find_resources("AWS::DynamoDB::Table")))
+    assert variables["RECS_STORE"] == "dynamodb"
+    assert variables["RECS_RATINGS_TABLE"] == {"Ref": table_id}
+    assert variables["RECS_ENDPOINT_NAME"] == ENDPOINT
+    assert variables["RECS_MODEL_PACKAGE_GROUP"] == GROUP
+
+
+def test_ratings_table_has_the_keys_the_api_store_uses(template):
+    table = only(template, "AWS::DynamoDB::Table")["Properties"]
+    assert table["KeySchema"] == [
+        {"AttributeName": "user_id", "KeyType": "HASH"},
+        {"AttributeName": "item_id", "KeyType": "RANGE"},
+    ]
+    assert table["AttributeDefinitions"] == [
+        {"AttributeName": "user_id", "AttributeType": "N"},
+        {"AttributeName": "item_id", "AttributeType": "N"},
+    ]
+    assert table["BillingMode"] == "PAY_PER_REQUEST"
+    assert table["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+
+
+def test_invoke_endpoint_is_allowed_on_our_endpoint_only(template):
+    statements = policy_statements(template, "ApiRole")
+    (invoke,) = statements_allowing(statements, "sagemaker:InvokeEndpoint")
+    assert [flatten(r) for r in as_list(invoke["Resource"])] == [f"{SAGEMAKER}endpoint/{ENDPOINT}"]
+    table_id = next(iter(template.find_resources("AWS::DynamoDB::Table")))
+    (put,) = statements_allowing(statements, "dynamodb:PutItem")
+    assert [flatten(r) for r in as_list(put["Resource"]) if r != {"Ref": "AWS::NoValue"}] == [
+        f"<{table_id}.Arn>"
+    ]
+    for statement in statements:
+        if "*" in as_list(statement["Resource"]):
+            assert as_list(statement["Action"]) == ["sagemaker:ListModelPackages"], statement
+
+
+def test_function_logs_into_a_log_group_with_retention(template):
+    log_group = only(template, "AWS::Logs::LogGroup")["Properties"]
+    assert log_group["LogGroupName"] == "/aws/lambda/recs-api-dev-APIHandler"
+    assert log_group["RetentionInDays"] == 30

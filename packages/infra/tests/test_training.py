@@ -1,0 +1,139 @@
+import json
+import re
+
+import pytest
+from infra_template import (
+    as_list,
+    flatten,
+    only,
+    policy_statements,
+    resources,
+    statements_allowing,
+)
+
+GROUP = "recs-movielens-dev"
+PIPELINE = "recs-movielens-dev-training"
+REGION = "us-east-1"
+SAGEMAKER = f"arn:<AWS::Partition>:sagemaker:{REGION}:<AWS::AccountId>:"
+
+
+@pytest.fixture(scope="module")
+def template(synthesized):
+    return synthesized.template("training")
+
+
+@pytest.fixture(scope="module")
+def definition(template) -> dict:
+    """The embedded definition with CloudFormation references shown as <LogicalId...> markers."""
+    pipeline = only(template, "AWS::SageMaker::Pipeline")["Properties"]
+    return json.loads(flatten(pipeline["PipelineDefinition"]["PipelineDefinitionBody"]))
+
+
+def test_pipeline_runs_process_train_evaluate_then_a_condition(definition):
+    steps = [(s["Name"], s["Type"]) for s in definition["Steps"]]
+    assert steps == [
+        ("Process", "Processing"),
+        ("Train", "Training"),
+        ("Evaluate", "Processing"),
+        ("CheckModelBeatsBaseline", "Condition"),
+    ]
+    entrypoints = [
+        s["Arguments"]["AppSpecification"]["ContainerEntrypoint"]
+        for s in definition["Steps"]
+        if s["Type"] == "Processing"
+    ]
+    assert entrypoints == [
+        ["python", "-m", "recs_ml.steps.process"],
+        ["python", "-m", "recs_ml.steps.evaluate"],
+    ]
+
+
+def test_condition_registers_only_a_model_that_beats_the_baseline(definition):
+    condition = definition["Steps"][-1]["Arguments"]
+    (check,) = condition["Conditions"]
+    assert check["Type"] == "GreaterThan"
+    assert check["LeftValue"]["Std:JsonGet"]["Path"] == "metrics.tfrs['ndcg@10']"
+    assert check["RightValue"]["Std:JsonGet"]["Path"] == "metrics.mostpop['ndcg@10']"
+    (register,) = condition["IfSteps"]
+    assert condition["ElseSteps"] == []
+    assert register["Type"] == "RegisterModel"
+    arguments = register["Arguments"]
+    assert arguments["ModelPackageGroupName"] == GROUP
+    assert arguments["ModelApprovalStatus"] == {"Get": "Parameters.ModelApprovalStatus"}
+    (container,) = arguments["InferenceSpecification"]["Containers"]
+    assert container["ModelDataUrl"] == {"Get": "Steps.Train.ModelArtifacts.S3ModelArtifacts"}
+    parameters = {p["Name"]: p.get("DefaultValue") for p in definition["Parameters"]}
+    assert parameters["ModelApprovalStatus"] == "PendingManualApproval"
+
+
+def test_placeholders_became_our_role_bucket_and_image(definition):
+    text = json.dumps(definition)
+    assert "placeholder" not in text
+    for step in definition["Steps"][:3]:
+        assert step["Arguments"]["RoleArn"].startswith("<TrainingExecutionRole")
+    process_output = definition["Steps"][0]["Arguments"]["ProcessingOutputConfig"]["Outputs"][0]
+    assert process_output["S3Output"]["S3Uri"] == (
+        f"s3://recs-dev-data-<AWS::AccountId>-{REGION}/pipeline/processed"
+    )
+    image = definition["Steps"][0]["Arguments"]["AppSpecification"]["ImageUri"]
+    assert re.fullmatch(r".+\.dkr\.ecr\..+/<TrainingStepImage[0-9A-F]{8}>:latest", image), image
+
+
+def test_pipeline_and_model_package_group_names(template):
+    pipeline = only(template, "AWS::SageMaker::Pipeline")
+    assert pipeline["Properties"]["PipelineName"] == PIPELINE
+    assert flatten(pipeline["Properties"]["RoleArn"]).startswith("<TrainingExecutionRole")
+    group = only(template, "AWS::SageMaker::ModelPackageGroup")
+    assert group["Properties"]["ModelPackageGroupName"] == GROUP
+    assert any(d.startswith("TrainingModelPackageGroup") for d in pipeline["DependsOn"])
+
+
+def test_schedule_starts_this_pipeline_weekly_with_a_role_allowed_only_that(template):
+    schedule = only(template, "AWS::Scheduler::Schedule")["Properties"]
+    assert schedule["ScheduleExpression"] == "rate(7 days)"
+    # cdk.json leaves dev's schedule off; prod's is on (see test_stages).
+    assert schedule["State"] == "DISABLED"
+    assert flatten(schedule["Target"]["Arn"]) == f"{SAGEMAKER}pipeline/{PIPELINE}"
+    statements = policy_statements(template, "TrainingScheduleRole")
+    assert [(s["Action"], flatten(s["Resource"])) for s in statements] == [
+        ("sagemaker:StartPipelineExecution", f"{SAGEMAKER}pipeline/{PIPELINE}")
+    ]
+
+
+def test_execution_role_is_scoped_to_pipeline_jobs_our_group_and_bucket(template):
+    role = next(
+        r
+        for k, r in resources(template, "AWS::IAM::Role").items()
+        if k.startswith("TrainingExecutionRole")
+    )
+    (trust,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Principal"] == {"Service": "sagemaker.amazonaws.com"}
+    statements = policy_statements(template, "TrainingExecutionRole")
+
+    def resources_for(action: str) -> list[str]:
+        return sorted(
+            flatten(r)
+            for s in statements_allowing(statements, action)
+            for r in as_list(s["Resource"])
+        )
+
+    assert resources_for("sagemaker:CreateTrainingJob") == [
+        f"{SAGEMAKER}processing-job/pipelines-*",
+        f"{SAGEMAKER}training-job/pipelines-*",
+    ]
+    assert resources_for("sagemaker:CreateModelPackage") == [f"{SAGEMAKER}model-package/{GROUP}/*"]
+    assert resources_for("s3:PutObject") == [
+        f"arn:<AWS::Partition>:s3:::recs-dev-data-<AWS::AccountId>-{REGION}/*"
+    ]
+    (pass_role,) = statements_allowing(statements, "iam:PassRole")
+    assert flatten(pass_role["Resource"]).startswith("<TrainingExecutionRole")
+    assert pass_role["Condition"] == {
+        "StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}
+    }
+    # Only the actions that accept no resource may use "*".
+    for statement in statements:
+        if "*" in as_list(statement["Resource"]):
+            assert set(as_list(statement["Action"])) <= {
+                "ecr:GetAuthorizationToken",
+                "cloudwatch:PutMetricData",
+            }, statement
