@@ -454,8 +454,19 @@ def parse_body(schema_name: str, raw: bytes | None) -> dict[str, Any]:
     if missing:
         raise BadRequest(f"missing field(s) {', '.join(missing)}")
     for name, value in body.items():
+        # JSON Schema counts 9.0 as an integer; store it as one.
+        if _is_integral_float(value) and "integer" in _types(fields[name]):
+            body[name] = value = int(value)
         _check_value(name, value, fields[name])
     return body
+
+
+def _is_integral_float(value: Any) -> bool:
+    return isinstance(value, float) and math.isfinite(value) and value.is_integer()
+
+
+def _types(schema: dict[str, Any]) -> list[str]:
+    return schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
 
 
 def _check_value(name: str, value: Any, schema: dict[str, Any]) -> None:
