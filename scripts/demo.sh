@@ -1,15 +1,44 @@
 #!/usr/bin/env bash
 # Quick-start command 1: the whole local stack on the embedded MovieLens-100K.
-# Ctrl-C stops every process this script started and frees the ports.
+# data -> pipeline run -> register -> approve -> endpoint -> API -> web, then the URLs.
+# A second run reuses the approved model. Ctrl-C stops every process started here.
+#
+# Settings (environment): RECS_HOME, RECS_ENDPOINT_PORT (8080), RECS_API_PORT (8000),
+# RECS_WEB_PORT (4173), RECS_DEMO_PARAMS (extra `--param` pairs for the pipeline, e.g.
+# "epochs=2 ranker=off"), RECS_DEMO_RETRAIN=1 (train even when an approved model is current).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/lib.sh
 
+ENDPOINT_PORT="${RECS_ENDPOINT_PORT:-8080}"
 API_PORT="${RECS_API_PORT:-8000}"
 WEB_PORT="${RECS_WEB_PORT:-4173}"
-export RECS_WEB_ORIGIN="${RECS_WEB_ORIGIN:-http://127.0.0.1:$WEB_PORT}"
-export VITE_API_URL="${VITE_API_URL:-http://127.0.0.1:$API_PORT}"
+export RECS_ENDPOINT_PORT="$ENDPOINT_PORT"
+export RECS_ENDPOINT_URL="http://127.0.0.1:$ENDPOINT_PORT"
+# CORS compares exact origins: the page is served from 127.0.0.1, never "localhost".
+export RECS_WEB_ORIGIN="http://127.0.0.1:$WEB_PORT"
+export VITE_API_URL="http://127.0.0.1:$API_PORT"
 LOGS="$RECS_HOME/logs"
+WEB_DIST="$RECS_HOME/web/dist"
+recs=(uv run --frozen --no-sync recs)
+
+for name in ENDPOINT_PORT API_PORT WEB_PORT; do
+  if ! [[ "${!name}" =~ ^[0-9]+$ ]] || [ "${!name}" -lt 1 ] || [ "${!name}" -gt 65535 ]; then
+    echo "error: RECS_$name=${!name} is not a TCP port (1-65535)" >&2
+    exit 2
+  fi
+done
+
+port_free() {
+  ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+for port in "$ENDPOINT_PORT" "$API_PORT" "$WEB_PORT"; do
+  if ! port_free "$port"; then
+    echo "error: port $port is already in use; stop what holds it or set" \
+      "RECS_ENDPOINT_PORT/RECS_API_PORT/RECS_WEB_PORT" >&2
+    exit 1
+  fi
+done
 
 bash scripts/setup.sh
 mkdir -p "$LOGS"
@@ -21,10 +50,12 @@ stop_all() {
     step "stopping ${#pids[@]} process group(s)"
     for pid in "${pids[@]}"; do kill -TERM -- "-$pid" 2>/dev/null || true; done
     for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+    echo "stopped; ports $ENDPOINT_PORT, $API_PORT and $WEB_PORT are free"
   fi
 }
 trap stop_all EXIT
-trap 'stop_all; exit 0' INT TERM
+trap 'stop_all; exit 0' INT
+trap 'stop_all; exit 143' TERM
 
 # start NAME CMD...: run CMD in its own process group, logging to $LOGS/NAME.log.
 start() {
@@ -34,11 +65,13 @@ start() {
   pids+=("$!")
 }
 
-# wait_for NAME URL: poll until URL answers, or fail with the end of NAME's log.
+# wait_for NAME URL [ANY]: poll until URL answers 2xx (any HTTP status with ANY), or fail
+# with the end of NAME's log.
 wait_for() {
-  local name=$1 url=$2 pid=${pids[-1]}
-  for _ in $(seq 1 600); do
-    if curl -fsS -o /dev/null "$url" 2>/dev/null; then return 0; fi
+  local name=$1 url=$2 any=${3:-} pid=${pids[-1]} code
+  for _ in $(seq 1 1200); do
+    code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$url" 2>/dev/null || true)
+    if [[ "$code" == 2* ]] || { [ -n "$any" ] && [ "$code" != "000" ]; }; then return 0; fi
     kill -0 "$pid" 2>/dev/null || break
     sleep 0.5
   done
@@ -47,15 +80,54 @@ wait_for() {
   exit 1
 }
 
-port_free() {
-  ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
-}
-for port in "$API_PORT" "$WEB_PORT"; do
-  if ! port_free "$port"; then
-    echo "error: port $port is already in use; stop what holds it or set RECS_API_PORT/RECS_WEB_PORT" >&2
+step "model: is an approved version current for this data and code?"
+# Prints the approved version to reuse, or nothing when the pipeline has to run.
+current=$(uv run --frozen --no-sync python - <<'PY'
+import json
+
+from recs_ml.pipeline.runner import code_version, read_run, resolve_data
+from recs_ml.registry import Registry
+
+package = Registry().latest_approved()
+if package is not None:
+    try:
+        run = read_run(package.run_id) if package.run_id else None
+    except (FileNotFoundError, json.JSONDecodeError):
+        run = None
+    data = ((run or {}).get("steps", {}).get("process", {}).get("inputs") or {}).get("data")
+    if run is None and package.run_id is None:
+        print(package.version)  # registered by hand from an artifact: the person chose it
+    elif run and run.get("code_version") == code_version() and data == resolve_data("ml-100k")[1]:
+        print(package.version)
+PY
+)
+if [ -n "$current" ] && [ "${RECS_DEMO_RETRAIN:-0}" != "1" ]; then
+  echo "approved version $current was trained on this data with this code; skipping the pipeline"
+else
+  step "pipeline: process -> train -> evaluate -> condition -> register"
+  params=()
+  for pair in ${RECS_DEMO_PARAMS:-}; do params+=(--param "$pair"); done
+  run "${recs[@]}" pipeline run "${params[@]}" | tee "$LOGS/pipeline.log"
+  version=$(sed -n 's/.*registered [^ ]*\/\([0-9]*\) as PendingManualApproval.*/\1/p' \
+    "$LOGS/pipeline.log" | tail -n 1)
+  if [ -z "$version" ]; then
+    echo "error: the pipeline registered no model (see the condition line above); nothing to" \
+      "serve. Lower the bar with RECS_DEMO_PARAMS='baseline=0' or change the training" \
+      "parameters." >&2
     exit 1
   fi
-done
+fi
+
+step "endpoint (recs serve) on :$ENDPOINT_PORT"
+start endpoint "${recs[@]}" serve --host 127.0.0.1 --port "$ENDPOINT_PORT"
+wait_for endpoint "$RECS_ENDPOINT_URL/ping" any
+
+if [ -z "$current" ] || [ "${RECS_DEMO_RETRAIN:-0}" = "1" ]; then
+  step "approve version $version: the state-change event makes the deployer load it"
+  run "${recs[@]}" models approve "$version" --require-deploy \
+    --description "approved by scripts/demo.sh"
+fi
+wait_for endpoint "$RECS_ENDPOINT_URL/ping"
 
 step "API (Chalice local) on :$API_PORT"
 start api bash -c "cd packages/api && exec uv run --frozen --no-sync chalice local \
@@ -63,15 +135,18 @@ start api bash -c "cd packages/api && exec uv run --frozen --no-sync chalice loc
 wait_for api "http://127.0.0.1:$API_PORT/health"
 
 step "web (vite build + preview) on :$WEB_PORT"
-if [ ! -f packages/web/dist/index.html ] \
-    || [ -n "$(find packages/web/src packages/web/index.html packages/web/package.json \
-                -newer packages/web/dist/index.html -print -quit)" ] \
-    || [ "$(cat packages/web/dist/.api-url 2>/dev/null)" != "$VITE_API_URL" ]; then
-  (cd packages/web && run npm run build --silent)
-  echo "$VITE_API_URL" > packages/web/dist/.api-url
+stamp="$WEB_DIST/.api-url"
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$VITE_API_URL" ] \
+    || [ -n "$(find packages/web/src packages/web/public packages/web/index.html \
+                packages/web/package-lock.json packages/web/vite.config.ts \
+                -newer "$stamp" -print -quit 2>/dev/null)" ]; then
+  (cd packages/web && run npx vite build --logLevel warn --outDir "$WEB_DIST" --emptyOutDir)
+  echo "$VITE_API_URL" >"$stamp"
+else
+  echo "$WEB_DIST is up to date for $VITE_API_URL"
 fi
 start web bash -c "cd packages/web && exec npx vite preview --host 127.0.0.1 \
-  --port $WEB_PORT --strictPort"
+  --port $WEB_PORT --strictPort --outDir '$WEB_DIST'"
 wait_for web "http://127.0.0.1:$WEB_PORT/"
 
 cat <<MSG
@@ -79,7 +154,12 @@ cat <<MSG
   Recommendations are up:
     web page   http://127.0.0.1:$WEB_PORT/
     API        http://127.0.0.1:$API_PORT/health
+    endpoint   $RECS_ENDPOINT_URL/ping
   Logs in $LOGS. Press Ctrl-C to stop everything.
 
 MSG
-wait
+# Any service that exits ends the demo (the EXIT trap stops the others).
+status=0
+wait -n "${pids[@]}" || status=$?
+echo "error: a service stopped (exit $status); see the logs in $LOGS" >&2
+exit 1

@@ -1,0 +1,18 @@
+"""What the end-to-end tests share besides fixtures: where artifacts go, screenshots."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from playwright.sync_api import Page
+from services import REPO
+
+ARTIFACTS = REPO / "test-results" / "e2e"
+
+
+def screenshot(page: Page, scenario: str) -> Path:
+    """Save what a person sees at the end of a scenario as ``test-results/e2e/<scenario>.png``."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / f"{scenario}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
