@@ -11,6 +11,6 @@ export default defineConfig({
     include: ['src/**/*.test.{ts,tsx}', 'scripts/**/*.test.mjs'],
     restoreMocks: true,
     // MUI and jsdom are slow on a shared 2-core machine; a hung request still fails well before this.
-    testTimeout: 20_000,
+    testTimeout: 60_000,
   },
 })

@@ -126,8 +126,8 @@ export default function MovieRater({ userId, ratedIds, onRated }: MovieRaterProp
                 name="movie-rating"
                 precision={0.5}
                 value={stars}
-                onChange={(_, value) => setStars(value)}
-                onChangeActive={(_, value) => setHover(value)}
+                onChange={(_, value) => setStars(value !== null && Number.isFinite(value) ? value : null)}
+                onChangeActive={(_, value) => setHover(Number.isFinite(value) ? value : -1)}
                 aria-labelledby={ratingLabelId}
                 size="large"
               />

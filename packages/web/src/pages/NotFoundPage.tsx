@@ -9,7 +9,7 @@ export default function NotFoundPage() {
   return (
     <Card>
       <CardContent>
-        <EmptyState title="Page not found">
+        <EmptyState title="Page not found" titleAs="h1">
           Nothing lives at <code>{pathname}</code>.{' '}
           <Button component={RouterLink} to="/" size="small">
             Go to recommendations

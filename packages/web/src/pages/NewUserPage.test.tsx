@@ -1,0 +1,141 @@
+import { fireEvent, screen, waitFor, within } from '@testing-library/react'
+import { describe, expect, test } from 'vitest'
+import type { Recommendations, UserDetail } from '../api/client.ts'
+import { modelsResponse, movieSearchStar } from '../test/fixtures.ts'
+import { renderApp } from '../test/renderApp.tsx'
+
+const location = () => screen.getByTestId('location').textContent
+
+const newUser: UserDetail = {
+  user_id: 944,
+  age: 31,
+  gender: null,
+  occupation: 'engineer',
+  source: 'api',
+  ratings_count: 0,
+  created_at: 1795400000,
+  history: [],
+}
+
+const popular: Recommendations = {
+  user_id: 944,
+  model: { name: 'mostpop', version: 3 },
+  fallback: true,
+  reason: 'no_ratings',
+  movies: [50, 100],
+  items: [
+    { item_id: 50, title: 'Star Wars', year: 1977, genres: ['Action', 'Sci-Fi'], score: 583 },
+    { item_id: 100, title: 'Fargo', year: 1996, genres: ['Crime', 'Drama', 'Thriller'], score: 508 },
+  ],
+}
+
+const personal: Recommendations = {
+  user_id: 944,
+  model: { name: 'tfrs', version: 3 },
+  fallback: false,
+  reason: null,
+  movies: [50, 172, 181],
+  items: [
+    // An API that answered before the rating was stored could still return it; the page must not show it.
+    { item_id: 50, title: 'Star Wars', year: 1977, genres: ['Action', 'Sci-Fi'], score: 0.99 },
+    { item_id: 172, title: 'Empire Strikes Back, The', year: 1980, genres: ['Action', 'Sci-Fi'], score: 0.95 },
+    { item_id: 181, title: 'Return of the Jedi', year: 1983, genres: ['Action', 'Sci-Fi'], score: 0.9 },
+  ],
+}
+
+describe('new user flow', () => {
+  test('create a user from the app bar, rate a movie, and the recommendations update without it', async () => {
+    let rated = false
+    const { api, user } = renderApp('/', (api) => {
+      api.onGet('/models').reply(200, modelsResponse)
+      api.onPost('/users').reply(201, newUser)
+      api.onGet('/users/944').reply(() => [
+        200,
+        rated
+          ? { ...newUser, ratings_count: 1, history: [{ item_id: 50, title: 'Star Wars', year: 1977, genres: ['Action', 'Sci-Fi'], rating: 4.5, timestamp: 1795400100 }] }
+          : newUser,
+      ])
+      api.onGet('/users/944/recommendations').reply(() => [200, rated ? personal : popular])
+      api.onGet('/movies').reply(200, movieSearchStar)
+      api.onPost('/users/944/ratings').reply((config) => {
+        rated = true
+        return [201, { user_id: 944, ...JSON.parse(config.data as string), timestamp: 1795400100, source: 'api' }]
+      })
+    })
+
+    await user.click(screen.getByRole('link', { name: 'New user' }))
+    expect(await screen.findByRole('heading', { name: 'New user' })).toBeInTheDocument()
+    await user.type(screen.getByRole('textbox', { name: 'Age' }), '31')
+    await user.click(screen.getByRole('combobox', { name: 'Occupation' }))
+    await user.click(await screen.findByRole('option', { name: 'engineer' }))
+    await user.click(screen.getByRole('button', { name: 'Create user' }))
+
+    await waitFor(() => expect(location()).toBe('/users/944'))
+    expect(JSON.parse(api.history.post[0].data as string)).toEqual({ age: 31, occupation: 'engineer' })
+    expect(await screen.findByText(/User 944 is ready/)).toBeInTheDocument()
+    expect(await screen.findByText('No ratings yet')).toBeInTheDocument()
+    expect(await screen.findByText(/has not rated anything yet/)).toBeInTheDocument()
+    const table = screen.getByRole('table', { name: 'Recommendations' })
+    expect(within(table).getByText('Star Wars')).toBeInTheDocument()
+
+    await user.type(screen.getByRole('combobox', { name: 'Search movies' }), 'star')
+    await user.click(await screen.findByRole('option', { name: /Star Wars/ }))
+    // A plain click: jsdom has no layout, so the pointer-hover path of Rating cannot compute a value.
+    fireEvent.click(screen.getByLabelText('4.5 Stars'))
+    await user.click(screen.getByRole('button', { name: 'Rate' }))
+
+    expect(await screen.findByText('Rated “Star Wars” 4.5 of 5.')).toBeInTheDocument()
+    expect(JSON.parse(api.history.post[1].data as string)).toEqual({ item_id: 50, rating: 4.5 })
+    expect(await screen.findByText('Empire Strikes Back, The')).toBeInTheDocument()
+    const updated = screen.getByRole('table', { name: 'Recommendations' })
+    expect(within(updated).queryByText('Star Wars')).not.toBeInTheDocument()
+    expect(within(updated).getAllByRole('row')).toHaveLength(3)
+    expect(screen.queryByText(/has not rated anything yet/)).not.toBeInTheDocument()
+    const top = screen.getByRole('list', { name: 'Top rated movies' })
+    expect(top).toHaveTextContent('Star Wars')
+  })
+
+  test('a rated movie is not offered again, and a rejected rating says why', async () => {
+    const { user } = renderApp('/users/944', (api) => {
+      api.onGet('/models').reply(200, modelsResponse)
+      api.onGet('/users/944').reply(200, {
+        ...newUser,
+        ratings_count: 1,
+        history: [{ item_id: 50, title: 'Star Wars', year: 1977, genres: ['Action', 'Sci-Fi'], rating: 4.5, timestamp: 1795400100 }],
+      })
+      api.onGet('/users/944/recommendations').reply(200, personal)
+      api.onGet('/movies').reply(200, movieSearchStar)
+      api.onPost('/users/944/ratings').reply(409, { error: { code: 'conflict', message: 'user 944 already rated movie 222' } })
+    })
+
+    await user.type(await screen.findByRole('combobox', { name: 'Search movies' }), 'star')
+    const option = await screen.findByRole('option', { name: /Star Trek/ })
+    expect(screen.queryByRole('option', { name: /Star Wars/ })).not.toBeInTheDocument()
+    await user.click(option)
+    fireEvent.click(screen.getByLabelText('3 Stars'))
+    await user.click(screen.getByRole('button', { name: 'Rate' }))
+    expect(await screen.findByRole('alert')).toHaveTextContent('user 944 already rated movie 222')
+  })
+
+  test('an impossible age is refused before anything is sent', async () => {
+    const { api, user } = renderApp('/new-user')
+    await user.type(screen.getByRole('textbox', { name: 'Age' }), '300')
+    await user.click(screen.getByRole('button', { name: 'Create user' }))
+    expect(await screen.findByText('Age must be between 1 and 120.')).toBeInTheDocument()
+    await user.clear(screen.getByRole('textbox', { name: 'Age' }))
+    await user.type(screen.getByRole('textbox', { name: 'Age' }), 'twelve')
+    expect(screen.getByText('Age must be a whole number of years.')).toBeInTheDocument()
+    expect(api.history.post).toHaveLength(0)
+  })
+
+  test('when the API is down, creating a user says so', async () => {
+    const { user } = renderApp('/new-user', (api) => {
+      api.onPost('/users').networkError()
+    })
+    await user.click(screen.getByRole('combobox', { name: 'Gender' }))
+    await user.click(await screen.findByRole('option', { name: 'Female' }))
+    await user.click(screen.getByRole('button', { name: 'Create user' }))
+    expect(await screen.findByRole('alert')).toHaveTextContent('cannot be reached')
+    expect(location()).toBe('/new-user')
+  })
+})
