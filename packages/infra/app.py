@@ -1,9 +1,18 @@
 #!/usr/bin/env python3
-"""CDK app: synthesizes the stacks into cdk.out (no AWS credentials needed)."""
+"""CDK app: synthesizes the stacks into cdk.out (no AWS credentials needed).
 
-import aws_cdk as cdk
+Run through the CLI (`npx aws-cdk@2 synth -c stage=prod`), which passes cdk.json's context, or
+directly (`python app.py`), which reads cdk.json itself.
+"""
+
+import json
+import os
+from pathlib import Path
 
 from recs_infra.stacks import build_app
 
-app: cdk.App = build_app()
-app.synth()
+context = None
+if "CDK_CONTEXT_JSON" not in os.environ:
+    context = json.loads((Path(__file__).parent / "cdk.json").read_text())["context"]
+
+build_app(context).synth()

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from aws_cdk import RemovalPolicy, Stack
@@ -30,6 +32,20 @@ def _ensure_chalice_on_path() -> None:
     if shutil.which("chalice") is None and Path(venv_bin, "chalice").exists():
         os.environ["PATH"] = venv_bin + os.pathsep + os.environ.get("PATH", "")
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+
+
+@contextmanager
+def _chalice_app_importable(source_dir: Path) -> Iterator[None]:
+    """Chalice imports the module named ``app``; make that packages/api's, not cdk's app.py."""
+    saved_path, saved_app = list(sys.path), sys.modules.pop("app", None)
+    sys.path.insert(0, str(source_dir))
+    try:
+        yield
+    finally:
+        sys.path[:] = saved_path
+        sys.modules.pop("app", None)
+        if saved_app is not None:
+            sys.modules["app"] = saved_app
 
 
 class _ChaliceScope(Construct):
@@ -130,20 +146,21 @@ class Api(Construct):
         if web_origin:
             environment["RECS_WEB_ORIGIN"] = web_origin
         _ensure_chalice_on_path()
-        self.chalice = Chalice(
-            _ChaliceScope(self, "App", stage=stage),
-            "Chalice",
-            source_dir=str(source_dir),
-            stage_config={
-                "api_gateway_stage": "api",
-                "manage_iam_role": False,
-                "iam_role_arn": self.role.role_arn,
-                "environment_variables": environment,
-                "lambda_memory_size": 512,
-                "lambda_timeout": LAMBDA_TIMEOUT_SECONDS,
-                "autogen_policy": False,
-            },
-        )
+        with _chalice_app_importable(source_dir):
+            self.chalice = Chalice(
+                _ChaliceScope(self, "App", stage=stage),
+                "Chalice",
+                source_dir=str(source_dir),
+                stage_config={
+                    "api_gateway_stage": "api",
+                    "manage_iam_role": False,
+                    "iam_role_arn": self.role.role_arn,
+                    "environment_variables": environment,
+                    "lambda_memory_size": 512,
+                    "lambda_timeout": LAMBDA_TIMEOUT_SECONDS,
+                    "autogen_policy": False,
+                },
+            )
         self.chalice.node.add_dependency(self.log_group)
         # A fixed name, so the function logs into the log group above (retention, no wildcard).
         self.function = self.chalice.get_resource(_API_HANDLER)
