@@ -100,6 +100,25 @@ class TrainingPipeline(Construct):
                 resources=[sagemaker_arn("model-package-group", model_package_group_name)],
             )
         )
+        # Each execution is recorded as a trial of the experiment named after the pipeline.
+        experiment_arns = [
+            sagemaker_arn("experiment", pipeline_name),
+            sagemaker_arn("experiment-trial", "*"),
+            sagemaker_arn("experiment-trial-component", "*"),
+        ]
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                actions=[
+                    "sagemaker:AddTags",
+                    "sagemaker:AssociateTrialComponent",
+                    "sagemaker:CreateExperiment",
+                    "sagemaker:CreateTrial",
+                    "sagemaker:DescribeExperiment",
+                    "sagemaker:DescribeTrial",
+                ],
+                resources=experiment_arns,
+            )
+        )
         self.role.add_to_policy(
             iam.PolicyStatement(
                 actions=["iam:PassRole"],
@@ -154,6 +173,12 @@ class TrainingPipeline(Construct):
                     )
                     for kind in ("processing-job", "training-job")
                 },
+                arn_label(region, "sagemaker", "experiment-trial/*"): (
+                    "Trials are named after pipeline execution ids, known only at run time."
+                ),
+                arn_label(region, "sagemaker", "experiment-trial-component/*"): (
+                    "Trial components are the executions' jobs, named only at run time."
+                ),
                 arn_label(region, "sagemaker", f"model-package/{model_package_group_name}/*"): (
                     "The register step adds a new version to our own model package group."
                 ),
@@ -214,9 +239,6 @@ class TrainingPipeline(Construct):
                 role_arn=scheduler_role.role_arn,
                 retry_policy=scheduler.CfnSchedule.RetryPolicyProperty(
                     maximum_retry_attempts=3, maximum_event_age_in_seconds=3600
-                ),
-                sage_maker_pipeline_parameters=scheduler.CfnSchedule.SageMakerPipelineParametersProperty(
-                    pipeline_parameter_list=[]
                 ),
             ),
         )

@@ -29,7 +29,11 @@ CDK_CONTEXT: dict[str, Any] = json.loads((INFRA_DIR / "cdk.json").read_text())["
 def missing_components() -> dict[str, str]:
     """Components whose code from another package has not landed, with the reason."""
     missing = {}
-    if importlib.util.find_spec("recs_ml.pipeline.sagemaker") is None:
+    try:
+        pipeline_module = importlib.util.find_spec("recs_ml.pipeline.sagemaker")
+    except ModuleNotFoundError:
+        pipeline_module = None
+    if pipeline_module is None:
         missing["training"] = "recs_ml.pipeline.sagemaker (get_pipeline) is not in packages/ml yet"
     if not paths.DEPLOYER_MODULE.is_file():
         missing["serving"] = "recs_ml/deployer.py is not in packages/ml yet"
