@@ -116,7 +116,7 @@ OPERATIONS: tuple[Operation, ...] = (
     ),
     Operation(
         "POST", "/users", "createUser", "Create a user; every field is optional", "UserDetail",
-        status=201, body="UserCreate", errors=(400, 413), tags=("users",),
+        status=201, body="UserCreate", errors=(400, 413, 415), tags=("users",),
     ),
     Operation(
         "GET", "/users/{user_id}", "getUser", "A user's profile and rated history, newest first",
@@ -125,7 +125,8 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation(
         "POST", "/users/{user_id}/ratings", "rateMovie",
         "Rate a movie (0.5 to 5 stars in half steps); each movie once per user", "Rating",
-        status=201, params=(_user_id(),), body="RatingCreate", errors=(400, 404, 409, 413),
+        status=201, params=(_user_id(),), body="RatingCreate",
+        errors=(400, 404, 409, 413, 415),
         tags=("users",),
     ),
     Operation(
@@ -181,8 +182,11 @@ OPERATIONS: tuple[Operation, ...] = (
 
 
 def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
-    """OpenAPI 3.1 spells nullable as a type list."""
-    return {**schema, "type": [schema["type"], "null"]}
+    """OpenAPI 3.1 spells nullable as a type list (and an enum must then list null too)."""
+    nullable = {**schema, "type": [schema["type"], "null"]}
+    if "enum" in schema:
+        nullable["enum"] = [*schema["enum"], None]
+    return nullable
 
 
 _INT = {"type": "integer"}
@@ -322,6 +326,7 @@ _ERROR_TEXT = {
     404: "no such user or movie",
     409: "the user already rated this movie",
     413: "request body too large",
+    415: "the body is not application/json",
     503: "the store or the endpoint is unavailable and there is no fallback",
 }
 
@@ -414,7 +419,7 @@ def parse_params(op: Operation, values: dict[str, str | None]) -> dict[str, Any]
             continue
         if p.kind == "integer":
             text = raw.strip()
-            if not re.fullmatch(r"[+-]?\d{1,12}", text):
+            if not re.fullmatch(r"[+-]?[0-9]{1,12}", text):  # ASCII only: int() takes "١٢" too
                 raise BadRequest(f"{p.name} must be an integer, got {raw[:40]!r}")
             number = int(text)
             if (p.minimum is not None and number < p.minimum) or (
@@ -469,13 +474,16 @@ def _types(schema: dict[str, Any]) -> list[str]:
     return schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
 
 
-def _check_value(name: str, value: Any, schema: dict[str, Any]) -> None:
+def _check_value(name: str, value: Any, schema: dict[str, Any]) -> Any:
+    """``value`` if it fits ``schema`` (integral floats become ints), else BadRequest."""
     types = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
     if value is None:
         if "null" not in types:
             raise BadRequest(f"{name} must not be null")
-        return
+        return None
     kind = types[0]
+    if kind == "integer" and isinstance(value, float) and value.is_integer():
+        value = int(value)  # JSON Schema counts 3.0 as an integer
     if kind == "integer" and not (isinstance(value, int) and not isinstance(value, bool)):
         raise BadRequest(f"{name} must be an integer, got {json.dumps(value)[:40]}")
     if kind == "number" and not (
@@ -485,13 +493,15 @@ def _check_value(name: str, value: Any, schema: dict[str, Any]) -> None:
     if kind == "string" and not isinstance(value, str):
         raise BadRequest(f"{name} must be a string, got {json.dumps(value)[:40]}")
     if "enum" in schema and value not in schema["enum"]:
-        raise BadRequest(f"{name} must be one of {', '.join(map(str, schema['enum']))}")
+        choices = ", ".join(str(choice) for choice in schema["enum"] if choice is not None)
+        raise BadRequest(f"{name} must be one of {choices}")
     low, high = schema.get("minimum"), schema.get("maximum")
     if (low is not None and value < low) or (high is not None and value > high):
         raise BadRequest(f"{name} must be between {low} and {high}, got {value}")
     step = schema.get("multipleOf")
     if step is not None and not math.isclose(value / step, round(value / step)):
         raise BadRequest(f"{name} must be a multiple of {step}, got {value}")
+    return value
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -51,6 +51,7 @@ def test_openapi_route_serves_the_document(api) -> None:
         ({"user_id": "0"}, "user_id must be between"),
         ({"colour": "red"}, "unknown parameter(s) colour"),
         ({"model": "m" * 41}, "model must be at most 40 characters"),
+        ({"user_id": "١٢"}, "user_id must be an integer"),  # Arabic-Indic digits
     ],
 )
 def test_bad_parameters_are_rejected_with_the_reason(raw, message) -> None:
@@ -90,3 +91,22 @@ def test_bad_bodies_are_rejected_with_the_reason(raw, message) -> None:
     with pytest.raises(BadRequest) as error:
         parse_body("RatingCreate", raw)
     assert message in str(error.value)
+
+
+def test_integral_floats_count_as_integers_in_bodies() -> None:
+    """JSON Schema's integer includes 3.0; the app stores a real int."""
+    body = parse_body("RatingCreate", b'{"item_id": 3.0, "rating": 4.0}')
+    assert body == {"item_id": 3, "rating": 4.0} and type(body["item_id"]) is int
+    with pytest.raises(BadRequest, match="item_id must be an integer"):
+        parse_body("RatingCreate", b'{"item_id": 1.5, "rating": 4}')
+    with pytest.raises(BadRequest, match="item_id must be between"):
+        parse_body("RatingCreate", b'{"item_id": 1e30, "rating": 4}')
+
+
+def test_nullable_enums_accept_null_and_name_their_choices() -> None:
+    assert parse_body("UserCreate", b'{"gender": null, "occupation": null}') == {
+        "gender": None,
+        "occupation": None,
+    }
+    with pytest.raises(BadRequest, match=r"gender must be one of M, F$"):
+        parse_body("UserCreate", b'{"gender": "X"}')
