@@ -8,8 +8,10 @@ for deploy-time tokens, and inside moto's ``mock_aws`` so that building it never
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -68,19 +70,25 @@ def recs_ml_definition(
         os.environ.setdefault("SAGEMAKER_VALIDATE_ROLE", "false")
         from moto import mock_aws
 
-        with mock_aws():
-            from recs_ml.pipeline.sagemaker import get_pipeline
+        # The SDK logs every field it drops from an offline definition; synthesis stays quiet.
+        logging.disable(logging.WARNING)
+        try:
+            with mock_aws(), warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)
+                from recs_ml.pipeline.sagemaker import get_pipeline
 
-            pipeline = get_pipeline(
-                role_arn=targets.role_arn,
-                bucket=targets.bucket,
-                model_package_group=model_package_group,
-                region=region,
-                pipeline_name=pipeline_name,
-                image_uris={"processing": targets.image_uri, "training": targets.image_uri},
-                **options,
-            )
-            return str(pipeline.definition())
+                pipeline = get_pipeline(
+                    role_arn=targets.role_arn,
+                    bucket=targets.bucket,
+                    model_package_group=model_package_group,
+                    region=region,
+                    pipeline_name=pipeline_name,
+                    image_uris={"processing": targets.image_uri, "training": targets.image_uri},
+                    **options,
+                )
+                return str(pipeline.definition())
+        finally:
+            logging.disable(logging.NOTSET)
 
     return render
 

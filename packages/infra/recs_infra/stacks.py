@@ -193,6 +193,8 @@ def add_stacks(
 FEATURE_FLAGS: dict[str, Any] = {
     # Access-log delivery through a bucket policy instead of the legacy LogDeliveryWrite ACL.
     "@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy": True,
+    # Web reads the API URL through an export; keep the producer protected while it is used.
+    "@aws-cdk/core:defaultCrossStackReferences": "strong",
 }
 
 
