@@ -72,6 +72,8 @@ class Api(Construct):
         model_package_group: str,
         web_origin: str | None = None,
         retain_data: bool = False,
+        throttle_rate_per_second: int = 50,
+        throttle_burst: int = 100,
         source_dir: Path = API_DIR,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -166,4 +168,16 @@ class Api(Construct):
         self.function = self.chalice.get_resource(_API_HANDLER)
         self.function.add_property_override("FunctionName", function_name)
         rest_api = self.chalice.get_resource(_REST_API)
+        # Stage-wide throttling keeps a burst of page loads from exhausting the endpoint.
+        rest_api.add_property_override(
+            "MethodSettings",
+            [
+                {
+                    "ResourcePath": "/*",
+                    "HttpMethod": "*",
+                    "ThrottlingRateLimit": throttle_rate_per_second,
+                    "ThrottlingBurstLimit": throttle_burst,
+                }
+            ],
+        )
         self.url = f"https://{rest_api.ref}.execute-api.{stack.region}.{stack.url_suffix}/api"

@@ -96,7 +96,8 @@ class TrainingPipeline(Construct):
         )
         self.role.add_to_policy(
             iam.PolicyStatement(
-                actions=["sagemaker:DescribeModelPackageGroup"],
+                # Registering a version is authorized against the group as well as the version.
+                actions=["sagemaker:CreateModelPackage", "sagemaker:DescribeModelPackageGroup"],
                 resources=[sagemaker_arn("model-package-group", model_package_group_name)],
             )
         )

@@ -21,6 +21,14 @@ def test_chalice_app_is_packaged_as_sam_function_and_rest_api(template):
     api = only(template, "AWS::Serverless::Api")["Properties"]
     assert api["StageName"] == "api"
     assert "/health" in api["DefinitionBody"]["paths"]
+    assert api["MethodSettings"] == [
+        {
+            "ResourcePath": "/*",
+            "HttpMethod": "*",
+            "ThrottlingRateLimit": 50,
+            "ThrottlingBurstLimit": 100,
+        }
+    ]
 
 
 def test_function_gets_the_table_endpoint_and_group_from_the_stage(template):

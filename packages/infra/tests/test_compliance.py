@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -30,6 +31,14 @@ def test_cfn_lint_finds_no_errors_in_any_template(synthesized):
         timeout=300,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_validation_report_has_no_failing_plugin(synthesized):
+    report = json.loads((synthesized.outdir / "validation-report.json").read_text())
+    failing = [p["pluginName"] for p in report["pluginReports"] if p["conclusion"] != "success"]
+    assert failing == []
+    for plugin in report["pluginReports"]:
+        assert plugin["violations"] == [], plugin["pluginName"]
 
 
 def _acknowledgements(root: cdk.App) -> dict[str, dict[str, str]]:

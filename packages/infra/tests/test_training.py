@@ -121,7 +121,10 @@ def test_execution_role_is_scoped_to_pipeline_jobs_our_group_and_bucket(template
         f"{SAGEMAKER}processing-job/pipelines-*",
         f"{SAGEMAKER}training-job/pipelines-*",
     ]
-    assert resources_for("sagemaker:CreateModelPackage") == [f"{SAGEMAKER}model-package/{GROUP}/*"]
+    assert resources_for("sagemaker:CreateModelPackage") == [
+        f"{SAGEMAKER}model-package-group/{GROUP}",
+        f"{SAGEMAKER}model-package/{GROUP}/*",
+    ]
     assert resources_for("s3:PutObject") == [
         f"arn:<AWS::Partition>:s3:::recs-dev-data-<AWS::AccountId>-{REGION}/*"
     ]
