@@ -9,7 +9,8 @@ import PersonAddIcon from '@mui/icons-material/PersonAdd'
 import { Link as RouterLink, useLocation } from 'react-router'
 
 function navButtonSx(active: boolean) {
-  return active ? { color: 'primary.main', bgcolor: 'action.selected' } : { color: 'text.secondary' }
+  const compact = { px: { xs: 1, sm: 1.5 }, minWidth: 0, fontSize: { xs: '0.8125rem', sm: '0.875rem' } }
+  return active ? { ...compact, color: 'primary.main', bgcolor: 'action.selected' } : { ...compact, color: 'text.secondary' }
 }
 
 export default function AppHeader() {
@@ -30,7 +31,7 @@ export default function AppHeader() {
               Reel Recs
             </Typography>
           </Box>
-          <Box component="nav" aria-label="Main" sx={{ display: 'flex', gap: 0.5, flexGrow: 1 }}>
+          <Box component="nav" aria-label="Main" sx={{ display: 'flex', gap: { xs: 0, sm: 0.5 }, flexGrow: 1 }}>
             <Button component={RouterLink} to="/" sx={navButtonSx(onRecommendations)} aria-current={onRecommendations ? 'page' : undefined}>
               Recommendations
             </Button>
@@ -38,7 +39,13 @@ export default function AppHeader() {
               Models
             </Button>
           </Box>
-          <Button component={RouterLink} to="/new-user" variant="contained" startIcon={<PersonAddIcon />} sx={{ whiteSpace: 'nowrap' }}>
+          <Button
+            component={RouterLink}
+            to="/new-user"
+            variant="contained"
+            startIcon={<PersonAddIcon />}
+            sx={{ whiteSpace: 'nowrap', px: { xs: 1.25, sm: 2 }, fontSize: { xs: '0.8125rem', sm: '0.875rem' }, '& .MuiButton-startIcon': { display: { xs: 'none', sm: 'inherit' } } }}
+          >
             New user
           </Button>
         </Toolbar>

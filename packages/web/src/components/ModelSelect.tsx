@@ -30,6 +30,8 @@ export default function ModelSelect({ value, onChange }: ModelSelectProps) {
       onChange={(event) => onChange(event.target.value)}
       helperText={helperText}
       error={Boolean(models.error)}
+      // The empty value is the endpoint's default model and must show as such.
+      slotProps={{ select: { displayEmpty: true }, inputLabel: { shrink: true } }}
       sx={{ minWidth: 200, flex: 1 }}
     >
       <MenuItem value="">{defaultModel ? `Default (${defaultModel})` : 'Default'}</MenuItem>

@@ -7,6 +7,7 @@ import TableContainer from '@mui/material/TableContainer'
 import TableHead from '@mui/material/TableHead'
 import TableRow from '@mui/material/TableRow'
 import Typography from '@mui/material/Typography'
+import ManageSearchIcon from '@mui/icons-material/ManageSearch'
 import type { ScoredMovie } from '../api/client.ts'
 import { formatScore, visuallyHidden } from '../format.ts'
 import GenreChips from './GenreChips.tsx'
@@ -21,7 +22,7 @@ const hideOnPhone = { display: { xs: 'none', md: 'table-cell' } } as const
 export default function RecommendationsTable({ items, onShowSimilar }: RecommendationsTableProps) {
   return (
     <TableContainer>
-      <Table aria-label="Recommendations" size="small">
+      <Table aria-label="Recommendations" size="small" sx={{ '& td, & th': { px: { xs: 1, sm: 2 } } }}>
         <TableHead>
           <TableRow>
             <TableCell scope="col" align="right" sx={{ width: 48 }}>
@@ -68,8 +69,16 @@ export default function RecommendationsTable({ items, onShowSimilar }: Recommend
                 {formatScore(movie.score)}
               </TableCell>
               <TableCell align="right">
-                <Button size="small" onClick={() => onShowSimilar(movie)} aria-label={`Similar movies to ${movie.title}`}>
-                  Similar
+                <Button
+                  size="small"
+                  onClick={() => onShowSimilar(movie)}
+                  aria-label={`Similar movies to ${movie.title}`}
+                  startIcon={<ManageSearchIcon />}
+                  sx={{ minWidth: 0, '& .MuiButton-startIcon': { mr: { xs: 0, sm: 1 } } }}
+                >
+                  <Box component="span" sx={{ display: { xs: 'none', sm: 'inline' } }}>
+                    Similar
+                  </Box>
                 </Button>
               </TableCell>
             </TableRow>

@@ -25,6 +25,9 @@ const GENDERS = [
   ['M', 'Male'],
 ] as const satisfies readonly (readonly [Gender, string])[]
 
+// Selects show "Not given" for the empty value instead of an empty box.
+const notGivenShows = { select: { displayEmpty: true }, inputLabel: { shrink: true } } as const
+
 /** The age error to show, or null when the field is empty or a whole number from 1 to 120. */
 function ageProblem(age: string): string | null {
   if (age.trim() === '') return null
@@ -81,9 +84,13 @@ export default function NewUserPage() {
               onBlur={() => setTouched(true)}
               error={touched && problem !== null}
               helperText={(touched && problem) || 'Optional, in years'}
-              slotProps={{ htmlInput: { inputMode: 'numeric' } }}
+              placeholder="Not given"
+              slotProps={{ htmlInput: { inputMode: 'numeric' }, inputLabel: { shrink: true } }}
             />
-            <TextField select label="Gender" value={gender} onChange={(event) => setGender(event.target.value as Gender | '')} helperText="Optional">
+            <TextField select label="Gender" value={gender} onChange={(event) => setGender(event.target.value as Gender | '')}
+              helperText="Optional"
+              slotProps={notGivenShows}
+            >
               <MenuItem value="">Not given</MenuItem>
               {GENDERS.map(([value, label]) => (
                 <MenuItem key={value} value={value}>
@@ -97,6 +104,7 @@ export default function NewUserPage() {
               value={occupation}
               onChange={(event) => setOccupation(event.target.value as Occupation | '')}
               helperText="Optional"
+              slotProps={notGivenShows}
             >
               <MenuItem value="">Not given</MenuItem>
               {OCCUPATIONS.map((value) => (
