@@ -95,9 +95,9 @@ def trained_home(tmp_path_factory: pytest.TempPathFactory, recs_home: Path) -> P
     return home
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def started_services() -> Iterator[list[Service]]:
-    """Every Service a session fixture starts is stopped at the end, even after a failure."""
+    """Every Service a module's fixtures start is stopped after its tests, even on failure."""
     services: list[Service] = []
     yield services
     for service in reversed(services):

@@ -12,6 +12,10 @@ import pytest
 from services import REPO, free_port, http_status, port_is_open, stack_env
 
 
+def default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def snapshot(paths: list[Path]) -> dict[str, float]:
     return {str(p): p.stat().st_mtime_ns for p in paths if p.exists()}
 
@@ -63,6 +67,8 @@ def test_demo_reuses_the_approved_model_prints_the_urls_and_stops_on_sigint(
             stdout=handle,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            # A shell whose SIGINT was ignored on entry cannot trap it; a terminal's would not be.
+            preexec_fn=default_sigint,
         )
     try:
         deadline = time.monotonic() + 420

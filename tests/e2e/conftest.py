@@ -78,12 +78,12 @@ class Stack:
 expect.set_options(timeout=30_000)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def ports() -> Ports:
     return Ports()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def web_build(tmp_path_factory: pytest.TempPathFactory, ports: Ports) -> Iterator[WebBuild]:
     """Build the page for this session's API URL; it runs while the model trains."""
     if not (WEB / "node_modules" / ".bin" / "vite").exists():
@@ -128,7 +128,7 @@ class WebBuild:
             self.process.wait()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def stack(
     ports: Ports,
     web_build: WebBuild,

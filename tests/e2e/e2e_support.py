@@ -14,5 +14,7 @@ def screenshot(page: Page, scenario: str) -> Path:
     """Save what a person sees at the end of a scenario as ``test-results/e2e/<scenario>.png``."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{scenario}.png"
+    # From the top, so the sticky header sits where a person sees it, not mid-page.
+    page.evaluate("window.scrollTo(0, 0)")
     page.screenshot(path=str(path), full_page=True)
     return path

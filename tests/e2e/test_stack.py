@@ -78,7 +78,7 @@ def test_a_new_user_rates_five_movies_and_gets_recommendations_without_them(
     ui: Page, stack: Any
 ) -> None:
     ui.goto(stack.web_url + "/")
-    ui.get_by_role("link", name="New user").click()
+    ui.get_by_role("link", name="New user", exact=True).click()
     expect(ui.get_by_role("heading", name="New user")).to_be_visible()
     ui.get_by_label("Age").fill("31")
     ui.get_by_role("combobox", name="Occupation").click()
@@ -93,7 +93,13 @@ def test_a_new_user_rates_five_movies_and_gets_recommendations_without_them(
         search = rater.get_by_role("combobox", name="Search movies")
         search.fill(title)
         ui.get_by_role("option", name=re.compile(rf"^{re.escape(title)}\s*\d{{4}}")).click()
-        rater.get_by_role("radio", name="4 Stars", exact=True).check()
+        # A person clicks the fourth star's right half (its left half means 3.5 stars).
+        stars = rater.get_by_role("radio", name="4 Stars", exact=True)
+        star = rater.locator(f'label[for="{stars.get_attribute("id")}"]')
+        box = star.bounding_box()
+        assert box is not None
+        star.click(position={"x": box["width"] * 0.85, "y": box["height"] / 2})
+        expect(stars).to_be_checked()
         rater.get_by_role("button", name="Rate", exact=True).click()
         expect(rater.get_by_role("status")).to_contain_text(f"Rated “{title}” 4 of 5.")
 
