@@ -88,18 +88,24 @@ class SqliteStore:
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
         connection = self._connect()
-        connection.execute("BEGIN IMMEDIATE")
         try:
-            yield connection
-        except BaseException:
-            connection.execute("ROLLBACK")
-            raise
-        connection.execute("COMMIT")
+            connection.execute("BEGIN IMMEDIATE")
+            try:
+                yield connection
+            except BaseException:
+                connection.execute("ROLLBACK")
+                raise
+            connection.execute("COMMIT")
+        except sqlite3.IntegrityError:
+            raise  # a constraint the caller turns into a client error (duplicate rating)
+        except sqlite3.DatabaseError as exc:
+            # Still locked after the busy timeout, a full disk, a damaged file: not a bug here.
+            raise StoreUnavailable(f"ratings store {self.path}: {exc}") from None
 
     def _read(self, sql: str, params: tuple = ()) -> list[tuple]:
         try:
             return self._connect().execute(sql, params).fetchall()
-        except sqlite3.OperationalError as exc:
+        except sqlite3.DatabaseError as exc:
             raise StoreUnavailable(f"ratings store {self.path}: {exc}") from None
 
     def create_schema(self) -> None:

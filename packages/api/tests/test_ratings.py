@@ -108,3 +108,15 @@ def test_concurrent_user_creation_hands_out_distinct_ids(home) -> None:
     for thread in threads:
         thread.join()
     assert sorted(ids) == list(range(6, 66))
+
+
+def test_a_damaged_store_is_503_not_500(api, home) -> None:
+    from chalicelib import wiring
+
+    (home / "store.db").write_bytes(b"not a database at all" * 200)
+    for suffix in ("-wal", "-shm"):
+        (home / f"store.db{suffix}").unlink(missing_ok=True)
+    wiring.use(None)
+    for response in (api.http.get("/users/1"), post(api, "/users", {})):
+        assert response.status_code == 503
+        assert body(response)["error"]["code"] == "unavailable"
