@@ -58,17 +58,19 @@ trap 'stop_all; exit 0' INT
 trap 'stop_all; exit 143' TERM
 
 # start NAME CMD...: run CMD in its own process group, logging to $LOGS/NAME.log.
+declare -A pid_of
 start() {
   local name=$1; shift
   printf '+ %s  (log: %s)\n' "$*" "$LOGS/$name.log"
   setsid "$@" >"$LOGS/$name.log" 2>&1 &
   pids+=("$!")
+  pid_of[$name]=$!
 }
 
 # wait_for NAME URL [ANY]: poll until URL answers 2xx (any HTTP status with ANY), or fail
 # with the end of NAME's log.
 wait_for() {
-  local name=$1 url=$2 any=${3:-} pid=${pids[-1]} code
+  local name=$1 url=$2 any=${3:-} pid=${pid_of[$1]} code
   for _ in $(seq 1 1200); do
     code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$url" 2>/dev/null || true)
     if [[ "$code" == 2* ]] || { [ -n "$any" ] && [ "$code" != "000" ]; }; then return 0; fi
@@ -118,21 +120,13 @@ else
   fi
 fi
 
+# The three servers start together: the endpoint's model load overlaps the API and web start.
 step "endpoint (recs serve) on :$ENDPOINT_PORT"
 start endpoint "${recs[@]}" serve --host 127.0.0.1 --port "$ENDPOINT_PORT"
-wait_for endpoint "$RECS_ENDPOINT_URL/ping" any
-
-if [ -z "$current" ] || [ "${RECS_DEMO_RETRAIN:-0}" = "1" ]; then
-  step "approve version $version: the state-change event makes the deployer load it"
-  run "${recs[@]}" models approve "$version" --require-deploy \
-    --description "approved by scripts/demo.sh"
-fi
-wait_for endpoint "$RECS_ENDPOINT_URL/ping"
 
 step "API (Chalice local) on :$API_PORT"
 start api bash -c "cd packages/api && exec uv run --frozen --no-sync chalice local \
   --host 127.0.0.1 --port $API_PORT --no-autoreload"
-wait_for api "http://127.0.0.1:$API_PORT/health"
 
 step "web (vite build + preview) on :$WEB_PORT"
 stamp="$WEB_DIST/.api-url"
@@ -147,6 +141,16 @@ else
 fi
 start web bash -c "cd packages/web && exec npx vite preview --host 127.0.0.1 \
   --port $WEB_PORT --strictPort --outDir '$WEB_DIST'"
+
+if [ -z "$current" ] || [ "${RECS_DEMO_RETRAIN:-0}" = "1" ]; then
+  wait_for endpoint "$RECS_ENDPOINT_URL/ping" any
+  step "approve version $version: the state-change event makes the deployer load it"
+  run "${recs[@]}" models approve "$version" --require-deploy \
+    --description "approved by scripts/demo.sh"
+fi
+step "waiting for the endpoint, the API and the web page to answer"
+wait_for endpoint "$RECS_ENDPOINT_URL/ping"
+wait_for api "http://127.0.0.1:$API_PORT/health"
 wait_for web "http://127.0.0.1:$WEB_PORT/"
 
 cat <<MSG
