@@ -11,8 +11,11 @@ from pathlib import Path
 
 from recs_infra.stacks import build_app
 
+here = Path(__file__).parent
 context = None
 if "CDK_CONTEXT_JSON" not in os.environ:
-    context = json.loads((Path(__file__).parent / "cdk.json").read_text())["context"]
+    context = json.loads((here / "cdk.json").read_text())["context"]
+# The CLI names the output directory; run alone, write where the CLI would.
+outdir = None if "CDK_OUTDIR" in os.environ else str(here / "cdk.out")
 
-build_app(context).synth()
+build_app(context, outdir=outdir).synth()
