@@ -1,6 +1,8 @@
 import Box from '@mui/material/Box'
 import Stack from '@mui/material/Stack'
 import Typography from '@mui/material/Typography'
+import useMediaQuery from '@mui/material/useMediaQuery'
+import { useTheme } from '@mui/material/styles'
 import { useId } from 'react'
 import { formatMetric } from '../format.ts'
 
@@ -19,7 +21,6 @@ interface MetricsChartProps {
 }
 
 const COLORS = ['#4f46e5', '#db2777', '#0891b2', '#65a30d', '#ea580c', '#7c3aed']
-const WIDTH = 720
 const HEIGHT = 280
 const MARGIN = { top: 16, right: 8, bottom: 36, left: 40 }
 
@@ -27,12 +28,15 @@ const MARGIN = { top: 16, right: 8, bottom: 36, left: 40 }
 export default function MetricsChart({ title, groups, series }: MetricsChartProps) {
   const titleId = useId()
   const descId = useId()
+  // A narrower drawing on phones keeps the axis labels readable once scaled to the screen.
+  const phone = useMediaQuery(useTheme().breakpoints.down('sm'))
+  const width = phone ? 420 : 720
   const values = series.flatMap((s) => groups.map((m) => s.values[m] ?? 0))
   const top = Math.max(0.05, ...values)
   // Round the axis up to a tidy step so the gridlines read as 0.1, 0.2, ...
   const step = top > 0.5 ? 0.2 : top > 0.2 ? 0.1 : 0.05
   const axisMax = Math.ceil(top / step) * step
-  const plotWidth = WIDTH - MARGIN.left - MARGIN.right
+  const plotWidth = width - MARGIN.left - MARGIN.right
   const plotHeight = HEIGHT - MARGIN.top - MARGIN.bottom
   const groupWidth = plotWidth / Math.max(1, groups.length)
   const barWidth = Math.min(28, (groupWidth * 0.8) / Math.max(1, series.length))
@@ -43,10 +47,13 @@ export default function MetricsChart({ title, groups, series }: MetricsChartProp
     .join('. ')
 
   return (
-    <Box>
+    <Box component="figure" sx={{ m: 0, maxWidth: 880, mx: 'auto' }}>
+      <Typography component="figcaption" variant="subtitle2" color="text.secondary" aria-hidden sx={{ mb: 1 }}>
+        {title}
+      </Typography>
       <Box
         component="svg"
-        viewBox={`0 0 ${WIDTH} ${HEIGHT}`}
+        viewBox={`0 0 ${width} ${HEIGHT}`}
         role="img"
         aria-labelledby={`${titleId} ${descId}`}
         sx={{ width: '100%', height: 'auto', display: 'block', fontFamily: 'inherit' }}
@@ -55,7 +62,7 @@ export default function MetricsChart({ title, groups, series }: MetricsChartProp
         <desc id={descId}>{description}</desc>
         {ticks.map((tick) => (
           <g key={tick}>
-            <line x1={MARGIN.left} x2={WIDTH - MARGIN.right} y1={y(tick)} y2={y(tick)} stroke="#e2e8f0" />
+            <line x1={MARGIN.left} x2={width - MARGIN.right} y1={y(tick)} y2={y(tick)} stroke="#e2e8f0" />
             <text x={MARGIN.left - 6} y={y(tick) + 4} textAnchor="end" fontSize="11" fill="#64748b">
               {tick.toFixed(2)}
             </text>
