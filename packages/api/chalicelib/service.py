@@ -23,7 +23,7 @@ from chalicelib.store import DuplicateRating, Movie, Store, StoreUnavailable
 
 log = logging.getLogger(__name__)
 
-POPULAR_POOL = 400  # enough popular movies to fill k=100 after removing a heavy rater's history
+POPULAR_POOL = 5000  # the whole catalog: k=100 stays full after removing a heavy rater's history
 POPULAR_TTL = 60.0
 
 

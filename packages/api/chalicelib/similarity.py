@@ -10,6 +10,8 @@ import math
 import threading
 from collections.abc import Iterable
 
+KEEP = 100  # the largest k a request may ask for; keeps the per-movie cache small
+
 
 class SimilarityIndex:
     def __init__(self, raters: dict[int, list[int]], rated: dict[int, list[int]]) -> None:
@@ -28,7 +30,7 @@ class SimilarityIndex:
         return cls(raters, rated)
 
     def neighbours(self, item_id: int) -> list[tuple[int, float]]:
-        """Every movie co-rated with ``item_id``, most similar first (ties: lower id)."""
+        """The ``KEEP`` movies most often co-rated with ``item_id`` (ties: lower id first)."""
         with self._lock:
             cached = self._cache.get(item_id)
         if cached is not None:
@@ -42,7 +44,7 @@ class SimilarityIndex:
         ranked = sorted(
             ((other, n / math.sqrt(own * len(self.raters[other]))) for other, n in counts.items()),
             key=lambda pair: (-pair[1], pair[0]),
-        )
+        )[:KEEP]
         with self._lock:
             self._cache[item_id] = ranked
         return ranked

@@ -59,3 +59,13 @@ def test_similarity_is_cached_until_it_expires(api) -> None:
 
     service()._similarity = None  # what expiry does
     assert 6 in body(api.http.get("/movies/4/similar"))["movies"]
+
+
+def test_similarity_keeps_only_the_top_100_per_movie() -> None:
+    from chalicelib.similarity import SimilarityIndex
+
+    # One user rated movies 1..150; movie 1's neighbours tie, so the lowest ids win.
+    index = SimilarityIndex.build((1, item) for item in range(1, 151))
+    neighbours = index.neighbours(1)
+    assert len(neighbours) == 100
+    assert [item for item, _ in neighbours[:3]] == [2, 3, 4] and neighbours[0][1] == 1.0
