@@ -210,7 +210,10 @@ class TrainingPipeline(Construct):
             pipeline_definition={"PipelineDefinitionBody": body},
         )
         self.pipeline.add_resource_dependency(self.model_package_group)
-        self.pipeline.node.add_dependency(self.role)
+        # Create the pipeline only once its role's policy is attached (the role itself is a GetAtt).
+        policy = self.role.node.try_find_child("DefaultPolicy")
+        if policy is not None:
+            self.pipeline.node.add_dependency(policy)
 
         scheduler_role = iam.Role(
             self,
