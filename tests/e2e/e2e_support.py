@@ -10,11 +10,11 @@ from services import REPO
 ARTIFACTS = REPO / "test-results" / "e2e"
 
 
-def screenshot(page: Page, scenario: str) -> Path:
+def screenshot(page: Page, scenario: str, *, full_page: bool = True) -> Path:
     """Save what a person sees at the end of a scenario as ``test-results/e2e/<scenario>.png``."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{scenario}.png"
     # From the top, so the sticky header sits where a person sees it, not mid-page.
     page.evaluate("window.scrollTo(0, 0)")
-    page.screenshot(path=str(path), full_page=True)
+    page.screenshot(path=str(path), full_page=full_page)
     return path
