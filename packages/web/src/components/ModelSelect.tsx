@@ -41,7 +41,7 @@ export default function ModelSelect({ value, onChange }: ModelSelectProps) {
           <MenuItem key={name} value={name}>
             {name}
             {model?.version != null ? ` · v${model.version}` : ''}
-            {model ? '' : ' (not served)'}
+            {model || !models.isSuccess ? '' : ' (not served)'}
           </MenuItem>
         )
       })}

@@ -91,6 +91,7 @@ describe('new user flow', () => {
     expect(within(updated).queryByText('Star Wars')).not.toBeInTheDocument()
     expect(within(updated).getAllByRole('row')).toHaveLength(3)
     expect(screen.queryByText(/has not rated anything yet/)).not.toBeInTheDocument()
+    expect(screen.queryByText(/User 944 is ready/)).not.toBeInTheDocument()
     const top = screen.getByRole('list', { name: 'Top rated movies' })
     expect(top).toHaveTextContent('Star Wars')
   })

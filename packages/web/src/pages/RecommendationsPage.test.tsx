@@ -67,9 +67,11 @@ describe('recommendations page', () => {
     await waitFor(() => expect(api.history.get.some((r) => r.url === '/users/3/recommendations' && r.params.model === 'mostpop')).toBe(true))
   })
 
-  test('an unreachable API is named, with a Retry that recovers', async () => {
+  test('an unreachable API is named, and one Retry brings every view back', async () => {
     const { user } = renderApp('/users/3', (api) => {
+      api.onGet('/models').networkErrorOnce()
       api.onGet('/models').reply(200, modelsResponse)
+      api.onGet('/users/3').networkErrorOnce()
       api.onGet('/users/3').reply(200, user3Detail)
       api.onGet('/users/3/recommendations').networkErrorOnce()
       api.onGet('/users/3/recommendations').reply(200, recommendationsFor3)
@@ -78,8 +80,11 @@ describe('recommendations page', () => {
     const alert = await screen.findByRole('alert')
     expect(alert).toHaveTextContent('The API is unreachable')
     expect(alert).toHaveTextContent('http://127.0.0.1:8000')
+    expect(await screen.findByText(/Models unavailable: .*cannot be reached/)).toBeInTheDocument()
     await user.click(within(alert).getByRole('button', { name: 'Retry' }))
     expect(await screen.findByRole('table', { name: 'Recommendations' })).toBeInTheDocument()
+    expect(await screen.findByRole('list', { name: 'Top rated movies' })).toBeInTheDocument()
+    expect(await screen.findByText('Which trained model ranks the movies')).toBeInTheDocument()
     expect(screen.queryByRole('alert')).not.toBeInTheDocument()
   })
 

@@ -125,7 +125,7 @@ function UserView({ userId, model, justCreated }: { userId: number; model: strin
 
   return (
     <>
-      {justCreated ? (
+      {justCreated && user.data?.ratings_count === 0 ? (
         <Alert severity="success">
           User {userId} is ready. Search for movies you know under “Rate movies” and watch the picks change with every rating.
         </Alert>
