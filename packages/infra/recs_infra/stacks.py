@@ -39,6 +39,7 @@ class StorageStack(cdk.Stack):
             bucket_name=data_bucket_name(stage=config.stage, region=config.region),
             retain=config.retain_data,
         )
+        cdk.CfnOutput(self, "DataBucket", value=self.storage.bucket.bucket_name)
 
 
 class TrainingStack(cdk.Stack):
@@ -72,6 +73,13 @@ class TrainingStack(cdk.Stack):
             schedule_enabled=config.training_schedule_enabled,
             retain=config.retain_data,
         )
+        cdk.CfnOutput(self, "PipelineName", value=config.pipeline_name)
+        cdk.CfnOutput(
+            self,
+            "StepImageRepository",
+            value=self.training.repository.repository_uri,
+            description=f"push the recs-ml step image here, tag {config.pipeline_image_tag}",
+        )
 
 
 class ServingStack(cdk.Stack):
@@ -95,6 +103,13 @@ class ServingStack(cdk.Stack):
             memory_mb=config.endpoint_memory_mb,
             max_concurrency=config.endpoint_max_concurrency,
             inference_image_uri=inference_image_uri(config.region),
+        )
+        cdk.CfnOutput(self, "DeployerFunction", value=self.serving.function.function_name)
+        cdk.CfnOutput(
+            self,
+            "UndeliveredApprovalsQueue",
+            value=self.serving.dead_letter_queue.queue_url,
+            description="approval events the deployer could not take",
         )
 
 
