@@ -43,7 +43,8 @@ def approval_event_pattern(model_package_group: str) -> dict[str, object]:
 
 class Serving(Construct):
     """Attributes: ``function`` (deployer), ``model_role`` (SageMaker model execution role),
-    ``rule`` (approval rule), ``endpoint_arn``, ``dead_letter_queue`` (undeliverable events).
+    ``rule`` (approval rule), ``endpoint_arn``, ``dead_letter_queue`` (approvals that were not
+    delivered or whose deployment failed after its retry).
     """
 
     def __init__(
@@ -184,6 +185,18 @@ class Serving(Construct):
             },
         )
 
+        self.dead_letter_queue = sqs.Queue(
+            self,
+            "UndeliveredApprovals",
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            retention_period=Duration.days(14),
+        )
+        acknowledge(
+            self.dead_letter_queue,
+            "SQS3",
+            "This queue is itself the dead-letter queue of the approval rule and the deployer.",
+        )
         self.function = lambda_.Function(
             self,
             "Deployer",
@@ -197,6 +210,9 @@ class Serving(Construct):
             log_group=self.log_group,
             timeout=DEPLOY_TIMEOUT,
             memory_size=256,
+            # A failed deployment is retried once (the deployer is idempotent), then parked.
+            retry_attempts=1,
+            dead_letter_queue=self.dead_letter_queue,
             description="Deploys an approved model package version to the serverless endpoint",
             environment={
                 "RECS_DEPLOY_BACKEND": "sagemaker",
@@ -209,18 +225,6 @@ class Serving(Construct):
             },
         )
 
-        self.dead_letter_queue = sqs.Queue(
-            self,
-            "UndeliveredApprovals",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            retention_period=Duration.days(14),
-        )
-        acknowledge(
-            self.dead_letter_queue,
-            "SQS3",
-            "This queue is itself the dead-letter queue of the approval rule's target.",
-        )
         self.rule = events.Rule(
             self,
             "OnApproval",

@@ -109,7 +109,7 @@ class ServingStack(cdk.Stack):
             self,
             "UndeliveredApprovalsQueue",
             value=self.serving.dead_letter_queue.queue_url,
-            description="approval events the deployer could not take",
+            description="approvals not delivered, or whose deployment failed",
         )
 
 

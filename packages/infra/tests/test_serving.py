@@ -96,7 +96,12 @@ def test_rule_targets_the_deployer_with_retries_and_a_dead_letter_queue(synthesi
     function_id = next(iter(template.find_resources("AWS::Lambda::Function")))
     assert target["Arn"] == {"Fn::GetAtt": [function_id, "Arn"]}
     assert target["RetryPolicy"]["MaximumRetryAttempts"] == 2
-    assert "DeadLetterConfig" in target
+    queue_id = next(iter(template.find_resources("AWS::SQS::Queue")))
+    assert target["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": [queue_id, "Arn"]}}
+    function = only(template, "AWS::Lambda::Function")["Properties"]
+    assert function["DeadLetterConfig"] == {"TargetArn": {"Fn::GetAtt": [queue_id, "Arn"]}}
+    invoke_config = only(template, "AWS::Lambda::EventInvokeConfig")["Properties"]
+    assert invoke_config["MaximumRetryAttempts"] == 1
 
 
 def test_deployer_function_runs_the_shared_handler_with_the_sagemaker_backend(synthesized):
