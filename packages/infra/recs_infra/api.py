@@ -123,16 +123,15 @@ class Api(Construct):
             (["sagemaker:ListModelPackages"], ["*"]),
         ):
             self.role.add_to_policy(iam.PolicyStatement(actions=actions, resources=resources))
-        region = stack.region
         acknowledge_resources(
             self.role,
             {
                 "*": "sagemaker:ListModelPackages supports no resource-level scope; the API "
                 "passes our group name and describes only our group's packages.",
-                arn_label(region, "sagemaker", f"endpoint-config/{model_package_group}-v*"): (
+                arn_label(stack, "sagemaker", f"endpoint-config/{model_package_group}-v*"): (
                     "One endpoint config per approved version, named by the deployer at run time."
                 ),
-                arn_label(region, "sagemaker", f"model-package/{model_package_group}/*"): (
+                arn_label(stack, "sagemaker", f"model-package/{model_package_group}/*"): (
                     "Every version of our own model package group, for GET /models."
                 ),
             },

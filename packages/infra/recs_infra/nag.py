@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aws_cdk import Acknowledgment, Validations
+from aws_cdk import Acknowledgment, Stack, Token, Validations
 from constructs import IConstruct
 
 
@@ -15,10 +15,11 @@ def acknowledge(construct: IConstruct, finding: str, reason: str) -> None:
     )
 
 
-def arn_label(stack_region: str, service: str, resource: str, *, account: bool = True) -> str:
-    """An ARN as cdk-nag prints it in a finding id (pseudo parameters in angle brackets)."""
-    account_part = "<AWS::AccountId>" if account else ""
-    return f"arn:<AWS::Partition>:{service}:{stack_region}:{account_part}:{resource}"
+def arn_label(stack: Stack, service: str, resource: str) -> str:
+    """An ARN of ``stack`` as cdk-nag prints it in a finding id (unresolved values in <>)."""
+    region = "<AWS::Region>" if Token.is_unresolved(stack.region) else stack.region
+    account = "<AWS::AccountId>" if Token.is_unresolved(stack.account) else stack.account
+    return f"arn:<AWS::Partition>:{service}:{region}:{account}:{resource}"
 
 
 def acknowledge_resources(construct: IConstruct, labels: dict[str, str]) -> None:

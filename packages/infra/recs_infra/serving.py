@@ -115,13 +115,12 @@ class Serving(Construct):
                 conditions={"StringLike": {"cloudwatch:namespace": "/aws/sagemaker/*"}},
             )
         )
-        region = stack.region
         model_role_acks = {
             "*": "ecr:GetAuthorizationToken and cloudwatch:PutMetricData take no resource; the "
             "metrics are limited to SageMaker's namespace by a condition.",
             bucket_object_label: "The model reads its artifact, whose key is only known when a "
             "version is approved; read-only, our bucket only.",
-            arn_label(region, "logs", f"log-group:/aws/sagemaker/Endpoints/{endpoint_name}:*"): (
+            arn_label(stack, "logs", f"log-group:/aws/sagemaker/Endpoints/{endpoint_name}:*"): (
                 "Log streams of our endpoint's own log group are created per instance."
             ),
         }
@@ -173,13 +172,13 @@ class Serving(Construct):
         acknowledge_resources(
             role,
             {
-                arn_label(region, "sagemaker", f"model-package/{model_package_group}/*"): (
+                arn_label(stack, "sagemaker", f"model-package/{model_package_group}/*"): (
                     "Every version of our own model package group; versions appear at run time."
                 ),
-                arn_label(region, "sagemaker", f"model/{model_prefix}*"): (
+                arn_label(stack, "sagemaker", f"model/{model_prefix}*"): (
                     "One model per approved version, named <group>-v<version> at run time."
                 ),
-                arn_label(region, "sagemaker", f"endpoint-config/{model_prefix}*"): (
+                arn_label(stack, "sagemaker", f"endpoint-config/{model_prefix}*"): (
                     "One serverless endpoint config per approved version, named at run time."
                 ),
             },

@@ -169,22 +169,22 @@ class TrainingPipeline(Construct):
                 bucket_object_label: "Pipeline runs read data and write outputs under keys made "
                 "per execution; our bucket only.",
                 **{
-                    arn_label(region, "sagemaker", f"{kind}/{PIPELINE_JOB_PREFIX}*"): (
+                    arn_label(stack, "sagemaker", f"{kind}/{PIPELINE_JOB_PREFIX}*"): (
                         f"SageMaker Pipelines names each {kind} pipelines-<execution>-<step>-*."
                     )
                     for kind in ("processing-job", "training-job")
                 },
-                arn_label(region, "sagemaker", "experiment-trial/*"): (
+                arn_label(stack, "sagemaker", "experiment-trial/*"): (
                     "Trials are named after pipeline execution ids, known only at run time."
                 ),
-                arn_label(region, "sagemaker", "experiment-trial-component/*"): (
+                arn_label(stack, "sagemaker", "experiment-trial-component/*"): (
                     "Trial components are the executions' jobs, named only at run time."
                 ),
-                arn_label(region, "sagemaker", f"model-package/{model_package_group_name}/*"): (
+                arn_label(stack, "sagemaker", f"model-package/{model_package_group_name}/*"): (
                     "The register step adds a new version to our own model package group."
                 ),
                 **{
-                    arn_label(region, "logs", f"log-group:/aws/sagemaker/{kind}:*"): (
+                    arn_label(stack, "logs", f"log-group:/aws/sagemaker/{kind}:*"): (
                         f"Each {kind[:-1]} writes its own log stream, named at run time."
                     )
                     for kind in ("ProcessingJobs", "TrainingJobs")

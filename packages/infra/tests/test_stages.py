@@ -3,8 +3,9 @@
 import pytest
 from aws_cdk.assertions import Template
 from conftest import CDK_CONTEXT, missing_components
-from infra_template import only, resources
+from infra_template import flatten, only, policy_statements, resources, statements_allowing
 
+from recs_infra.pipeline_definition import ecr_repository_arn, inference_image_uri
 from recs_infra.stacks import build
 
 
@@ -42,3 +43,21 @@ def test_endpoint_memory_and_concurrency_come_from_context(tmp_path):
     assert rule["Properties"]["EventPattern"]["detail"]["ModelPackageGroupName"] == [
         "recs-movielens"
     ]
+
+
+def test_a_stage_pinned_to_an_account_passes_cdk_nag(tmp_path):
+    # Finding ids then carry the literal account; every acknowledgement must follow.
+    missing = missing_components()
+    components = tuple(c for c in ("storage", "training", "serving") if c not in missing)
+    app, stacks = build(
+        {**CDK_CONTEXT, "stage": "prod", "account": "123456789012", "region": "eu-west-1"},
+        outdir=str(tmp_path),
+        components=components,
+    )
+    app.synth()
+    if stacks.serving is not None:
+        statements = policy_statements(Template.from_stack(stacks.serving), "ServingModelRole")
+        (pull,) = statements_allowing(statements, "ecr:BatchGetImage")
+        expected = ecr_repository_arn(inference_image_uri("eu-west-1"), "<AWS::Partition>")
+        assert ":ecr:eu-west-1:" in expected
+        assert flatten(pull["Resource"]) == expected
