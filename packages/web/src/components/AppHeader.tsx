@@ -24,6 +24,7 @@ export default function AppHeader() {
           <Box
             component={RouterLink}
             to="/"
+            aria-label="Reel Recs home"
             sx={{ display: 'flex', alignItems: 'center', gap: 1, color: 'text.primary', textDecoration: 'none', mr: { xs: 0.5, sm: 2 } }}
           >
             <MovieFilterIcon color="primary" aria-hidden />

@@ -20,8 +20,9 @@ interface RecommendationsTableProps {
 const hideOnPhone = { display: { xs: 'none', md: 'table-cell' } } as const
 
 export default function RecommendationsTable({ items, onShowSimilar }: RecommendationsTableProps) {
+  // Focusable so keyboard users can scroll the table sideways on a phone.
   return (
-    <TableContainer>
+    <TableContainer tabIndex={0} role="region" aria-label="Recommendations (scrolls sideways on narrow screens)">
       <Table aria-label="Recommendations" size="small" sx={{ '& td, & th': { px: { xs: 1, sm: 2 } } }}>
         <TableHead>
           <TableRow>

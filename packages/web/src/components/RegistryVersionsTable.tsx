@@ -16,8 +16,9 @@ interface RegistryVersionsTableProps {
 }
 
 export default function RegistryVersionsTable({ versions, models }: RegistryVersionsTableProps) {
+  // Focusable so keyboard users can scroll the table sideways on a phone.
   return (
-    <TableContainer>
+    <TableContainer tabIndex={0} role="region" aria-label="Registry versions (scrolls sideways on narrow screens)">
       <Table size="small" aria-label="Registry versions">
         <TableHead>
           <TableRow>

@@ -10,8 +10,9 @@ import { formatMetric, METRIC_NAMES } from '../format.ts'
 import ModelStatusChip from './ModelStatusChip.tsx'
 
 export default function ServedModelsTable({ models }: { models: readonly ServedModel[] }) {
+  // Focusable so keyboard users can scroll the table sideways on a phone.
   return (
-    <TableContainer>
+    <TableContainer tabIndex={0} role="region" aria-label="Served models (scrolls sideways on narrow screens)">
       <Table size="small" aria-label="Served models">
         <TableHead>
           <TableRow>

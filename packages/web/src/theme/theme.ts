@@ -7,6 +7,9 @@ export const theme = createTheme({
       palette: {
         primary: { main: '#4f46e5' },
         secondary: { main: '#db2777' },
+        // Darker than MUI's defaults so white chip text passes WCAG AA contrast.
+        warning: { main: '#b45309' },
+        success: { main: '#15803d' },
         background: { default: '#f6f7fb', paper: '#ffffff' },
       },
     },
