@@ -161,3 +161,16 @@ def test_unicode_search_round_trips(api: str) -> None:
     )
     reply = call(f"{api}/movies?query={quote('🎬')}")
     assert reply.status == 200 and reply.json()["items"] == []
+
+
+def test_integral_floats_are_integers(stack: Stack) -> None:
+    """JSON Schema counts 3.0 as an integer, so the API must too (found by the fuzzer)."""
+    created = post_json(stack.api + "/users", {"age": 30.0})
+    assert created.status == 201, created.body
+    assert created.json()["age"] == 30
+    user = created.json()["user_id"]
+    rated = post_json(f"{stack.api}/users/{user}/ratings", {"item_id": 3.0, "rating": 4.0})
+    assert rated.status == 201, rated.body
+    with sqlite3.connect(stack.store_path) as db:
+        row = db.execute("SELECT item_id, typeof(item_id) FROM ratings WHERE user_id = ?", (user,))
+        assert row.fetchall() == [(3, "integer")]
