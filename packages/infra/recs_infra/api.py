@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from aws_cdk import RemovalPolicy, Stack
+from aws_cdk import RemovalPolicy, Stack, Token
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
@@ -26,11 +25,10 @@ ENDPOINT_TIMEOUT_SECONDS = 10
 LAMBDA_TIMEOUT_SECONDS = 30
 
 
-def _ensure_chalice_on_path() -> None:
-    """`chalice package` runs tools from the venv; a bare `python app.py` may lack it on PATH."""
-    venv_bin = str(Path(sys.executable).parent)
-    if shutil.which("chalice") is None and Path(venv_bin, "chalice").exists():
-        os.environ["PATH"] = venv_bin + os.pathsep + os.environ.get("PATH", "")
+def _chalice_region(region: str) -> None:
+    """`chalice package` builds a boto3 session, which needs a region even offline."""
+    if not Token.is_unresolved(region):
+        os.environ.setdefault("AWS_DEFAULT_REGION", region)
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 
 
@@ -146,7 +144,7 @@ class Api(Construct):
         }
         if web_origin:
             environment["RECS_WEB_ORIGIN"] = web_origin
-        _ensure_chalice_on_path()
+        _chalice_region(stack.region)
         with _chalice_app_importable(source_dir):
             self.chalice = Chalice(
                 _ChaliceScope(self, "App", stage=stage),
