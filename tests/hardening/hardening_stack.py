@@ -28,7 +28,7 @@ API_DIR = REPO / "packages" / "api"
 BIN = Path(sys.executable).parent
 ORIGIN = "http://127.0.0.1:4173"
 GROUP = "recs-movielens"
-ENDPOINT_TIMEOUT = 1.0  # seconds the API waits for the endpoint before its fallback
+ENDPOINT_TIMEOUT = 2.0  # seconds the API waits for the endpoint before its fallback
 
 
 def free_port() -> int:
