@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
-import json
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,30 +16,9 @@ os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 os.environ.setdefault("SAGEMAKER_VALIDATE_ROLE", "false")
 
 from aws_cdk.assertions import Template  # noqa: E402
+from infra_template import CDK_CONTEXT, missing_components  # noqa: E402
 
-from recs_infra import paths  # noqa: E402
 from recs_infra.stacks import COMPONENTS, RecsStacks, build  # noqa: E402
-
-INFRA_DIR = Path(__file__).resolve().parents[1]
-CDK_CONTEXT: dict[str, Any] = json.loads((INFRA_DIR / "cdk.json").read_text())["context"]
-
-
-def missing_components() -> dict[str, str]:
-    """Components whose code from another package has not landed, with the reason."""
-    missing = {}
-    try:
-        pipeline_module = importlib.util.find_spec("recs_ml.pipeline.sagemaker")
-    except ModuleNotFoundError:
-        pipeline_module = None
-    if pipeline_module is None:
-        missing["training"] = "recs_ml.pipeline.sagemaker (get_pipeline) is not in packages/ml yet"
-    if not paths.DEPLOYER_MODULE.is_file():
-        missing["serving"] = "recs_ml/deployer.py is not in packages/ml yet"
-    elif "training" in missing:
-        missing["serving"] = "the inference image comes from recs_ml.pipeline.sagemaker (missing)"
-    if not paths.AMPLIFY_BUILD_SPEC.is_file():
-        missing["web"] = "amplify.yml is not at the repository root yet"
-    return missing
 
 
 @dataclass

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import importlib.util
+import json
+from pathlib import Path
 from typing import Any
 
 from aws_cdk.assertions import Template
+
+from recs_infra import paths
 
 
 def resources(template: Template, resource_type: str) -> dict[str, dict[str, Any]]:
@@ -52,3 +57,25 @@ def flatten(value: Any) -> str:
 
 def statements_allowing(statements: list[dict[str, Any]], action: str) -> list[dict[str, Any]]:
     return [s for s in statements if s["Effect"] == "Allow" and action in as_list(s["Action"])]
+
+
+INFRA_DIR = Path(__file__).resolve().parents[1]
+CDK_CONTEXT: dict[str, Any] = json.loads((INFRA_DIR / "cdk.json").read_text())["context"]
+
+
+def missing_components() -> dict[str, str]:
+    """Components whose code from another package has not landed, with the reason."""
+    missing = {}
+    try:
+        pipeline_module = importlib.util.find_spec("recs_ml.pipeline.sagemaker")
+    except ModuleNotFoundError:
+        pipeline_module = None
+    if pipeline_module is None:
+        missing["training"] = "recs_ml.pipeline.sagemaker (get_pipeline) is not in packages/ml yet"
+    if not paths.DEPLOYER_MODULE.is_file():
+        missing["serving"] = "recs_ml/deployer.py is not in packages/ml yet"
+    elif "training" in missing:
+        missing["serving"] = "the inference image comes from recs_ml.pipeline.sagemaker (missing)"
+    if not paths.AMPLIFY_BUILD_SPEC.is_file():
+        missing["web"] = "amplify.yml is not at the repository root yet"
+    return missing

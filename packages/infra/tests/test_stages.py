@@ -2,8 +2,15 @@
 
 import pytest
 from aws_cdk.assertions import Template
-from conftest import CDK_CONTEXT, missing_components
-from infra_template import flatten, only, policy_statements, resources, statements_allowing
+from infra_template import (
+    CDK_CONTEXT,
+    flatten,
+    missing_components,
+    only,
+    policy_statements,
+    resources,
+    statements_allowing,
+)
 
 from recs_infra.pipeline_definition import ecr_repository_arn, inference_image_uri
 from recs_infra.stacks import build
