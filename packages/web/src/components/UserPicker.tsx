@@ -42,7 +42,8 @@ export default function UserPicker({ value, onChange }: UserPickerProps) {
         // Showing the chosen user's label in the box must not start a search for "User 3".
         setSearch(reason === 'input' ? text : '')
       }}
-      options={value && !options.some((u) => u.user_id === value.user_id) ? [value, ...options] : options}
+      // The chosen user stays among non-empty results (MUI requires the value to be an option); an empty search still says so.
+      options={value && options.length > 0 && !options.some((u) => u.user_id === value.user_id) ? [value, ...options] : options}
       filterOptions={(all) => all}
       getOptionLabel={(user) => `User ${user.user_id}`}
       isOptionEqualToValue={(a, b) => a.user_id === b.user_id}

@@ -150,4 +150,44 @@ describe('recommendations page', () => {
     expect(await within(failed).findByRole('alert')).toHaveTextContent('index missing')
     expect(within(failed).getByRole('button', { name: 'Retry' })).toBeInTheDocument()
   })
+
+  test('while the API answers, each view says what it is loading', async () => {
+    renderApp('/users/3', (api) => {
+      api.onGet('/models').reply(200, modelsResponse)
+      api.onGet('/users/3').reply(() => new Promise((resolve) => setTimeout(() => resolve([200, user3Detail]), 400)))
+      api.onGet('/users/3/recommendations').reply(() => new Promise((resolve) => setTimeout(() => resolve([200, recommendationsFor3]), 400)))
+    })
+    expect(screen.getAllByRole('status').length).toBeGreaterThanOrEqual(2)
+    expect(screen.getByText('Loading recommendations…')).toBeInTheDocument()
+    expect(screen.getByText("Loading the user's ratings…")).toBeInTheDocument()
+    expect(await screen.findByRole('table', { name: 'Recommendations' })).toBeInTheDocument()
+    expect(screen.queryByText('Loading recommendations…')).not.toBeInTheDocument()
+  })
+
+  test('clearing the user box deselects the user, and a search that matches nobody says so', async () => {
+    const { user } = renderApp('/users/3', (api) => {
+      api.onGet('/models').reply(200, modelsResponse)
+      api.onGet('/users').reply(200, { users: [], total: 0, limit: 20, offset: 0 })
+      api.onGet('/users/3').reply(200, user3Detail)
+      api.onGet('/users/3/recommendations').reply(200, recommendationsFor3)
+    })
+    const picker = screen.getByRole('combobox', { name: 'User' })
+    await waitFor(() => expect(picker).toHaveValue('User 3'))
+    await user.clear(picker)
+    await waitFor(() => expect(location()).toBe('/'))
+    await user.type(picker, 'astronaut')
+    expect(await screen.findByText('No user matches “astronaut”')).toBeInTheDocument()
+  })
+
+  test('a movie with no neighbours shows an empty similar-movies dialog', async () => {
+    const { user } = renderApp('/users/3', (api) => {
+      api.onGet('/models').reply(200, modelsResponse)
+      api.onGet('/users/3').reply(200, user3Detail)
+      api.onGet('/users/3/recommendations').reply(200, recommendationsFor3)
+      api.onGet('/movies/313/similar').reply(200, { item_id: 313, movies: [], items: [] })
+    })
+    await user.click(await screen.findByRole('button', { name: 'Similar movies to Titanic' }))
+    const dialog = await screen.findByRole('dialog', { name: 'Similar movies to Titanic' })
+    expect(await within(dialog).findByText('No similar movies found')).toBeInTheDocument()
+  })
 })
