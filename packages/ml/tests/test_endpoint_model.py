@@ -149,3 +149,30 @@ def test_tiny_artifact_answers_by_hand_checkable_top_k(tmp_path):
     assert loaded.predict("tfrs", batch)["item_ids"].tolist() == [[17, 16, 15]]
     assert loaded.predict("ease", batch)["item_ids"].tolist() == [[1, 2, 3]]
     assert loaded.describe()["models"] == ["ease", "tfrs"]
+
+
+def test_admin_load_is_refused_to_non_loopback_clients(tmp_path, monkeypatch):
+    import io
+    import json
+
+    from recs_ml.endpoint.app import EndpointApp
+    from recs_ml.registry import Registry
+    from recs_ml.settings import get_settings
+
+    monkeypatch.setenv("RECS_HOME", str(tmp_path))
+    get_settings.cache_clear()
+    app = EndpointApp(registry=Registry())
+    statuses = []
+    body = json.dumps({"version": 1}).encode()
+    environ = {
+        "REQUEST_METHOD": "POST",
+        "PATH_INFO": "/admin/load",
+        "REMOTE_ADDR": "10.0.0.7",
+        "CONTENT_TYPE": "application/json",
+        "CONTENT_LENGTH": str(len(body)),
+        "wsgi.input": io.BytesIO(body),
+    }
+    answer = app(environ, lambda status, headers: statuses.append(status))
+    assert statuses == ["403 Forbidden"]
+    assert b"loopback only" in b"".join(answer)
+    get_settings.cache_clear()

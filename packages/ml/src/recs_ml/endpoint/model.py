@@ -193,8 +193,14 @@ def load_version(
             f"{expected_sha256[:12]}…); refusing to serve version {version}"
         )
     try:
-        directory = unpack(tarball, target)
-        manifest = read_manifest(directory)
+        try:
+            directory = unpack(tarball, target)
+            manifest = read_manifest(directory)
+        except ArtifactError as exc:
+            message = str(exc)
+            raise ArtifactError(
+                message if str(tarball) in message else f"{tarball}: {message}"
+            ) from None
         signatures: dict[str, Any] = {}
         for name in manifest.models:
             try:
