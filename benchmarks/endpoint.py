@@ -1,0 +1,266 @@
+"""Local endpoint latency and throughput: `recs serve` over loopback vs the in-process SavedModel.
+
+Serves the newest registered artifact of RECS_HOME (the real model when a pipeline has
+registered one), else a stand-in exported here with the serving signature over the full
+MovieLens catalog (64-d item embeddings, history-mean user vector, top-k). Measures one
+request's p50/p99 latency (k=10) and rows/s at batch sizes 1, 32 and 256, each beside the same
+call made in-process on the same SavedModel. Loopback only; every loop is bounded in time.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np  # noqa: E402
+import requests  # noqa: E402
+from common import argument_parser, markdown_table, percentiles, write_result  # noqa: E402
+
+CATALOG = 1682
+HISTORY = 30
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def stand_in_artifact(root: Path) -> Path:
+    """The serving signature over the full catalog, with random (untrained) embeddings."""
+    import tensorflow as tf
+
+    from recs_ml.artifact import Manifest, write_manifest
+
+    class StandIn(tf.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            rng = np.random.default_rng(0)
+            self.embeddings = tf.Variable(rng.normal(size=(CATALOG + 1, 64)).astype("float32"))
+            self.items = tf.range(1, CATALOG + 1, dtype=tf.int64)
+
+        @tf.function(
+            input_signature=[
+                tf.TensorSpec([None], tf.int64, name="user_id"),
+                tf.TensorSpec([None, None], tf.int64, name="history"),
+                tf.TensorSpec([None, None], tf.int64, name="exclude"),
+                tf.TensorSpec([None], tf.int32, name="k"),
+            ]
+        )
+        def serve(self, user_id, history, exclude, k):
+            user = tf.reduce_mean(tf.gather(self.embeddings, history), axis=1)
+            scores = tf.matmul(user, self.embeddings[1:], transpose_b=True)
+            banned = tf.concat([history, exclude], axis=1)
+            hit = tf.reduce_any(tf.equal(banned[:, :, None], self.items[None, None, :]), axis=1)
+            scores = tf.where(hit, tf.fill(tf.shape(scores), -1e9), scores)
+            top = tf.math.top_k(scores, k=tf.reduce_max(k))
+            return {"item_ids": tf.gather(self.items, top.indices), "scores": top.values}
+
+    for name in ("tfrs", "mostpop"):
+        module = StandIn()
+        tf.saved_model.save(
+            module, str(root / name / "1"), signatures={"serving_default": module.serve}
+        )
+    write_manifest(
+        root,
+        Manifest(
+            model_name="recs-movielens",
+            default_model="tfrs",
+            models=["tfrs", "mostpop"],
+            data_checksum="stand-in",
+        ),
+    )
+    return root
+
+
+def newest_registered(home: Path) -> Path | None:
+    from recs_ml.registry import Registry
+
+    registry_db = home / "registry.db"
+    if not registry_db.is_file():
+        return None
+    versions = Registry(registry_db).versions()
+    return versions[-1].tarball if versions else None
+
+
+def body(batch: int, rng: np.random.Generator) -> dict:
+    history = rng.integers(1, CATALOG + 1, size=(batch, HISTORY)).tolist()
+    return {"instances": [{"user_id": 0, "history": h, "exclude": [0], "k": 10} for h in history]}
+
+
+def timed(call, seconds: float, max_calls: int) -> list[float]:
+    call()  # warm-up
+    samples: list[float] = []
+    deadline = time.perf_counter() + seconds
+    while len(samples) < max_calls and time.perf_counter() < deadline:
+        started = time.perf_counter()
+        call()
+        samples.append(time.perf_counter() - started)
+    return samples
+
+
+def main() -> None:
+    args = argument_parser(__doc__ or "").parse_args()
+    seconds = 3.0 if args.quick else 10.0
+    max_calls = 300 if args.quick else 2000
+    real_home = Path(os.environ.get("RECS_HOME", Path(__file__).resolve().parents[1] / ".recs"))
+    scratch = Path(tempfile.mkdtemp(prefix="recs-bench-endpoint-"))
+    process = None
+    try:
+        os.environ["RECS_HOME"] = str(scratch / "home")
+        from recs_ml.registry import Registry
+        from recs_ml.settings import get_settings
+
+        get_settings.cache_clear()
+        source = newest_registered(real_home)
+        model_kind = "registered artifact" if source else "stand-in (random 64-d embeddings)"
+        artifact = source or stand_in_artifact(scratch / "artifact")
+        registry = Registry()
+        package = registry.approve(registry.register(artifact).version)
+
+        from recs_ml.endpoint.model import load_version, parse_request
+
+        loaded = load_version(
+            package.tarball, scratch / "inproc", group=package.group, version=package.version
+        )
+
+        port = free_port()
+        url = f"http://127.0.0.1:{port}"
+        log = open(scratch / "endpoint.log", "w")  # noqa: SIM115 - closed below
+        process = subprocess.Popen(
+            [sys.executable, "-m", "recs_ml.cli", "serve", "--port", str(port)],
+            env={**os.environ},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline:
+            try:
+                if requests.get(url + "/ping", timeout=2).status_code == 200:
+                    break
+            except requests.ConnectionError:
+                time.sleep(0.5)
+        else:
+            raise SystemExit("endpoint did not come up: " + (scratch / "endpoint.log").read_text())
+
+        rng = np.random.default_rng(1)
+        session = requests.Session()
+        rows = []
+        figures: dict[str, object] = {"model": model_kind, "seconds_per_measurement": seconds}
+        for batch in (1, 32, 256):
+            payload = body(batch, rng)
+            encoded = json.dumps(payload)
+            parsed = parse_request(payload)
+
+            def http(encoded=encoded) -> None:
+                response = session.post(
+                    url + "/invocations",
+                    data=encoded,
+                    headers={"Content-Type": "application/json"},
+                    timeout=30,
+                )
+                response.raise_for_status()
+
+            def inproc(parsed=parsed) -> None:
+                loaded.predict("tfrs", parsed)
+
+            http_s = timed(http, seconds, max_calls)
+            local_s = timed(inproc, seconds, max_calls)
+            http_p, local_p = percentiles(http_s), percentiles(local_s)
+            figures[f"batch_{batch}"] = {
+                "http_p50_ms": http_p["p50"] * 1000,
+                "http_p99_ms": http_p["p99"] * 1000,
+                "http_rows_per_s": batch * len(http_s) / sum(http_s),
+                "inprocess_p50_ms": local_p["p50"] * 1000,
+                "inprocess_p99_ms": local_p["p99"] * 1000,
+                "inprocess_rows_per_s": batch * len(local_s) / sum(local_s),
+                "requests": len(http_s),
+            }
+            f = figures[f"batch_{batch}"]
+            assert isinstance(f, dict)
+            rows.append(
+                [
+                    batch,
+                    f["http_p50_ms"],
+                    f["http_p99_ms"],
+                    f["http_rows_per_s"],
+                    f["inprocess_p50_ms"],
+                    f["inprocess_p99_ms"],
+                    f["inprocess_rows_per_s"],
+                ]
+            )
+
+        # Concurrency: 4 loopback clients at batch 1, the way the API calls the endpoint.
+        single = json.dumps(body(1, rng))
+        counts = [0] * 4
+        stop_at = time.perf_counter() + seconds
+
+        def client(index: int) -> None:
+            own = requests.Session()
+            while time.perf_counter() < stop_at:
+                own.post(
+                    url + "/invocations",
+                    data=single,
+                    headers={"Content-Type": "application/json"},
+                    timeout=30,
+                ).raise_for_status()
+                counts[index] += 1
+
+        started = time.perf_counter()
+        threads = [threading.Thread(target=client, args=(i,)) for i in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        figures["concurrent_4_clients_batch_1_rps"] = sum(counts) / (time.perf_counter() - started)
+
+        markdown = "\n".join(
+            [
+                "## Local endpoint (`recs serve`, gunicorn gthread, loopback)",
+                "",
+                f"Model: {model_kind}; k = 10, history of {HISTORY} items. Reference: the same "
+                "SavedModel signature called in-process.",
+                "",
+                markdown_table(
+                    [
+                        "batch",
+                        "HTTP p50 ms",
+                        "HTTP p99 ms",
+                        "HTTP rows/s",
+                        "in-process p50 ms",
+                        "in-process p99 ms",
+                        "in-process rows/s",
+                    ],
+                    rows,
+                ),
+                "",
+                "4 concurrent clients at batch 1: "
+                f"{figures['concurrent_4_clients_batch_1_rps']:.0f} requests/s.",
+            ]
+        )
+        write_result("endpoint", figures, markdown)
+        print(markdown)
+    finally:
+        if process is not None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
