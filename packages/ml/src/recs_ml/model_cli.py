@@ -83,21 +83,22 @@ def _recommend(args: argparse.Namespace) -> int:
         raise ValueError(f"--k must be between 1 and 100, got {args.k}")
     if args.all_users == (args.user_id is not None or bool(args.history)):
         raise ValueError("give either --all-users, or --user-id and/or --history")
-    serve, name = load_serving(_model_dir(args), args.model)
-    data = read_processed(_data_dir(args))
-    if args.all_users:
-        if not args.output:
-            raise ValueError("--all-users needs --output FILE.jsonl")
-        count = write_jsonl(Path(args.output), recommend_all_users(serve, data, args.k))
-        print(f"wrote {count} users' top-{args.k} from model {name!r} to {args.output}")
-        return 0
-    user_id = args.user_id or 0
+    if args.all_users and not args.output:
+        raise ValueError("--all-users needs --output FILE.jsonl")
     history = _parse_ids(args.history, "history")
+    exclude = _parse_ids(args.exclude, "exclude")
+    data = read_processed(_data_dir(args))
+    user_id = args.user_id or 0
     if user_id and not history and user_id not in set(data.train.user_id.tolist()):
         raise ValueError(
             f"user {user_id} has no ratings in the training data; pass --history 1,2,3 instead"
         )
-    items = recommend_for_user(serve, user_id, args.k, history, _parse_ids(args.exclude, "exclude"))
+    serve, name = load_serving(_model_dir(args), args.model)
+    if args.all_users:
+        count = write_jsonl(Path(args.output), recommend_all_users(serve, data, args.k))
+        print(f"wrote {count} users' top-{args.k} from model {name!r} to {args.output}")
+        return 0
+    items = recommend_for_user(serve, user_id, args.k, history, exclude)
     print(
         json.dumps(
             {"user_id": user_id, "model": name, "items": describe(items, data.items)}, indent=2

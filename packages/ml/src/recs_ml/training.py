@@ -35,7 +35,7 @@ class Hyperparameters:
     seed: int = 42
     embedding_dim: int = 64
     history_length: int = 30
-    epochs: int = 10
+    epochs: int = 6
     batch_size: int = 1024
     learning_rate: float = 0.002
     dropout: float = 0.1
@@ -375,31 +375,40 @@ def train_models(
         module = Recommender(scorer, catalog.item_ids, fit_histories)
         return evaluate_serving(module.serve, fit, judge_holdout, size)
 
-    def score_all(scorer: Any) -> dict[str, float]:
-        module = Recommender(scorer, catalog.item_ids, fit_histories)
-        return evaluate_serving(module.serve, fit, data.validation, size)
-
     # Baselines on train minus validation; EASE's lambda chosen on validation.
     _, fit_matrix = catalog.interactions(fit)
     fit_popularity = catalog.popularity(fit)
     mostpop_fit = MostPopScorer(fit_popularity)
-    best_lambda, best_ease, ease_fit = 0.0, -1.0, None
+    best_lambda, best_ease, best_weights = 0.0, -1.0, None
+    # One module for the whole grid: assigning new weights avoids re-tracing.
+    ease_module = Recommender(
+        EaseScorer(np.zeros((catalog.n, catalog.n), np.float32)), catalog.item_ids, fit_histories
+    )
     for lam in hp.lambdas():
-        scorer = EaseScorer(fit_ease(fit_matrix, lam))
-        ndcg = score_all(scorer)["ndcg@10"]
+        weights = fit_ease(fit_matrix, lam)
+        ease_module.scorer.weights.assign(weights)
+        ndcg = evaluate_serving(ease_module.serve, fit, data.validation, size)["ndcg@10"]
         log(f"validation: EASE lambda={lam:g} ndcg@10={ndcg:.4f}")
         if ndcg > best_ease:
-            best_lambda, best_ease, ease_fit = lam, ndcg, scorer
-    assert ease_fit is not None
+            best_lambda, best_ease, best_weights = lam, ndcg, weights
+    assert best_weights is not None
+    ease_fit = EaseScorer(best_weights)
     timings["ease_select_s"] = time.perf_counter() - started
 
     # Retrieval on train minus validation; the epoch count chosen on validation.
     epoch_scores: dict[int, float] = {}
     snapshots: dict[int, list[np.ndarray]] = {}
 
+    # One serving module for every epoch: refreshing its item vectors avoids re-tracing.
+    epoch_module: list[Any] = []
+
     def on_epoch(epoch: int, model: Any) -> None:
-        scorer = RetrievalScorer(model, catalog.n, hp.history_length, fit_popularity)
-        epoch_scores[epoch] = score_all(scorer)["ndcg@10"]
+        if not epoch_module:
+            scorer = RetrievalScorer(model, catalog.n, hp.history_length, fit_popularity)
+            epoch_module.append(Recommender(scorer, catalog.item_ids, fit_histories))
+        epoch_module[0].scorer.refresh(model)
+        serve = epoch_module[0].serve
+        epoch_scores[epoch] = evaluate_serving(serve, fit, data.validation, size)["ndcg@10"]
         snapshots[epoch] = model.get_weights()
         log(f"validation: retrieval epoch {epoch} ndcg@10={epoch_scores[epoch]:.4f}")
 

@@ -114,6 +114,10 @@ class RetrievalScorer(Scorer):
         # A user with no known history gets popularity, not an arbitrary order.
         self.fallback = tf.Variable(fallback.astype(np.float32), trainable=False)
 
+    def refresh(self, model: SequenceRetrieval) -> None:
+        """Take the item vectors of ``model``'s current weights (the user tower is shared)."""
+        self.candidates.assign(model.item_tower(tf.range(self.candidates.shape[0])))
+
     def scores(self, history: tf.Tensor) -> tf.Tensor:
         window = last_items(history, self.length)
         users = self.user_tower(window)

@@ -1,0 +1,90 @@
+"""Export → reload in a fresh process (plain TensorFlow) → the same top-k."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+
+import pytest
+from test_models_retrieval import TINY, planted_data
+
+from recs_ml.artifact import ArtifactError, pack, unpack, verify
+from recs_ml.export import export_models
+from recs_ml.serving import Recommender, recommend_batch
+from recs_ml.training import Hyperparameters, train_models
+
+USERS = [1, 2, 3, 4, 5, 6]
+NEW_HISTORY = [21, 22, 23]
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    data = planted_data(users=45)
+    trained = train_models(
+        data,
+        Hyperparameters.parse({**TINY, "epochs": 2, "ease_lambdas": "50", "ranker": "on"}),
+        log=lambda _: None,
+    )
+    directory = tmp_path_factory.mktemp("artifact")
+    manifest = export_models(trained, directory, data.data_checksum)
+    return trained, directory, manifest
+
+
+def expected_lists(trained, name):
+    module = Recommender(trained.scorers[name], trained.item_ids, trained.user_histories)
+    stored = recommend_batch(module.serve, [[] for _ in USERS], 10, user_ids=USERS)
+    new = recommend_batch(module.serve, [NEW_HISTORY], 10)
+    return stored + new
+
+
+def test_layout_and_manifest(exported):
+    _, directory, manifest = exported
+    assert manifest.models == ["tfrs", "retrieval", "ease", "mostpop"]
+    assert manifest.default_model == "tfrs"
+    for name in manifest.models:
+        assert (directory / name / "1" / "saved_model.pb").is_file()
+    assert set(manifest.metrics) == set(manifest.models)
+    assert 0.0 <= manifest.metrics["tfrs"]["ndcg@10"] <= 1.0
+    assert manifest.hyperparameters["embedding_dim"] == TINY["embedding_dim"]
+    assert verify(directory).files == manifest.files
+
+
+def test_reload_in_fresh_process_gives_same_topk_without_tfrs(exported, tmp_path):
+    trained, directory, manifest = exported
+    tarball = pack(directory, tmp_path / "model.tar.gz")
+    script = textwrap.dedent(
+        f"""
+        import json, os, sys
+        os.environ["TF_USE_LEGACY_KERAS"] = "1"
+        import tensorflow as tf
+        from recs_ml.artifact import unpack
+        from recs_ml.serving import recommend_batch
+        root = unpack({str(tarball)!r})
+        out = {{}}
+        for name in {manifest.models!r}:
+            serve = tf.saved_model.load(str(root / name / "1")).signatures["serving_default"]
+            stored = recommend_batch(serve, [[] for _ in {USERS!r}], 10, user_ids={USERS!r})
+            out[name] = stored + recommend_batch(serve, [{NEW_HISTORY!r}], 10)
+        out["tfrs_imported"] = "tensorflow_recommenders" in sys.modules
+        print(json.dumps(out))
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    reloaded = json.loads(done.stdout.strip().splitlines()[-1])
+    assert reloaded.pop("tfrs_imported") is False
+    for name in manifest.models:
+        assert reloaded[name] == expected_lists(trained, name), name
+
+
+def test_tampered_artifact_is_rejected(exported, tmp_path):
+    _, directory, _ = exported
+    tarball = pack(directory, tmp_path / "model.tar.gz")
+    copy = unpack(tarball, tmp_path / "copy")
+    (copy / "ease" / "1" / "saved_model.pb").write_bytes(b"not a model")
+    with pytest.raises(ArtifactError, match="checksum mismatch"):
+        verify(copy)
