@@ -11,6 +11,7 @@ step "lint: ruff check, ruff format --check, mypy"
 run uv run --frozen --no-sync ruff check .
 run uv run --frozen --no-sync ruff format --check .
 run uv run --frozen --no-sync mypy packages/ml/src packages/api/chalicelib packages/infra/recs_infra
+run bash scripts/audit.sh
 
 step "web: eslint, tsc, vitest"
 (cd packages/web && run npm run lint && run npm run typecheck && run npm test)
