@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -195,3 +197,57 @@ def link_dataset(source_home: Path, home: Path) -> None:
     target = home / "data" / "ml-100k"
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copytree(source, target, dirs_exist_ok=True)
+
+
+def approved_is_current(home: Path) -> bool:
+    """Does ``home`` hold an approved version trained on this dataset with this code?
+    (The same question scripts/demo.sh asks before it skips the pipeline.)"""
+    from recs_ml.pipeline.runner import code_version, tree_checksum
+
+    registry = home / "registry.db"
+    if not registry.is_file():
+        return False
+    with sqlite3.connect(registry) as db:
+        row = db.execute(
+            "SELECT run_id FROM model_packages WHERE approval_status = 'Approved' "
+            "ORDER BY version DESC LIMIT 1"
+        ).fetchone()
+    record = home / "runs" / str(row[0] if row else None) / "run.json"
+    if not record.is_file():
+        return False
+    run = json.loads(record.read_text(encoding="utf-8"))
+    data = run.get("steps", {}).get("process", {}).get("inputs", {}).get("data")
+    return bool(
+        run.get("code_version") == code_version()
+        and data == tree_checksum(home / "data" / "ml-100k")
+    )
+
+
+def ensure_trained(home: Path, source_home: Path) -> Path:
+    """Make ``home`` hold the dataset, a seeded ratings store and an approved model version
+    trained by the real pipeline (fast parameters) on the current data and code."""
+    if approved_is_current(home):
+        return home
+    link_dataset(source_home, home)
+    logs = home / "logs"
+    # Approval fires the deployer; point it at a closed port so no running endpoint is touched.
+    env = stack_env(home, RECS_ENDPOINT_URL=f"http://127.0.0.1:{free_port()}")
+    run_checked(
+        [str(BIN / "python"), "-m", "chalicelib.seed"], cwd=API, env=env, log=logs / "seed.log"
+    )
+    params = [arg for pair in FAST_PIPELINE_PARAMS for arg in ("--param", pair)]
+    run_checked(
+        [str(BIN / "recs"), "pipeline", "run", *params],
+        cwd=REPO,
+        env=env,
+        log=logs / "pipeline.log",
+    )
+    with sqlite3.connect(home / "registry.db") as db:
+        (version,) = db.execute("SELECT MAX(version) FROM model_packages").fetchone()
+    run_checked(
+        [str(BIN / "recs"), "models", "approve", str(version), "--description", "test fixture"],
+        cwd=REPO,
+        env=env,
+        log=logs / "approve.log",
+    )
+    return home

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
-from services import REPO, free_port, http_status, port_is_open, stack_env
+from services import REPO, ensure_trained, free_port, http_status, port_is_open, stack_env
 
 
 def default_sigint() -> None:
@@ -53,8 +53,10 @@ def test_setup_prints_each_step():
 
 @pytest.mark.timeout(900)
 def test_demo_reuses_the_approved_model_prints_the_urls_and_stops_on_sigint(
-    trained_home: Path,
+    trained_home: Path, recs_home: Path
 ) -> None:
+    # Others may change recs_ml while the session runs; the model must be current for it.
+    ensure_trained(trained_home, recs_home)
     ports = {name: free_port() for name in ("RECS_ENDPOINT_PORT", "RECS_API_PORT", "RECS_WEB_PORT")}
     env = stack_env(trained_home, **{name: str(port) for name, port in ports.items()})
     log = trained_home / "logs" / "demo-test.log"

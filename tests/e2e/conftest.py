@@ -78,14 +78,15 @@ class Stack:
 expect.set_options(timeout=30_000)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def ports() -> Ports:
     return Ports()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def web_build(tmp_path_factory: pytest.TempPathFactory, ports: Ports) -> Iterator[WebBuild]:
-    """Build the page for this session's API URL; it runs while the model trains."""
+    """Build the page for this session's API URL. Session scope, requested before the
+    session-scoped ``trained_home``, so the build runs while the model trains."""
     if not (WEB / "node_modules" / ".bin" / "vite").exists():
         pytest.fail("packages/web/node_modules is missing; run scripts/setup.sh first")
     build = WebBuild(tmp_path_factory.mktemp("web-dist"))

@@ -156,7 +156,9 @@ def test_the_models_page_shows_the_served_models_metrics(ui: Page, stack: Any) -
         expect(row).to_contain_text(f"{ndcg:.3f}")
     version = models["endpoint"]["version"]
     expect(ui.get_by_text(f"Serving version {version}")).to_be_visible()
-    expect(ui.get_by_role("heading", name="Registry versions")).to_be_visible()
+    versions = ui.get_by_role("table", name="Registry versions").locator("tbody tr")
+    expect(versions).to_have_count(len(models["versions"]))
+    expect(versions.filter(has_text=f"v{version}")).to_contain_text("Approved")
     screenshot(ui, "models")
 
 
