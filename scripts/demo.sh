@@ -83,14 +83,16 @@ wait_for() {
 }
 
 step "model: is an approved version current for this data and code?"
-# Prints the approved version to reuse, or nothing when the pipeline has to run.
-current=$(uv run --frozen --no-sync python - <<'PY'
+# Prints "<current> <latest>": the approved version trained on this data with this code (or
+# "-"), and the latest approved version of any age (or "-").
+answer=$(uv run --frozen --no-sync python - <<'PY'
 import json
 
 from recs_ml.pipeline.runner import code_version, read_run, resolve_data
 from recs_ml.registry import Registry
 
 package = Registry().latest_approved()
+current = "-"
 if package is not None:
     try:
         run = read_run(package.run_id) if package.run_id else None
@@ -98,24 +100,30 @@ if package is not None:
         run = None
     data = ((run or {}).get("steps", {}).get("process", {}).get("inputs") or {}).get("data")
     if run is None and package.run_id is None:
-        print(package.version)  # registered by hand from an artifact: the person chose it
+        current = package.version  # registered by hand from an artifact: the person chose it
     elif run and run.get("code_version") == code_version() and data == resolve_data("ml-100k")[1]:
-        print(package.version)
+        current = package.version
+print(current, package.version if package else "-")
 PY
 )
-if [ -n "$current" ] && [ "${RECS_DEMO_RETRAIN:-0}" != "1" ]; then
+read -r current latest <<<"$answer"
+approve=""
+if [ "$current" != "-" ] && [ "${RECS_DEMO_RETRAIN:-0}" != "1" ]; then
   echo "approved version $current was trained on this data with this code; skipping the pipeline"
 else
   step "pipeline: process -> train -> evaluate -> condition -> register"
   params=()
   for pair in ${RECS_DEMO_PARAMS:-}; do params+=(--param "$pair"); done
   run "${recs[@]}" pipeline run "${params[@]}" | tee "$LOGS/pipeline.log"
-  version=$(sed -n 's/.*registered [^ ]*\/\([0-9]*\) as PendingManualApproval.*/\1/p' \
+  approve=$(sed -n 's/.*registered [^ ]*\/\([0-9]*\) as PendingManualApproval.*/\1/p' \
     "$LOGS/pipeline.log" | tail -n 1)
-  if [ -z "$version" ]; then
-    echo "error: the pipeline registered no model (see the condition line above); nothing to" \
-      "serve. Lower the bar with RECS_DEMO_PARAMS='baseline=0' or change the training" \
-      "parameters." >&2
+  if [ -z "$approve" ] && [ "$latest" != "-" ]; then
+    echo "warning: the pipeline registered no model (see the condition line above); serving" \
+      "the earlier approved version $latest" >&2
+  elif [ -z "$approve" ]; then
+    echo "error: the pipeline registered no model (see the condition line above) and no" \
+      "version was approved before; nothing to serve. Lower the bar with" \
+      "RECS_DEMO_PARAMS='baseline=0' or change the training parameters." >&2
     exit 1
   fi
 fi
@@ -142,10 +150,10 @@ fi
 start web bash -c "cd packages/web && exec npx vite preview --host 127.0.0.1 \
   --port $WEB_PORT --strictPort --outDir '$WEB_DIST'"
 
-if [ -z "$current" ] || [ "${RECS_DEMO_RETRAIN:-0}" = "1" ]; then
+if [ -n "$approve" ]; then
   wait_for endpoint "$RECS_ENDPOINT_URL/ping" any
-  step "approve version $version: the state-change event makes the deployer load it"
-  run "${recs[@]}" models approve "$version" --require-deploy \
+  step "approve version $approve: the state-change event makes the deployer load it"
+  run "${recs[@]}" models approve "$approve" --require-deploy \
     --description "approved by scripts/demo.sh"
 fi
 step "waiting for the endpoint, the API and the web page to answer"
