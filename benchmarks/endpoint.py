@@ -150,7 +150,7 @@ def main() -> None:
             try:
                 if requests.get(url + "/ping", timeout=2).status_code == 200:
                     break
-            except requests.ConnectionError:
+            except requests.RequestException:  # bound but still loading in the worker
                 time.sleep(0.5)
         else:
             raise SystemExit("endpoint did not come up: " + (scratch / "endpoint.log").read_text())

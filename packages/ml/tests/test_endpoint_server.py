@@ -54,7 +54,7 @@ class Endpoint:
             try:
                 requests.get(self.url + "/ping", timeout=2)
                 return
-            except requests.ConnectionError:
+            except requests.RequestException:  # bound but still loading in the worker
                 time.sleep(0.3)
         raise AssertionError("the endpoint did not start: " + (home / "endpoint.log").read_text())
 
