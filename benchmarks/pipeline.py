@@ -61,6 +61,8 @@ def main() -> None:
             "cold_steps_seconds": {s: cold["steps"][s]["seconds"] for s in steps},
             "cached_steps_seconds": {s: cached["steps"][s]["seconds"] for s in steps},
             "all_cached": all(cached["steps"][s]["cached"] for s in steps),
+            # Source edits between the runs change the code version and rightly invalidate.
+            "code_changed_between_runs": cold["code_version"] != cached["code_version"],
             "tensorflow_process_start_seconds": tf_start_s,
             "tfrs_ndcg@10": cold["model_package"]["evaluation"]["metrics"]["tfrs"]["ndcg@10"],
         }
@@ -80,6 +82,10 @@ def main() -> None:
                 f"process that imports TensorFlow takes {tf_start_s:.1f} s (paid by each step).",
                 "",
                 markdown_table(["run", "total s", "process s", "train s", "evaluate s"], rows),
+                ""
+                if figures["all_cached"]
+                else "\nThe second run was not fully cached: recs_ml's source changed between "
+                "the runs (code version is part of every cache key).",
             ]
         )
         write_result("pipeline", figures, markdown)
