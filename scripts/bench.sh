@@ -36,6 +36,13 @@ since="$(date +%s)"
 stamp="$(mktemp)"  # a result file not newer than this was not written by this run
 trap 'rm -f "$stamp"' EXIT
 
+# The API benchmark drives wrk (Debian's package), installed here when it is missing.
+if [ "$scripts_dir" = benchmarks ] && [[ " ${names[*]} " == *" api "* ]] \
+  && ! command -v wrk >/dev/null 2>&1; then
+  step "wrk (the API benchmark's load generator)"
+  apt_install wrk || echo "bench.sh: could not install wrk; the api benchmark will fail" >&2
+fi
+
 statuses=()
 failed=()
 for name in "${names[@]}"; do

@@ -28,10 +28,7 @@ step "Chromium (Debian package, for the browser tests)"
 if command -v chromium >/dev/null 2>&1; then
   chromium --version 2>/dev/null || echo "chromium present"
 else
-  sudo_cmd=""
-  [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
-  run $sudo_cmd apt-get update -qq
-  run $sudo_cmd env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+  apt_install chromium
 fi
 
 step "embedded dataset (MovieLens-100K into \$RECS_HOME=$RECS_HOME)"
