@@ -72,9 +72,11 @@ def test_placeholders_became_our_role_bucket_and_image(definition):
     for step in definition["Steps"][:3]:
         assert step["Arguments"]["RoleArn"].startswith("<TrainingExecutionRole")
     process_output = definition["Steps"][0]["Arguments"]["ProcessingOutputConfig"]["Outputs"][0]
-    assert process_output["S3Output"]["S3Uri"] == (
-        f"s3://recs-dev-data-<AWS::AccountId>-{REGION}/pipeline/processed"
-    )
+    assert process_output["S3Output"]["S3Uri"]["Std:Join"]["Values"] == [
+        f"s3://recs-dev-data-<AWS::AccountId>-{REGION}/pipeline",
+        "processed",
+        {"Get": "Execution.PipelineExecutionId"},
+    ]
     image = definition["Steps"][0]["Arguments"]["AppSpecification"]["ImageUri"]
     assert re.fullmatch(r".+\.dkr\.ecr\..+/<TrainingStepImage[0-9A-F]{8}>:latest", image), image
 

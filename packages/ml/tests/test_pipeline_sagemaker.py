@@ -69,6 +69,23 @@ def test_steps_run_the_same_step_scripts_as_the_local_runner(offline):
     assert (files["OutputName"], files["FilePath"]) == ("evaluation", "evaluation.json")
 
 
+def test_each_execution_writes_its_own_outputs_and_registers_its_own_report(offline):
+    steps = {step["Name"]: step for step in definition()["Steps"]}
+    execution = {"Get": "Execution.PipelineExecutionId"}
+    for step, output in (("Process", "processed"), ("Evaluate", "evaluation")):
+        (config,) = steps[step]["Arguments"]["ProcessingOutputConfig"]["Outputs"]
+        assert config["S3Output"]["S3Uri"] == {
+            "Std:Join": {"On": "/", "Values": ["s3://recs-data-bucket/pipeline", output, execution]}
+        }
+    (register,) = steps["CheckModelBeatsBaseline"]["Arguments"]["IfSteps"]
+    statistics = register["Arguments"]["ModelMetrics"]["ModelQuality"]["Statistics"]
+    assert statistics["ContentType"] == "application/json"
+    evaluation = "Steps.Evaluate.ProcessingOutputConfig.Outputs['evaluation'].S3Output.S3Uri"
+    assert statistics["S3Uri"] == {
+        "Std:Join": {"On": "/", "Values": [{"Get": evaluation}, "evaluation.json"]}
+    }
+
+
 def test_nothing_is_uploaded_while_the_definition_is_built(offline):
     definition(hyperparameters={"epochs": "5"})
     assert boto3.client("s3").list_buckets()["Buckets"] == []

@@ -31,6 +31,10 @@ DEFAULT_INFERENCE_IMAGE = (
 )
 # The recs-ml step image in the role's account, when image_uris names none.
 DEFAULT_STEP_IMAGE = "{account}.dkr.ecr.{region}.amazonaws.com/recs-ml:latest"
+# Everything the pipeline writes goes under s3://<bucket>/pipeline/; each execution's
+# evaluation report under pipeline/evaluation/<execution id>/ (the API reads it).
+S3_PREFIX = "pipeline"
+EVALUATION_KEYS = f"{S3_PREFIX}/evaluation/*"
 PROCESSING_OUTPUT = "/opt/ml/processing/output"
 EVALUATION_OUTPUT = "/opt/ml/processing/evaluation"
 STEP_NAMES = ("Process", "Train", "Evaluate", "CheckModelBeatsBaseline", "Register")
@@ -92,6 +96,7 @@ def get_pipeline(
             ``metrics.<default_model>.<metric> > metrics.<baseline>.<metric>``.
         hyperparameters: training hyperparameters (``recs_ml.training.Hyperparameters``).
     """
+    from sagemaker.core.model_metrics import MetricsSource, ModelMetrics
     from sagemaker.core.processing import Processor
     from sagemaker.core.shapes import (
         Channel,
@@ -105,7 +110,8 @@ def get_pipeline(
     )
     from sagemaker.core.training.configs import Compute
     from sagemaker.core.workflow.conditions import ConditionGreaterThan
-    from sagemaker.core.workflow.functions import JsonGet
+    from sagemaker.core.workflow.execution_variables import ExecutionVariables
+    from sagemaker.core.workflow.functions import Join, JsonGet
     from sagemaker.core.workflow.parameters import ParameterString
     from sagemaker.core.workflow.pipeline_context import PipelineSession
     from sagemaker.core.workflow.properties import PropertyFile
@@ -121,7 +127,7 @@ def get_pipeline(
     if not bucket or bucket.startswith("s3://") or "/" in bucket:
         raise ValueError(f"bucket {bucket!r}: give the bucket name only, not an s3:// URL")
     images = _images(image_uris, region, role_arn)
-    prefix = f"s3://{bucket}/pipeline"
+    prefix = f"s3://{bucket}/{S3_PREFIX}"
     import boto3
 
     session = PipelineSession(boto_session=boto3.Session(region_name=region), default_bucket=bucket)
@@ -156,6 +162,10 @@ def get_pipeline(
             ),
         )
 
+    def run_prefix(name: str) -> Any:
+        # Per execution, so a later run never overwrites what an earlier version points at.
+        return Join(on="/", values=[prefix, name, ExecutionVariables.PIPELINE_EXECUTION_ID])
+
     def s3_output(name: str, local: str, uri: Any) -> Any:
         return ProcessingOutput(
             output_name=name,
@@ -166,7 +176,7 @@ def get_pipeline(
         name="Process",
         step_args=processor("process").run(
             inputs=[s3_input("data", input_data, "/opt/ml/processing/input/data")],
-            outputs=[s3_output("processed", PROCESSING_OUTPUT, f"{prefix}/processed")],
+            outputs=[s3_output("processed", PROCESSING_OUTPUT, run_prefix("processed"))],
             arguments=["--data", "/opt/ml/processing/input/data", "--output", PROCESSING_OUTPUT],
         ),
     )
@@ -209,7 +219,7 @@ def get_pipeline(
                 s3_input("model", model_data, "/opt/ml/processing/model"),
                 s3_input("data", processed_uri, "/opt/ml/processing/data"),
             ],
-            outputs=[s3_output("evaluation", EVALUATION_OUTPUT, f"{prefix}/evaluation")],
+            outputs=[s3_output("evaluation", EVALUATION_OUTPUT, run_prefix("evaluation"))],
             arguments=[
                 "--model-dir",
                 "/opt/ml/processing/model/model.tar.gz",
@@ -222,6 +232,16 @@ def get_pipeline(
         property_files=[evaluation_report],
     )
 
+    # The registered version points at its own evaluation.json (GET /models reads its metrics).
+    evaluation_uri = evaluate_step.properties.ProcessingOutputConfig.Outputs[
+        "evaluation"
+    ].S3Output.S3Uri
+    model_metrics = ModelMetrics(
+        model_statistics=MetricsSource(
+            content_type="application/json",
+            s3_uri=Join(on="/", values=[evaluation_uri, "evaluation.json"]),
+        )
+    )
     builder = ModelBuilder(
         s3_model_data_url=model_data,
         image_uri=images["inference"],
@@ -238,6 +258,7 @@ def get_pipeline(
             inference_instances=["ml.m5.large"],
             transform_instances=["ml.m5.large"],
             approval_status=approval_status,
+            model_metrics=model_metrics,
             description=f"recs model: tfrs {metric} beat {baseline} on the test split",
         ),
     )
