@@ -39,6 +39,7 @@ _timeouts = Config(
 sagemaker_runtime = boto3.client("sagemaker-runtime", region_name=settings.region, config=_timeouts)
 sagemaker = boto3.client("sagemaker", region_name=settings.region, config=_timeouts)
 dynamodb = boto3.resource("dynamodb", region_name=settings.region)
+s3 = boto3.client("s3", region_name=settings.region, config=_timeouts)  # evaluation reports
 
 CORS = CORSConfig(allow_origin=settings.web_origin, allow_headers=["Content-Type"], max_age=600)
 
@@ -50,6 +51,7 @@ def service() -> RecsService:
             sagemaker_runtime=sagemaker_runtime,
             sagemaker=sagemaker,
             dynamodb=dynamodb,
+            s3=s3,
         )
     )
 

@@ -7,12 +7,18 @@ importing it; it opens ``registry.db`` with ``mode=ro`` and never writes.
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 from botocore.exceptions import BotoCoreError, ClientError
+
+logger = logging.getLogger(__name__)
+
+# An evaluation report larger than this is not ours; its metrics are left out.
+MAX_REPORT_BYTES = 1_000_000
 
 
 class RegistryUnavailable(RuntimeError):
@@ -68,12 +74,17 @@ class LocalRegistry:
 
 
 class SageMakerRegistry:
-    """``list_model_packages`` + ``describe_model_package``; metrics are read from the
-    ``metrics`` customer metadata property (a JSON object) when the pipeline set it."""
+    """``list_model_packages`` + ``describe_model_package``. A version's metrics come from the
+    ``metrics`` customer metadata property (a JSON object) when set, else from the evaluation
+    report its ``ModelMetrics.ModelQuality.Statistics`` names in S3 (what the SageMaker
+    pipeline's register step records): that ``evaluation.json``'s ``metrics``, read once per
+    version with ``s3``. A report that cannot be read leaves that version's metrics empty."""
 
-    def __init__(self, client: Any, group: str) -> None:
+    def __init__(self, client: Any, group: str, s3: Any = None) -> None:
         self.client = client
         self.group = group
+        self.s3 = s3
+        self._reports: dict[str, dict[str, Any]] = {}  # package ARN -> metrics (immutable)
 
     def versions(self) -> list[ModelVersion]:
         found: list[ModelVersion] = []
@@ -101,7 +112,43 @@ class SageMakerRegistry:
         return ModelVersion(
             version=int(version),
             status=str(detail.get("ModelApprovalStatus") or summary.get("ModelApprovalStatus")),
-            metrics=_metrics(properties.get("metrics")),
+            metrics=self._metrics_of(detail, properties),
             created_at=int(created.timestamp() * 1000) if created is not None else 0,
             artifact_uri=str(containers[0].get("ModelDataUrl", "")),
         )
+
+    def _metrics_of(self, detail: dict[str, Any], properties: dict[str, Any]) -> dict[str, Any]:
+        if properties.get("metrics"):
+            return _metrics(properties["metrics"])
+        quality = (detail.get("ModelMetrics") or {}).get("ModelQuality") or {}
+        uri = str((quality.get("Statistics") or {}).get("S3Uri") or "")
+        if not uri or self.s3 is None:
+            return {}
+        key = str(detail.get("ModelPackageArn") or uri)
+        if key not in self._reports:
+            metrics = self._read_report(uri)
+            if metrics is None:
+                return {}  # not cached: a passing S3 error is retried on the next call
+            self._reports[key] = metrics
+        return self._reports[key]
+
+    def _read_report(self, uri: str) -> dict[str, Any] | None:
+        bucket, _, key = uri.removeprefix("s3://").partition("/")
+        if not uri.startswith("s3://") or not bucket or not key:
+            logger.warning("model metrics %r: not an s3:// object URI", uri)
+            return {}
+        try:
+            body = self.s3.get_object(Bucket=bucket, Key=key)["Body"].read(MAX_REPORT_BYTES + 1)
+        except (BotoCoreError, ClientError) as exc:
+            logger.warning("model metrics %s: %s", uri, exc)
+            return None
+        if len(body) > MAX_REPORT_BYTES:
+            logger.warning("model metrics %s: larger than %d bytes", uri, MAX_REPORT_BYTES)
+            return {}
+        try:
+            report = json.loads(body)
+        except ValueError:
+            logger.warning("model metrics %s: not JSON", uri)
+            return {}
+        metrics = report.get("metrics") if isinstance(report, dict) else None
+        return metrics if isinstance(metrics, dict) else {}

@@ -16,7 +16,12 @@ _service: RecsService | None = None
 
 
 def build_service(
-    settings: Settings, *, sagemaker_runtime: Any, sagemaker: Any, dynamodb: Any
+    settings: Settings,
+    *,
+    sagemaker_runtime: Any,
+    sagemaker: Any,
+    dynamodb: Any,
+    s3: Any = None,
 ) -> RecsService:
     store: Store
     if settings.store == "dynamodb":
@@ -33,7 +38,7 @@ def build_service(
         endpoint = SageMakerEndpoint(
             settings.endpoint_name, sagemaker_runtime, sagemaker, settings.default_model
         )
-        registry = SageMakerRegistry(sagemaker, settings.model_package_group)
+        registry = SageMakerRegistry(sagemaker, settings.model_package_group, s3)
     else:
         endpoint = LocalEndpoint(settings.endpoint_url, settings.endpoint_timeout)
         registry = LocalRegistry(settings.registry_path, settings.model_package_group)
