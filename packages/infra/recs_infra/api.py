@@ -12,11 +12,13 @@ from aws_cdk import RemovalPolicy, Stack, Token
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
 from chalice.cdk import Chalice
 from constructs import Construct
 
 from recs_infra.nag import acknowledge_resources, arn_label
 from recs_infra.paths import API_DIR, require_file
+from recs_ml.pipeline.sagemaker import EVALUATION_KEYS
 
 # The name of the Chalice-generated REST API resource in the SAM template it packages.
 _REST_API = "RestAPI"
@@ -58,7 +60,10 @@ class _ChaliceScope(Construct):
 
 
 class Api(Construct):
-    """Attributes: ``table`` (ratings), ``role`` (the API Lambda's), ``url`` (API base URL)."""
+    """Attributes: ``table`` (ratings), ``role`` (the API Lambda's), ``url`` (API base URL).
+
+    ``reports_bucket``: the data bucket, whose pipeline evaluation reports the API reads for
+    GET /models (``reports_label``: those objects' ARN as cdk-nag prints it)."""
 
     def __init__(
         self,
@@ -69,6 +74,8 @@ class Api(Construct):
         endpoint_name: str,
         model_package_group: str,
         web_origin: str | None = None,
+        reports_bucket: s3.IBucket | None = None,
+        reports_label: str | None = None,
         retain_data: bool = False,
         throttle_rate_per_second: int = 50,
         throttle_burst: int = 100,
@@ -134,6 +141,22 @@ class Api(Construct):
                 ),
             },
         )
+        if reports_bucket is not None:
+            # GET /models shows each version's metrics from the pipeline's evaluation report.
+            self.role.add_to_policy(
+                iam.PolicyStatement(
+                    actions=["s3:GetObject"],
+                    resources=[reports_bucket.arn_for_objects(EVALUATION_KEYS)],
+                )
+            )
+            if reports_label:
+                acknowledge_resources(
+                    self.role,
+                    {
+                        reports_label: "Evaluation reports, one per pipeline execution (keyed "
+                        "by its id); read-only, that prefix of our bucket only."
+                    },
+                )
         environment = {
             "RECS_STORE": "dynamodb",
             "RECS_RATINGS_TABLE": self.table.table_name,

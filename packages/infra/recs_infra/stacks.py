@@ -22,6 +22,7 @@ from recs_infra.serving import Serving
 from recs_infra.storage import Storage, data_bucket_label, data_bucket_name
 from recs_infra.training_pipeline import TrainingPipeline
 from recs_infra.web import Web
+from recs_ml.pipeline.sagemaker import EVALUATION_KEYS
 
 
 def _data_bucket(scope: Construct, config: StageConfig) -> s3.IBucket:
@@ -123,6 +124,10 @@ class ApiStack(cdk.Stack):
             endpoint_name=config.endpoint_name,
             model_package_group=config.model_package_group,
             web_origin=config.web_origin,
+            reports_bucket=_data_bucket(self, config),
+            reports_label=data_bucket_label(
+                stage=config.stage, region=config.region, keys=EVALUATION_KEYS
+            ),
             retain_data=config.retain_data,
         )
         cdk.CfnOutput(self, "ApiUrl", value=self.api.url, description="VITE_API_URL for the web")
@@ -194,11 +199,11 @@ def add_stacks(
         stacks.training = TrainingStack(app, f"{prefix}-Training", definition=definition, **common)
     if "serving" in components:
         stacks.serving = ServingStack(app, f"{prefix}-Serving", **common)
-    for dependent in (stacks.training, stacks.serving):
-        if dependent is not None and stacks.storage is not None:
-            dependent.add_stack_dependency(stacks.storage, "the data bucket lives in Storage")
     if "api" in components:
         stacks.api = ApiStack(app, f"{prefix}-Api", **common)
+    for dependent in (stacks.training, stacks.serving, stacks.api):
+        if dependent is not None and stacks.storage is not None:
+            dependent.add_stack_dependency(stacks.storage, "the data bucket lives in Storage")
     if "web" in components and stacks.api is not None:
         stacks.web = WebStack(app, f"{prefix}-Web", api_url=stacks.api.api.url, **common)
     return stacks

@@ -15,9 +15,9 @@ def data_bucket_name(*, stage: str, region: str) -> str:
     return f"recs-{stage}-data-{Aws.ACCOUNT_ID}-{region}"
 
 
-def data_bucket_label(*, stage: str, region: str) -> str:
-    """The bucket's object ARN pattern as cdk-nag prints it in findings."""
-    return f"arn:<AWS::Partition>:s3:::recs-{stage}-data-<AWS::AccountId>-{region}/*"
+def data_bucket_label(*, stage: str, region: str, keys: str = "*") -> str:
+    """The ARN pattern of the bucket's objects ``keys`` as cdk-nag prints it in findings."""
+    return f"arn:<AWS::Partition>:s3:::recs-{stage}-data-<AWS::AccountId>-{region}/{keys}"
 
 
 def grant_bucket_access(role: iam.IRole, bucket: s3.IBucket, *, write: bool) -> None:

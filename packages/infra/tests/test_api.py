@@ -74,3 +74,16 @@ def test_function_logs_into_a_log_group_with_retention(template):
     log_group = only(template, "AWS::Logs::LogGroup")["Properties"]
     assert log_group["LogGroupName"] == "/aws/lambda/recs-api-dev-APIHandler"
     assert log_group["RetentionInDays"] == 30
+
+
+def test_api_reads_only_the_pipelines_evaluation_reports(template):
+    """GET /models shows each version's metrics from its evaluation.json in the data bucket."""
+    statements = policy_statements(template, "ApiRole")
+    s3_statements = [
+        s for s in statements if any(a.startswith("s3:") for a in as_list(s["Action"]))
+    ]
+    (read,) = s3_statements
+    assert as_list(read["Action"]) == ["s3:GetObject"]
+    assert [flatten(r) for r in as_list(read["Resource"])] == [
+        "arn:<AWS::Partition>:s3:::recs-dev-data-<AWS::AccountId>-us-east-1/pipeline/evaluation/*"
+    ]
