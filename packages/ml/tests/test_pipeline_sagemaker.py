@@ -118,3 +118,18 @@ def test_step_image_defaults_to_the_recs_ml_repository_of_the_role_account(offli
 def test_bad_arguments_are_clear_errors(offline, overrides, message):
     with pytest.raises(ValueError, match=message):
         definition(**overrides)
+
+
+def test_process_step_adds_the_api_ratings_table_given_as_a_parameter(offline):
+    built = definition(ratings_table="recs-dev-ratings")
+    parameters = {p["Name"]: p for p in built["Parameters"]}
+    assert parameters["RatingsTable"]["DefaultValue"] == "recs-dev-ratings"
+    process = next(s for s in built["Steps"] if s["Name"] == "Process")["Arguments"]
+    arguments = process["AppSpecification"]["ContainerArguments"]
+    assert arguments[-1] == {
+        "Std:Join": {"On": "=", "Values": ["--ratings-table", {"Get": "Parameters.RatingsTable"}]}
+    }
+    assert process["Environment"]["AWS_DEFAULT_REGION"] == "us-east-1"
+    # Without a table the parameter is empty: "--ratings-table=" adds nothing.
+    parameters = {p["Name"]: p for p in definition()["Parameters"]}
+    assert parameters["RatingsTable"]["DefaultValue"] == ""

@@ -20,6 +20,7 @@ import json
 import sqlite3
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -228,21 +229,36 @@ def read_processed(directory: Path) -> ProcessedData:
     )
 
 
-def process(data: str | Path, output: Path, store: Path | None = None) -> dict[str, int]:
-    """Load ``data`` (+ the store's API ratings), split by the protocol and write ``output``."""
+def process(
+    data: str | Path,
+    output: Path,
+    store: Path | None = None,
+    ratings_table: str | None = None,
+    dynamodb: Any = None,
+) -> dict[str, int]:
+    """Load ``data`` + the API's ratings (the SQLite ``store`` locally, the DynamoDB
+    ``ratings_table`` on AWS; ``dynamodb`` a boto3 client for it), split by the protocol and
+    write ``output``."""
     dataset = load_dataset(data)
     checksum = dataset.checksum()
-    added = 0
+    extras: list[Ratings] = []
     if store is not None:
-        extra = read_store_ratings(store)
-        added = len(extra)
-        if added:
-            dataset.ratings = dataset.ratings.concat(extra)
-            # The checksum identifies the training data, so it covers the added ratings too.
-            digest = hashlib.sha256(checksum.encode())
-            for column in (extra.user_id, extra.item_id, extra.rating, extra.timestamp):
-                digest.update(np.ascontiguousarray(column).tobytes())
-            checksum = digest.hexdigest()
+        extras.append(read_store_ratings(store))
+    if ratings_table:
+        from recs_ml.store import read_dynamodb_ratings
+
+        extras.append(read_dynamodb_ratings(ratings_table, client=dynamodb))
+    added = 0
+    for extra in extras:
+        if not len(extra):
+            continue
+        added += len(extra)
+        dataset.ratings = dataset.ratings.concat(extra)
+        # The checksum identifies the training data, so it covers the added ratings too.
+        digest = hashlib.sha256(checksum.encode())
+        for column in (extra.user_id, extra.item_id, extra.rating, extra.timestamp):
+            digest.update(np.ascontiguousarray(column).tobytes())
+        checksum = digest.hexdigest()
     dataset.ratings = deduplicate(dataset.ratings)
     split = split_protocol(dataset.ratings)
     write_processed(output, dataset, split, checksum)

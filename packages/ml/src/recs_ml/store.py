@@ -11,6 +11,7 @@ import hashlib
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from recs_ml.data import Ratings, User
 
@@ -109,3 +110,59 @@ def read_api_ratings(path: Path) -> StoreRatings:
         for user_id, age, gender, occupation in user_rows
     }
     return StoreRatings(ratings=Ratings.from_rows(clean), users=users, path=path)
+
+
+# DynamoDB reserved words among our attribute names go through placeholders.
+_SCAN_API_RATINGS = {
+    "FilterExpression": "#source = :api AND user_id >= :first_user",
+    "ProjectionExpression": "user_id, item_id, rating, #timestamp",
+    "ExpressionAttributeNames": {"#source": "source", "#timestamp": "timestamp"},
+    "ExpressionAttributeValues": {":api": {"S": "api"}, ":first_user": {"N": "1"}},
+}
+
+
+def read_dynamodb_ratings(table: str, *, client: Any = None) -> Ratings:
+    """Every ``source = 'api'`` rating in the API's DynamoDB table (the AWS ratings store).
+
+    The layout is docs/contracts.md's "Ratings table on AWS": ratings are the items with
+    ``user_id >= 1``; the reserved partitions below 1 hold movies, profiles and bookkeeping.
+    ``client`` is a boto3 DynamoDB client (default: one for ``AWS_DEFAULT_REGION``).
+    """
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    if client is None:
+        import boto3
+
+        client = boto3.client("dynamodb")
+    where = f"DynamoDB table {table!r}"
+    clean: list[tuple[int, int, float, int]] = []
+    try:
+        for page in client.get_paginator("scan").paginate(TableName=table, **_SCAN_API_RATINGS):
+            for item in page.get("Items", []):
+                clean.append(_dynamodb_rating(where, item))
+    except (BotoCoreError, ClientError) as exc:
+        raise StoreError(f"{where}: cannot read the API's ratings ({exc})") from None
+    clean.sort(key=lambda row: (row[0], row[3], row[1]))
+    return Ratings.from_rows(clean)
+
+
+def _dynamodb_rating(where: str, item: dict[str, Any]) -> tuple[int, int, float, int]:
+    def number(name: str) -> float | None:
+        raw = (item.get(name) or {}).get("N")
+        try:
+            return float(raw) if raw is not None else None
+        except ValueError:
+            return None
+
+    user_id, item_id = number("user_id"), number("item_id")
+    if user_id is None or item_id is None:
+        raise StoreError(f"{where}: rating {item!r} lacks a numeric user_id or item_id")
+    if not (user_id.is_integer() and item_id.is_integer()) or min(user_id, item_id) < 1:
+        raise StoreError(f"{where}: rating {item!r} has a non-positive or non-integer id")
+    rating, timestamp = number("rating"), number("timestamp")
+    if rating is None or timestamp is None or not timestamp.is_integer():
+        raise StoreError(
+            f"{where}: rating of user {int(user_id)} for item {int(item_id)} has a missing or "
+            "non-numeric rating or timestamp"
+        )
+    return int(user_id), int(item_id), rating, int(timestamp)

@@ -73,6 +73,7 @@ def get_pipeline(
     baseline: str = DEFAULT_BASELINE,
     metric: str = DEFAULT_METRIC,
     hyperparameters: dict[str, str] | None = None,
+    ratings_table: str | None = None,
 ) -> Any:
     """Build the SageMaker ``Pipeline``; call ``.definition()`` for its JSON.
 
@@ -95,6 +96,10 @@ def get_pipeline(
         metric: the metric compared (default ndcg@10); the condition is
             ``metrics.<default_model>.<metric> > metrics.<baseline>.<metric>``.
         hyperparameters: training hyperparameters (``recs_ml.training.Hyperparameters``).
+        ratings_table: the API's DynamoDB ratings table, whose ``source = 'api'`` ratings the
+            Process step adds to the dataset (pipeline parameter ``RatingsTable``; empty: none),
+            so people who rate movies are personalised by the next run. The role needs
+            ``dynamodb:Scan`` on it.
     """
     from sagemaker.core.model_metrics import MetricsSource, ModelMetrics
     from sagemaker.core.processing import Processor
@@ -138,6 +143,7 @@ def get_pipeline(
     processing_instance = ParameterString("ProcessingInstanceType", default_value=instance_type)
     training_instance = ParameterString("TrainingInstanceType", default_value=instance_type)
     approval_status = ParameterString("ModelApprovalStatus", default_value="PendingManualApproval")
+    ratings = ParameterString("RatingsTable", default_value=ratings_table or "")
 
     def processor(step: str) -> Any:
         return Processor(
@@ -148,7 +154,7 @@ def get_pipeline(
             instance_type=processing_instance,
             base_job_name=f"recs-{step}",
             sagemaker_session=session,
-            env={"TF_USE_LEGACY_KERAS": "1"},
+            env={"TF_USE_LEGACY_KERAS": "1", "AWS_DEFAULT_REGION": region},
         )
 
     def s3_input(name: str, uri: Any, local: str) -> Any:
@@ -177,7 +183,14 @@ def get_pipeline(
         step_args=processor("process").run(
             inputs=[s3_input("data", input_data, "/opt/ml/processing/input/data")],
             outputs=[s3_output("processed", PROCESSING_OUTPUT, run_prefix("processed"))],
-            arguments=["--data", "/opt/ml/processing/input/data", "--output", PROCESSING_OUTPUT],
+            arguments=[
+                "--data",
+                "/opt/ml/processing/input/data",
+                "--output",
+                PROCESSING_OUTPUT,
+                # One argument even when the table is empty ("--ratings-table=": none).
+                Join(on="=", values=["--ratings-table", ratings]),
+            ],
         ),
     )
     processed_uri = process_step.properties.ProcessingOutputConfig.Outputs[
@@ -283,7 +296,7 @@ def get_pipeline(
     )
     return Pipeline(
         name=pipeline_name,
-        parameters=[input_data, processing_instance, training_instance, approval_status],
+        parameters=[input_data, processing_instance, training_instance, approval_status, ratings],
         steps=[process_step, train_step, evaluate_step, condition_step],
         sagemaker_session=session,
     )

@@ -1,4 +1,5 @@
-"""Processing step: ``python -m recs_ml.steps.process --data ml-100k --output DIR [--store DB]``."""
+"""Processing step: ``python -m recs_ml.steps.process --data ml-100k --output DIR [--store DB]
+[--ratings-table TABLE]``: the dataset plus the ratings people added through the API."""
 
 from __future__ import annotations
 
@@ -23,6 +24,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "when it exists)",
     )
     parser.add_argument("--no-store", action="store_true", help="ignore the ratings store")
+    parser.add_argument(
+        "--ratings-table",
+        default="",
+        help="the API's DynamoDB ratings table on AWS, whose API ratings are added too "
+        "(region from AWS_DEFAULT_REGION; empty: none)",
+    )
     parser.add_argument("--output", type=Path, default=Path(CONTAINER_OUTPUT))
     return parser.parse_args(argv)
 
@@ -31,14 +38,20 @@ def main(argv: list[str] | None = None) -> int:
     from recs_ml.data import DataError, FetchError
     from recs_ml.processing import process
     from recs_ml.settings import get_settings
+    from recs_ml.store import StoreError
 
     args = parse_args(argv)
     store = args.store
     if store is None and not args.no_store and get_settings().store_path.is_file():
         store = get_settings().store_path
     try:
-        summary = process(args.data, args.output, store=None if args.no_store else store)
-    except (DataError, FetchError) as exc:
+        summary = process(
+            args.data,
+            args.output,
+            store=None if args.no_store else store,
+            ratings_table=args.ratings_table or None,
+        )
+    except (DataError, FetchError, StoreError) as exc:
         print(f"process: error: {exc}", file=sys.stderr)
         return 2
     print(json.dumps({"output": str(args.output), **summary}))
