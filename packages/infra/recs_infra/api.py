@@ -74,6 +74,7 @@ class Api(Construct):
         endpoint_name: str,
         model_package_group: str,
         web_origin: str | None = None,
+        table_name: str | None = None,
         reports_bucket: s3.IBucket | None = None,
         reports_label: str | None = None,
         retain_data: bool = False,
@@ -87,6 +88,7 @@ class Api(Construct):
         self.table = dynamodb.Table(
             self,
             "Ratings",
+            table_name=table_name,
             partition_key=dynamodb.Attribute(name="user_id", type=dynamodb.AttributeType.NUMBER),
             sort_key=dynamodb.Attribute(name="item_id", type=dynamodb.AttributeType.NUMBER),
             billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,

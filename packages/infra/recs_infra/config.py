@@ -39,6 +39,11 @@ class StageConfig:
     web_branch: str = "main"
     web_access_token_secret: str | None = None
 
+    @property
+    def ratings_table(self) -> str:
+        """The API's DynamoDB ratings table, named so the training pipeline can read it."""
+        return f"recs-{self.stage}-ratings"
+
     def __post_init__(self) -> None:
         if not _STAGE.match(self.stage):
             raise ConfigError(

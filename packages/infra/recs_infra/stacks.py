@@ -67,9 +67,11 @@ class TrainingStack(cdk.Stack):
                 pipeline_name=config.pipeline_name,
                 model_package_group=config.model_package_group,
                 region=config.region,
+                ratings_table=config.ratings_table,
             ),
             image_repository_name=f"recs-ml-{config.stage}",
             image_tag=config.pipeline_image_tag,
+            ratings_table=config.ratings_table,
             schedule_expression=config.training_schedule,
             schedule_enabled=config.training_schedule_enabled,
             retain=config.retain_data,
@@ -124,6 +126,7 @@ class ApiStack(cdk.Stack):
             endpoint_name=config.endpoint_name,
             model_package_group=config.model_package_group,
             web_origin=config.web_origin,
+            table_name=config.ratings_table,
             reports_bucket=_data_bucket(self, config),
             reports_label=data_bucket_label(
                 stage=config.stage, region=config.region, keys=EVALUATION_KEYS

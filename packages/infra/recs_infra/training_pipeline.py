@@ -45,6 +45,7 @@ class TrainingPipeline(Construct):
         definition: DefinitionFactory,
         image_repository_name: str,
         image_tag: str = "latest",
+        ratings_table: str | None = None,
         schedule_expression: str = "rate(7 days)",
         schedule_enabled: bool = True,
         retain: bool = False,
@@ -159,6 +160,19 @@ class TrainingPipeline(Construct):
                 conditions={"StringLike": {"cloudwatch:namespace": "/aws/sagemaker/*"}},
             )
         )
+
+        if ratings_table:
+            # The Process step adds the ratings people made through the API (a table scan).
+            self.role.add_to_policy(
+                iam.PolicyStatement(
+                    actions=["dynamodb:Scan"],
+                    resources=[
+                        stack.format_arn(
+                            service="dynamodb", resource="table", resource_name=ratings_table
+                        )
+                    ],
+                )
+            )
 
         region = stack.region
         acknowledge_resources(

@@ -44,6 +44,7 @@ def test_function_gets_the_table_endpoint_and_group_from_the_stage(template):
 
 def test_ratings_table_has_the_keys_the_api_store_uses(template):
     table = only(template, "AWS::DynamoDB::Table")["Properties"]
+    assert table["TableName"] == "recs-dev-ratings"  # the training pipeline reads it by name
     assert table["KeySchema"] == [
         {"AttributeName": "user_id", "KeyType": "HASH"},
         {"AttributeName": "item_id", "KeyType": "RANGE"},

@@ -142,3 +142,18 @@ def test_execution_role_is_scoped_to_pipeline_jobs_our_group_and_bucket(template
                 "ecr:GetAuthorizationToken",
                 "cloudwatch:PutMetricData",
             }, statement
+
+
+def test_process_step_reads_the_api_ratings_table_and_may_only_scan_it(template, definition):
+    """Retraining on AWS adds the ratings people made through the API (its DynamoDB table)."""
+    parameters = {p["Name"]: p.get("DefaultValue") for p in definition["Parameters"]}
+    assert parameters["RatingsTable"] == "recs-dev-ratings"
+    statements = policy_statements(template, "TrainingExecutionRole")
+    dynamodb = [
+        s for s in statements if any(a.startswith("dynamodb:") for a in as_list(s["Action"]))
+    ]
+    (scan,) = dynamodb
+    assert as_list(scan["Action"]) == ["dynamodb:Scan"]
+    assert [flatten(r) for r in as_list(scan["Resource"])] == [
+        f"arn:<AWS::Partition>:dynamodb:{REGION}:<AWS::AccountId>:table/recs-dev-ratings"
+    ]
