@@ -1,0 +1,96 @@
+"""Answers of every model in an extracted model.tar.gz, under whatever TensorFlow runs this.
+
+    python scripts/serving_compat.py answer ARTIFACT_DIR OUT.json
+    python scripts/serving_compat.py compare EXPECTED.json ACTUAL.json
+
+`answer` loads each ``<model>/1`` SavedModel with plain ``tf.saved_model.load`` (no recs_ml,
+no Keras: what TensorFlow Serving does) and calls its ``serving_default`` signature on fixed
+requests. `compare` exits 1 unless both files hold the same models with the same item ids and
+scores within a relative 1e-4. scripts/serving_compat.sh runs `answer` under this project's
+TensorFlow and under the version of the SageMaker TF Serving image, then `compare`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from pathlib import Path
+
+# (history, exclude, k): a known user's history, an empty one (cold start), an exclusion.
+REQUESTS = [
+    ([50, 181, 1, 121, 258], [50, 181, 1, 121, 258], 10),
+    ([0], [0], 10),
+    ([172, 174, 210], [172, 174, 210, 100], 25),
+]
+
+
+def answer(artifact: Path, out: Path) -> int:
+    import tensorflow as tf
+
+    manifest = json.loads((artifact / "manifest.json").read_text(encoding="utf-8"))
+    models = sorted({name.split("/", 1)[0] for name in manifest["files"]})
+    answers: dict[str, list[dict[str, list]]] = {}
+    for name in models:
+        signature = tf.saved_model.load(str(artifact / name / "1")).signatures["serving_default"]
+        rows = []
+        for history, exclude, k in REQUESTS:
+            result = signature(
+                user_id=tf.constant([0], tf.int64),
+                history=tf.constant([history], tf.int64),
+                exclude=tf.constant([exclude], tf.int64),
+                k=tf.constant([k], tf.int32),
+            )
+            rows.append(
+                {
+                    "item_ids": result["item_ids"].numpy()[0].tolist(),
+                    "scores": [float(s) for s in result["scores"].numpy()[0]],
+                }
+            )
+        answers[name] = rows
+    record = {"tensorflow": tf.__version__, "models": answers}
+    out.write_text(json.dumps(record, indent=1), encoding="utf-8")
+    print(f"TensorFlow {tf.__version__}: {len(models)} models answered ({', '.join(models)})")
+    return 0
+
+
+def compare(expected_path: Path, actual_path: Path) -> int:
+    expected = json.loads(expected_path.read_text(encoding="utf-8"))
+    actual = json.loads(actual_path.read_text(encoding="utf-8"))
+    versions = f"TensorFlow {expected['tensorflow']} vs {actual['tensorflow']}"
+    problems = []
+    want_models, got_models = sorted(expected["models"]), sorted(actual["models"])
+    if want_models != got_models:
+        problems.append(f"models differ: {want_models} vs {got_models}")
+    for name in sorted(set(expected["models"]) & set(actual["models"])):
+        for number, (want, got) in enumerate(
+            zip(expected["models"][name], actual["models"][name], strict=True), start=1
+        ):
+            if want["item_ids"] != got["item_ids"]:
+                problems.append(f"{name} request {number}: item ids {got['item_ids']}")
+            elif not all(
+                math.isclose(a, b, rel_tol=1e-4, abs_tol=1e-6)
+                for a, b in zip(want["scores"], got["scores"], strict=True)
+            ):
+                problems.append(f"{name} request {number}: scores differ")
+    if problems:
+        print(f"serving_compat: {versions}: DIFFERENT", *problems, sep="\n  ", file=sys.stderr)
+        return 1
+    print(f"serving_compat: {versions}: the same top-k for every model and request")
+    return 0
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) == 3 and argv[0] == "answer":
+        return answer(Path(argv[1]), Path(argv[2]))
+    if len(argv) == 3 and argv[0] == "compare":
+        return compare(Path(argv[1]), Path(argv[2]))
+    print(
+        "usage: serving_compat.py answer ARTIFACT_DIR OUT.json | compare A.json B.json",
+        file=sys.stderr,
+    )
+    return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Checks that an exported model.tar.gz answers the same under the TensorFlow of the SageMaker
+# TF Serving image (recs_ml.pipeline.sagemaker.DEFAULT_INFERENCE_IMAGE) as under ours.
+#   scripts/serving_compat.sh [MODEL_TAR_GZ]    default: the latest approved version's artifact
+# Env: RECS_TFS_VERSION (default: the image's version, e.g. 2.19),
+#      RECS_COMPAT_PYTHON (a Python with that TensorFlow; default: a venv made under
+#      $RECS_HOME/venvs/ with tensorflow-cpu from PyPI, about 250 MB on first use).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+source scripts/lib.sh
+
+ours=".venv/bin/python"
+[ -x "$ours" ] || { echo "serving_compat.sh: run scripts/setup.sh first" >&2; exit 2; }
+
+artifact="${1:-}"
+if [ -z "$artifact" ]; then
+  artifact="$("$ours" -c '
+from recs_ml.registry import Registry
+package = Registry().latest_approved()
+print(package.tarball if package else "")')"
+  [ -n "$artifact" ] || {
+    echo "serving_compat.sh: no approved model; pass a model.tar.gz or run scripts/demo.sh" >&2
+    exit 2
+  }
+fi
+[ -f "$artifact" ] || { echo "serving_compat.sh: $artifact: no such file" >&2; exit 2; }
+
+version="${RECS_TFS_VERSION:-$("$ours" -c '
+import re
+from recs_ml.pipeline.sagemaker import DEFAULT_INFERENCE_IMAGE
+print(re.search(r":(\d+\.\d+)", DEFAULT_INFERENCE_IMAGE).group(1))')}"
+
+theirs="${RECS_COMPAT_PYTHON:-}"
+if [ -z "$theirs" ]; then
+  venv="$RECS_HOME/venvs/tensorflow-$version"
+  theirs="$venv/bin/python"
+  if ! "$theirs" -c "import tensorflow" >/dev/null 2>&1; then
+    step "TensorFlow $version for the check ($venv)"
+    run uv venv --quiet --python "$(command -v python3.11 || command -v python3)" "$venv"
+    run env VIRTUAL_ENV="$venv" uv pip install --quiet "tensorflow-cpu==$version.*"
+  fi
+fi
+
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+mkdir "$work/artifact"
+tar -xzf "$artifact" -C "$work/artifact"
+
+step "answers under this project's TensorFlow ($artifact)"
+run "$ours" scripts/serving_compat.py answer "$work/artifact" "$work/ours.json"
+step "answers under TensorFlow $version (the SageMaker TF Serving image's)"
+run "$theirs" scripts/serving_compat.py answer "$work/artifact" "$work/theirs.json"
+step "compare"
+"$ours" scripts/serving_compat.py compare "$work/ours.json" "$work/theirs.json"
