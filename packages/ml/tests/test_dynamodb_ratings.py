@@ -10,6 +10,7 @@ from decimal import Decimal
 
 import boto3
 import pytest
+from botocore.stub import Stubber
 from moto import mock_aws
 from test_processing import _write_inter, pairs
 
@@ -91,9 +92,30 @@ def test_a_malformed_rating_is_a_clear_error_naming_the_table(dynamodb, item, me
         read_dynamodb_ratings(TABLE)
 
 
-def test_a_missing_table_is_a_clear_error(dynamodb):
-    with pytest.raises(StoreError, match="'recs-prod-ratings': cannot read the API's ratings"):
-        read_dynamodb_ratings("recs-prod-ratings")
+def test_a_table_not_created_yet_holds_no_ratings(dynamodb, capsys):
+    assert len(read_dynamodb_ratings("recs-prod-ratings")) == 0
+    assert "'recs-prod-ratings' does not exist: no API ratings added" in capsys.readouterr().err
+
+
+def test_a_table_that_cannot_be_read_is_a_clear_error(dynamodb):
+    client = boto3.client("dynamodb")
+    with Stubber(client) as stub:
+        stub.add_client_error(
+            "scan",
+            service_error_code="AccessDeniedException",
+            service_message="not authorized to perform: dynamodb:Scan",
+            http_status_code=400,
+        )
+        with pytest.raises(StoreError, match=f"'{TABLE}': cannot read the API's ratings.*Scan"):
+            read_dynamodb_ratings(TABLE, client=client)
+
+
+def test_without_a_region_the_error_says_so(monkeypatch):
+    monkeypatch.delenv("AWS_DEFAULT_REGION", raising=False)
+    monkeypatch.delenv("AWS_REGION", raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
+    with pytest.raises(StoreError, match="cannot read the API's ratings.*region"):
+        read_dynamodb_ratings(TABLE)
 
 
 def test_the_process_step_reports_an_unreachable_table_and_writes_nothing(tmp_path):
@@ -118,11 +140,12 @@ def test_the_process_step_reports_an_unreachable_table_and_writes_nothing(tmp_pa
     assert done.returncode == 2, done.stderr
     assert "process: error: DynamoDB table 'recs-dev-ratings': cannot read" in done.stderr
     assert not out.exists()
-    # An empty table name means none: the step runs on the dataset alone.
-    done = subprocess.run(
-        [sys.executable, "-m", "recs_ml.steps.process", "--data", str(tmp_path / "tiny.inter"),
-         "--output", str(out), "--ratings-table="],
-        env=env, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout.splitlines()[-1])["store_ratings"] == 0
+    # "none" (the pipeline parameter's default) or empty: the step runs on the dataset alone.
+    for value in ("none", ""):
+        done = subprocess.run(
+            [sys.executable, "-m", "recs_ml.steps.process", "--data", str(tmp_path / "tiny.inter"),
+             "--output", str(out), f"--ratings-table={value}"],
+            env=env, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        assert json.loads(done.stdout.splitlines()[-1])["store_ratings"] == 0

@@ -130,6 +130,6 @@ def test_process_step_adds_the_api_ratings_table_given_as_a_parameter(offline):
         "Std:Join": {"On": "=", "Values": ["--ratings-table", {"Get": "Parameters.RatingsTable"}]}
     }
     assert process["Environment"]["AWS_DEFAULT_REGION"] == "us-east-1"
-    # Without a table the parameter is empty: "--ratings-table=" adds nothing.
+    # Without a table the parameter says "none" (SageMaker refuses an empty parameter value).
     parameters = {p["Name"]: p for p in definition()["Parameters"]}
-    assert parameters["RatingsTable"]["DefaultValue"] == ""
+    assert parameters["RatingsTable"]["DefaultValue"] == "none"

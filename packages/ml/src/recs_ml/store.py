@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -126,21 +127,27 @@ def read_dynamodb_ratings(table: str, *, client: Any = None) -> Ratings:
 
     The layout is docs/contracts.md's "Ratings table on AWS": ratings are the items with
     ``user_id >= 1``; the reserved partitions below 1 hold movies, profiles and bookkeeping.
-    ``client`` is a boto3 DynamoDB client (default: one for ``AWS_DEFAULT_REGION``).
+    ``client`` is a boto3 DynamoDB client (default: one for ``AWS_DEFAULT_REGION``). A table
+    that does not exist (the API not deployed yet) holds no ratings: a warning, not an error.
     """
     from botocore.exceptions import BotoCoreError, ClientError
 
-    if client is None:
-        import boto3
-
-        client = boto3.client("dynamodb")
     where = f"DynamoDB table {table!r}"
     clean: list[tuple[int, int, float, int]] = []
     try:
+        if client is None:
+            import boto3
+
+            client = boto3.client("dynamodb")
         for page in client.get_paginator("scan").paginate(TableName=table, **_SCAN_API_RATINGS):
             for item in page.get("Items", []):
                 clean.append(_dynamodb_rating(where, item))
-    except (BotoCoreError, ClientError) as exc:
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
+            print(f"warning: {where} does not exist: no API ratings added", file=sys.stderr)
+            return Ratings.from_rows([])
+        raise StoreError(f"{where}: cannot read the API's ratings ({exc})") from None
+    except BotoCoreError as exc:
         raise StoreError(f"{where}: cannot read the API's ratings ({exc})") from None
     clean.sort(key=lambda row: (row[0], row[3], row[1]))
     return Ratings.from_rows(clean)

@@ -35,6 +35,8 @@ DEFAULT_STEP_IMAGE = "{account}.dkr.ecr.{region}.amazonaws.com/recs-ml:latest"
 # evaluation report under pipeline/evaluation/<execution id>/ (the API reads it).
 S3_PREFIX = "pipeline"
 EVALUATION_KEYS = f"{S3_PREFIX}/evaluation/*"
+# The RatingsTable value that means "no table" (a pipeline parameter cannot be empty).
+NO_RATINGS_TABLE = "none"
 PROCESSING_OUTPUT = "/opt/ml/processing/output"
 EVALUATION_OUTPUT = "/opt/ml/processing/evaluation"
 STEP_NAMES = ("Process", "Train", "Evaluate", "CheckModelBeatsBaseline", "Register")
@@ -97,9 +99,10 @@ def get_pipeline(
             ``metrics.<default_model>.<metric> > metrics.<baseline>.<metric>``.
         hyperparameters: training hyperparameters (``recs_ml.training.Hyperparameters``).
         ratings_table: the API's DynamoDB ratings table, whose ``source = 'api'`` ratings the
-            Process step adds to the dataset (pipeline parameter ``RatingsTable``; empty: none),
-            so people who rate movies are personalised by the next run. The role needs
-            ``dynamodb:Scan`` on it.
+            Process step adds to the dataset (pipeline parameter ``RatingsTable``; ``none``, the
+            default, reads no table: SageMaker refuses an empty parameter value), so people who
+            rate movies are personalised by the next run. The role needs ``dynamodb:Scan`` on
+            it; a table that does not exist yet counts as no ratings.
     """
     from sagemaker.core.model_metrics import MetricsSource, ModelMetrics
     from sagemaker.core.processing import Processor
@@ -143,7 +146,7 @@ def get_pipeline(
     processing_instance = ParameterString("ProcessingInstanceType", default_value=instance_type)
     training_instance = ParameterString("TrainingInstanceType", default_value=instance_type)
     approval_status = ParameterString("ModelApprovalStatus", default_value="PendingManualApproval")
-    ratings = ParameterString("RatingsTable", default_value=ratings_table or "")
+    ratings = ParameterString("RatingsTable", default_value=ratings_table or NO_RATINGS_TABLE)
 
     def processor(step: str) -> Any:
         return Processor(
@@ -188,7 +191,6 @@ def get_pipeline(
                 "/opt/ml/processing/input/data",
                 "--output",
                 PROCESSING_OUTPUT,
-                # One argument even when the table is empty ("--ratings-table=": none).
                 Join(on="=", values=["--ratings-table", ratings]),
             ],
         ),

@@ -28,7 +28,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--ratings-table",
         default="",
         help="the API's DynamoDB ratings table on AWS, whose API ratings are added too "
-        "(region from AWS_DEFAULT_REGION; empty: none)",
+        "(region from AWS_DEFAULT_REGION; empty or 'none': no table)",
     )
     parser.add_argument("--output", type=Path, default=Path(CONTAINER_OUTPUT))
     return parser.parse_args(argv)
@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
             args.data,
             args.output,
             store=None if args.no_store else store,
-            ratings_table=args.ratings_table or None,
+            ratings_table=None if args.ratings_table in ("", "none") else args.ratings_table,
         )
     except (DataError, FetchError, StoreError) as exc:
         print(f"process: error: {exc}", file=sys.stderr)
