@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,12 +42,30 @@ class Registry(Protocol):
         """Every version of the group, oldest first."""
 
 
-def _metrics(raw: str | None) -> dict[str, Any]:
+def _metrics(raw: str | bytes | None) -> dict[str, Any]:
+    """``{model: {metric: number}}`` from JSON text; anything else (NaN included) is dropped,
+    so every metric in a response is a finite number."""
     try:
         value = json.loads(raw) if raw else {}
-    except ValueError:
+    except (ValueError, RecursionError):
         return {}
-    return value if isinstance(value, dict) else {}
+    return _model_metrics(value)
+
+
+def _model_metrics(value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        return {}
+    return {
+        str(model): {
+            str(name): float(number)
+            for name, number in figures.items()
+            if isinstance(number, int | float)
+            and not isinstance(number, bool)
+            and math.isfinite(number)
+        }
+        for model, figures in value.items()
+        if isinstance(figures, dict)
+    }
 
 
 class LocalRegistry:
@@ -138,7 +157,11 @@ class SageMakerRegistry:
             logger.warning("model metrics %r: not an s3:// object URI", uri)
             return {}
         try:
-            body = self.s3.get_object(Bucket=bucket, Key=key)["Body"].read(MAX_REPORT_BYTES + 1)
+            stream = self.s3.get_object(Bucket=bucket, Key=key)["Body"]
+            try:
+                body = stream.read(MAX_REPORT_BYTES + 1)
+            finally:
+                stream.close()
         except (BotoCoreError, ClientError) as exc:
             logger.warning("model metrics %s: %s", uri, exc)
             return None
@@ -147,8 +170,7 @@ class SageMakerRegistry:
             return {}
         try:
             report = json.loads(body)
-        except ValueError:
+        except (ValueError, RecursionError):
             logger.warning("model metrics %s: not JSON", uri)
             return {}
-        metrics = report.get("metrics") if isinstance(report, dict) else None
-        return metrics if isinstance(metrics, dict) else {}
+        return _model_metrics(report.get("metrics") if isinstance(report, dict) else None)

@@ -108,6 +108,7 @@ def test_an_unreadable_report_leaves_metrics_empty_and_is_retried(aws, caplog) -
         _put_report(s3, 1, json.dumps(REPORT).encode())  # the report arrives later
         found = registry.versions()
     assert (missing[0].version, missing[0].status, missing[0].metrics) == (1, "Approved", {})
+    # NoSuchKey: the API role may list the reports' prefix (without it S3 answers 403).
     assert "NoSuchKey" in caplog.text
     assert found[0].metrics == REPORT["metrics"]
 
@@ -150,3 +151,15 @@ def test_without_an_s3_client_metrics_are_empty(aws) -> None:
         _stub_listing(stub, [1])
         (version,) = SageMakerRegistry(sagemaker, GROUP, s3=None).versions()
     assert (version.version, version.metrics) == (1, {})
+
+
+def test_only_finite_numbers_are_kept_from_a_report(aws) -> None:
+    sagemaker, s3 = aws
+    body = b'{"metrics": {"tfrs": {"ndcg@10": NaN, "recall@10": 0.2, "note": "x", "ok": true},'
+    body += b' "ease": [0.1], "mostpop": {"ndcg@10": Infinity, "mrr@10": 1}}}'
+    _put_report(s3, 1, body)
+    with Stubber(sagemaker) as stub:
+        _stub_listing(stub, [1])
+        (version,) = SageMakerRegistry(sagemaker, GROUP, s3).versions()
+    assert version.metrics == {"tfrs": {"recall@10": 0.2}, "mostpop": {"mrr@10": 1.0}}
+    json.dumps(version.metrics, allow_nan=False)  # what the API sends is valid JSON
