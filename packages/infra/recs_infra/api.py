@@ -151,6 +151,14 @@ class Api(Construct):
                     resources=[reports_bucket.arn_for_objects(EVALUATION_KEYS)],
                 )
             )
+            # Listing that prefix makes a missing report a 404 (NoSuchKey), not a 403.
+            self.role.add_to_policy(
+                iam.PolicyStatement(
+                    actions=["s3:ListBucket"],
+                    resources=[reports_bucket.bucket_arn],
+                    conditions={"StringLike": {"s3:prefix": [EVALUATION_KEYS]}},
+                )
+            )
             if reports_label:
                 acknowledge_resources(
                     self.role,

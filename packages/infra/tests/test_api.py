@@ -80,11 +80,11 @@ def test_function_logs_into_a_log_group_with_retention(template):
 def test_api_reads_only_the_pipelines_evaluation_reports(template):
     """GET /models shows each version's metrics from its evaluation.json in the data bucket."""
     statements = policy_statements(template, "ApiRole")
-    s3_statements = [
-        s for s in statements if any(a.startswith("s3:") for a in as_list(s["Action"]))
-    ]
-    (read,) = s3_statements
-    assert as_list(read["Action"]) == ["s3:GetObject"]
-    assert [flatten(r) for r in as_list(read["Resource"])] == [
-        "arn:<AWS::Partition>:s3:::recs-dev-data-<AWS::AccountId>-us-east-1/pipeline/evaluation/*"
-    ]
+    s3_statements = {a: s for s in statements for a in as_list(s["Action"]) if a.startswith("s3:")}
+    assert sorted(s3_statements) == ["s3:GetObject", "s3:ListBucket"]
+    bucket = "arn:<AWS::Partition>:s3:::recs-dev-data-<AWS::AccountId>-us-east-1"
+    read = s3_statements["s3:GetObject"]
+    assert [flatten(r) for r in as_list(read["Resource"])] == [f"{bucket}/pipeline/evaluation/*"]
+    listing = s3_statements["s3:ListBucket"]
+    assert [flatten(r) for r in as_list(listing["Resource"])] == [bucket]
+    assert listing["Condition"] == {"StringLike": {"s3:prefix": ["pipeline/evaluation/*"]}}
