@@ -29,7 +29,7 @@ def answer(artifact: Path, out: Path) -> int:
     import tensorflow as tf
 
     manifest = json.loads((artifact / "manifest.json").read_text(encoding="utf-8"))
-    models = sorted({name.split("/", 1)[0] for name in manifest["files"]})
+    models = sorted(manifest["models"])
     answers: dict[str, list[dict[str, list]]] = {}
     for name in models:
         signature = tf.saved_model.load(str(artifact / name / "1")).signatures["serving_default"]
@@ -63,12 +63,14 @@ def compare(expected_path: Path, actual_path: Path) -> int:
     if want_models != got_models:
         problems.append(f"models differ: {want_models} vs {got_models}")
     for name in sorted(set(expected["models"]) & set(actual["models"])):
-        for number, (want, got) in enumerate(
-            zip(expected["models"][name], actual["models"][name], strict=True), start=1
-        ):
+        wanted, answered = expected["models"][name], actual["models"][name]
+        if len(wanted) != len(answered):
+            problems.append(f"{name}: {len(answered)} answers, expected {len(wanted)}")
+            continue
+        for number, (want, got) in enumerate(zip(wanted, answered, strict=True), start=1):
             if want["item_ids"] != got["item_ids"]:
                 problems.append(f"{name} request {number}: item ids {got['item_ids']}")
-            elif not all(
+            elif len(want["scores"]) != len(got["scores"]) or not all(
                 math.isclose(a, b, rel_tol=1e-4, abs_tol=1e-6)
                 for a, b in zip(want["scores"], got["scores"], strict=True)
             ):

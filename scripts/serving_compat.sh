@@ -36,7 +36,8 @@ if [ -z "$theirs" ]; then
   theirs="$venv/bin/python"
   if ! "$theirs" -c "import tensorflow" >/dev/null 2>&1; then
     step "TensorFlow $version for the check ($venv)"
-    run uv venv --quiet --python "$(command -v python3.11 || command -v python3)" "$venv"
+    # TensorFlow $version has wheels for Python 3.9-3.12; this project's 3.11 is one of them.
+    run uv venv --quiet --python 3.11 "$venv"
     run env VIRTUAL_ENV="$venv" uv pip install --quiet "tensorflow-cpu==$version.*"
   fi
 fi

@@ -88,6 +88,12 @@ def test_a_changed_answer_is_reported(tmp_path: Path, tarball: Path):
     done = _compare(expected, tmp_path / "drifted.json")
     assert done.returncode == 1 and "mostpop request 3: scores differ" in done.stderr
 
+    shorter = json.loads(json.dumps(answers))
+    shorter["models"]["ease"].pop()
+    (tmp_path / "shorter.json").write_text(json.dumps(shorter))
+    done = _compare(expected, tmp_path / "shorter.json")
+    assert done.returncode == 1 and "ease: 2 answers, expected 3" in done.stderr
+
     del answers["models"]["mostpop"]
     (tmp_path / "fewer.json").write_text(json.dumps(answers))
     done = _compare(expected, tmp_path / "fewer.json")
