@@ -182,13 +182,14 @@ def test_bench_sh_runs_past_failures_and_records_them(tmp_path: Path):
     assert "failed: quality (exit 1) endpoint (wrote no results/endpoint.json) api (" in done.stderr
     ran = [line for line in done.stdout.splitlines() if line.startswith("==> benchmark")]
     assert [line.split()[2].rstrip(":") for line in ran] == [
-        "quality", "pipeline", "endpoint", "api", "scale",
+        "quality", "pipeline", "endpoint", "api", "scale", "demo",
     ]  # fmt: skip
     assert json.loads((out / "results" / "scale.json").read_text())["figures"] == {"quick": True}
     results = (out / "RESULTS.md").read_text()
     assert "| quality | **FAILED** (exit code 1) |" in results
     assert "boom: no data" in results  # the end of its log
     assert "| pipeline | missing (benchmarks/pipeline.py does not exist yet) |" in results
+    assert "| demo | missing (benchmarks/demo.py does not exist yet) |" in results
     assert "| endpoint | **FAILED** (exited 0 but wrote no results/endpoint.json) |" in results
     assert "| api | stale (results/api.json was not rewritten by this run) |" in results
     assert "| scale | ok | quick |" in results
