@@ -52,17 +52,22 @@ def _metrics(raw: str | bytes | None) -> dict[str, Any]:
     return _model_metrics(value)
 
 
+def finite_numbers(metrics: Any) -> dict[str, float]:
+    """``{metric: number}`` keeping only finite numbers (not booleans)."""
+    if not isinstance(metrics, dict):
+        return {}
+    return {
+        str(k): float(v)
+        for k, v in metrics.items()
+        if isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+    }
+
+
 def _model_metrics(value: Any) -> dict[str, Any]:
     if not isinstance(value, dict):
         return {}
     return {
-        str(model): {
-            str(name): float(number)
-            for name, number in figures.items()
-            if isinstance(number, int | float)
-            and not isinstance(number, bool)
-            and math.isfinite(number)
-        }
+        str(model): finite_numbers(figures)
         for model, figures in value.items()
         if isinstance(figures, dict)
     }

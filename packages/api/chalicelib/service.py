@@ -16,7 +16,7 @@ from typing import Any
 
 from chalicelib.endpoint import Endpoint, EndpointRejected, EndpointUnavailable
 from chalicelib.errors import BadRequest, Conflict, NotFound, Unavailable
-from chalicelib.registry import Registry, RegistryUnavailable
+from chalicelib.registry import Registry, RegistryUnavailable, finite_numbers
 from chalicelib.similarity import SimilarityIndex
 from chalicelib.spec import MODEL_NAME_PATTERN
 from chalicelib.store import DuplicateRating, Movie, Store, StoreUnavailable
@@ -268,7 +268,7 @@ class RecsService:
                 "default": name == default,
                 "version": serving.version if serving else None,
                 "status": serving.status if serving else None,
-                "metrics": _numbers(serving.metrics.get(name)) if serving else {},
+                "metrics": finite_numbers(serving.metrics.get(name)) if serving else {},
             }
             for name in names
         ]
@@ -296,13 +296,3 @@ class RecsService:
 
 def _mean(value: float | None) -> float | None:
     return None if value is None else round(float(value), 4)
-
-
-def _numbers(metrics: Any) -> dict[str, float]:
-    if not isinstance(metrics, dict):
-        return {}
-    return {
-        str(k): float(v)
-        for k, v in metrics.items()
-        if isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
-    }
