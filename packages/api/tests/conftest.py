@@ -193,6 +193,40 @@ def body(response: Any) -> Any:
     return json.loads(response.body)
 
 
+def stub_model_packages(
+    stub: Any, group: str, created: Any, packages: list[tuple[int, str, str, dict[str, Any]]]
+) -> None:
+    """Queue SageMaker's answers to one ``SageMakerRegistry.versions()`` call on a botocore
+    Stubber: ``list_model_packages``, then ``describe_model_package`` per package, each given as
+    ``(version, approval status, ModelDataUrl, further describe fields)``."""
+    arn = f"arn:aws:sagemaker:us-east-1:1:model-package/{group}/"
+    stub.add_response(
+        "list_model_packages",
+        {"ModelPackageSummaryList": [
+            {"ModelPackageGroupName": group, "ModelPackageVersion": version,
+             "ModelPackageArn": arn + str(version), "CreationTime": created,
+             "ModelPackageStatus": "Completed", "ModelApprovalStatus": status}
+            for version, status, _, _ in packages
+        ]},
+        {"ModelPackageGroupName": group, "MaxResults": 100},
+    )  # fmt: skip
+    for version, status, artifact, fields in packages:
+        stub.add_response(
+            "describe_model_package",
+            {"ModelPackageName": group, "ModelPackageGroupName": group,
+             "ModelPackageVersion": version, "ModelPackageArn": arn + str(version),
+             "CreationTime": created, "ModelPackageStatus": "Completed",
+             "ModelPackageStatusDetails": {"ValidationStatuses": []},
+             "ModelApprovalStatus": status,
+             "InferenceSpecification": {
+                 "Containers": [{"Image": "tfs", "ModelDataUrl": artifact}],
+                 "SupportedContentTypes": ["application/json"],
+                 "SupportedResponseMIMETypes": ["application/json"]},
+             **fields},
+            {"ModelPackageName": arn + str(version)},
+        )  # fmt: skip
+
+
 def post(client: Any, path: str, payload: Any, raw: bytes | None = None) -> Any:
     data = raw if raw is not None else json.dumps(payload).encode()
     return client.http.post(path, body=data, headers={"Content-Type": "application/json"})

@@ -11,7 +11,7 @@ from botocore.config import Config
 from botocore.response import StreamingBody
 from botocore.stub import Stubber
 from chalice.test import Client
-from conftest import body
+from conftest import body, stub_model_packages
 
 from chalicelib import wiring
 from chalicelib.endpoint import EndpointRejected, SageMakerEndpoint
@@ -149,33 +149,14 @@ def test_ping_reads_the_version_from_the_deployed_model_name() -> None:
 
 def test_registry_lists_versions_with_metrics() -> None:
     _, sagemaker = _clients()
-    arn = f"arn:aws:sagemaker:us-east-1:1:model-package/{NAME}/"
+    metrics = {"CustomerMetadataProperties": {"metrics": json.dumps({"tfrs": {"ndcg@10": 0.2}})}}
     with Stubber(sagemaker) as stub:
-        stub.add_response(
-            "list_model_packages",
-            {"ModelPackageSummaryList": [
-                {"ModelPackageGroupName": NAME, "ModelPackageVersion": v,
-                 "ModelPackageArn": arn + str(v), "CreationTime": WHEN,
-                 "ModelPackageStatus": "Completed", "ModelApprovalStatus": s}
-                for v, s in ((1, "Rejected"), (2, "Approved"))
-            ]},
-            {"ModelPackageGroupName": NAME, "MaxResults": 100},
-        )  # fmt: skip
-        for version, status in ((1, "Rejected"), (2, "Approved")):
-            stub.add_response(
-                "describe_model_package",
-                {"ModelPackageName": NAME, "ModelPackageGroupName": NAME,
-                 "ModelPackageVersion": version, "ModelPackageArn": arn + str(version),
-                 "CreationTime": WHEN, "ModelPackageStatus": "Completed",
-                 "ModelPackageStatusDetails": {"ValidationStatuses": []},
-                 "ModelApprovalStatus": status,
-                 "CustomerMetadataProperties": {"metrics": json.dumps({"tfrs": {"ndcg@10": 0.2}})},
-                 "InferenceSpecification": {
-                     "Containers": [{"Image": "tfs", "ModelDataUrl": f"s3://b/{version}.tar.gz"}],
-                     "SupportedContentTypes": ["application/json"],
-                     "SupportedResponseMIMETypes": ["application/json"]}},
-                {"ModelPackageName": arn + str(version)},
-            )  # fmt: skip
+        stub_model_packages(
+            stub,
+            NAME,
+            WHEN,
+            [(v, s, f"s3://b/{v}.tar.gz", metrics) for v, s in ((1, "Rejected"), (2, "Approved"))],
+        )
         versions = SageMakerRegistry(sagemaker, NAME).versions()
     assert [(v.version, v.status) for v in versions] == [(1, "Rejected"), (2, "Approved")]
     assert versions[1].metrics == {"tfrs": {"ndcg@10": 0.2}}

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import boto3
 import pytest
 from botocore.stub import Stubber
+from conftest import stub_model_packages
 from moto import mock_aws
 
 from chalicelib import registry as registry_module
@@ -15,7 +16,6 @@ from chalicelib.registry import SageMakerRegistry
 
 GROUP = "recs-movielens"
 BUCKET = "recs-dev-data"
-ARN = f"arn:aws:sagemaker:us-east-1:1:model-package/{GROUP}/"
 WHEN = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 REPORT = {
     "default_model": "tfrs",
@@ -40,33 +40,13 @@ def _report_key(version: int) -> str:
 
 
 def _stub_listing(stub: Stubber, versions: list[int], metrics_uri=None) -> None:
-    stub.add_response(
-        "list_model_packages",
-        {"ModelPackageSummaryList": [
-            {"ModelPackageGroupName": GROUP, "ModelPackageVersion": v,
-             "ModelPackageArn": ARN + str(v), "CreationTime": WHEN,
-             "ModelPackageStatus": "Completed", "ModelApprovalStatus": "Approved"}
-            for v in versions
-        ]},
-        {"ModelPackageGroupName": GROUP, "MaxResults": 100},
-    )  # fmt: skip
+    packages = []
     for version in versions:
         uri = metrics_uri or f"s3://{BUCKET}/{_report_key(version)}"
-        stub.add_response(
-            "describe_model_package",
-            {"ModelPackageName": GROUP, "ModelPackageGroupName": GROUP,
-             "ModelPackageVersion": version, "ModelPackageArn": ARN + str(version),
-             "CreationTime": WHEN, "ModelPackageStatus": "Completed",
-             "ModelPackageStatusDetails": {"ValidationStatuses": []},
-             "ModelApprovalStatus": "Approved",
-             "ModelMetrics": {"ModelQuality": {"Statistics": {
-                 "ContentType": "application/json", "S3Uri": uri}}},
-             "InferenceSpecification": {
-                 "Containers": [{"Image": "tfs", "ModelDataUrl": f"s3://{BUCKET}/{version}.tgz"}],
-                 "SupportedContentTypes": ["application/json"],
-                 "SupportedResponseMIMETypes": ["application/json"]}},
-            {"ModelPackageName": ARN + str(version)},
-        )  # fmt: skip
+        statistics = {"ContentType": "application/json", "S3Uri": uri}
+        fields = {"ModelMetrics": {"ModelQuality": {"Statistics": statistics}}}
+        packages.append((version, "Approved", f"s3://{BUCKET}/{version}.tgz", fields))
+    stub_model_packages(stub, GROUP, WHEN, packages)
 
 
 def _put_report(s3, version: int, body: bytes) -> None:
