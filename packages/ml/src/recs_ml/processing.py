@@ -20,7 +20,6 @@ import json
 import sqlite3
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -234,11 +233,9 @@ def process(
     output: Path,
     store: Path | None = None,
     ratings_table: str | None = None,
-    dynamodb: Any = None,
 ) -> dict[str, int]:
     """Load ``data`` + the API's ratings (the SQLite ``store`` locally, the DynamoDB
-    ``ratings_table`` on AWS; ``dynamodb`` a boto3 client for it), split by the protocol and
-    write ``output``."""
+    ``ratings_table`` on AWS), split by the protocol and write ``output``."""
     dataset = load_dataset(data)
     checksum = dataset.checksum()
     extras: list[Ratings] = []
@@ -247,7 +244,7 @@ def process(
     if ratings_table:
         from recs_ml.store import read_dynamodb_ratings
 
-        extras.append(read_dynamodb_ratings(ratings_table, client=dynamodb))
+        extras.append(read_dynamodb_ratings(ratings_table))
     added = 0
     for extra in extras:
         if not len(extra):

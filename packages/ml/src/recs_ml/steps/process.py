@@ -36,6 +36,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     from recs_ml.data import DataError, FetchError
+    from recs_ml.pipeline.sagemaker import NO_RATINGS_TABLE
     from recs_ml.processing import process
     from recs_ml.settings import get_settings
     from recs_ml.store import StoreError
@@ -49,7 +50,9 @@ def main(argv: list[str] | None = None) -> int:
             args.data,
             args.output,
             store=None if args.no_store else store,
-            ratings_table=None if args.ratings_table in ("", "none") else args.ratings_table,
+            ratings_table=None
+            if args.ratings_table in ("", NO_RATINGS_TABLE)
+            else args.ratings_table,
         )
     except (DataError, FetchError, StoreError) as exc:
         print(f"process: error: {exc}", file=sys.stderr)
