@@ -25,10 +25,13 @@ else
 fi
 
 step "Chromium (Debian package, for the browser tests)"
-if command -v chromium >/dev/null 2>&1; then
-  chromium --version 2>/dev/null || echo "chromium present"
-else
-  apt_install chromium
+if [ -x "$CHROMIUM_PATH" ]; then
+  "$CHROMIUM_PATH" --version 2>/dev/null || echo "$CHROMIUM_PATH present"
+elif ! apt_install chromium fonts-liberation; then
+  echo "warning: the browser tests need Chromium at \$CHROMIUM_PATH ($CHROMIUM_PATH). Install" \
+    "Chromium (Debian/Ubuntu: apt-get install --no-install-recommends chromium" \
+    "fonts-liberation; Fedora: dnf install chromium; macOS: brew install --cask chromium)" \
+    "or point CHROMIUM_PATH at an installed Chromium or Chrome. The demo runs without it." >&2
 fi
 
 step "embedded dataset (MovieLens-100K into \$RECS_HOME=$RECS_HOME)"

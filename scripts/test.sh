@@ -6,11 +6,17 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/lib.sh
 
 bash scripts/setup.sh
+if [ ! -x "$CHROMIUM_PATH" ]; then
+  echo "error: no Chromium at CHROMIUM_PATH=$CHROMIUM_PATH for the browser tests (see the" \
+    "setup warning above for how to install one)" >&2
+  exit 1
+fi
 
-step "lint: ruff check, ruff format --check, mypy"
+step "lint: ruff check, ruff format --check, mypy, actionlint"
 run uv run --frozen --no-sync ruff check .
 run uv run --frozen --no-sync ruff format --check .
 run uv run --frozen --no-sync mypy packages/ml/src packages/api/chalicelib packages/infra/recs_infra
+run uv run --frozen --no-sync actionlint
 run bash scripts/audit.sh
 
 step "web: eslint, tsc, vitest"

@@ -15,7 +15,7 @@ from botocore.config import Config
 from chalice import Chalice, CORSConfig, Response
 
 from chalicelib import wiring
-from chalicelib.errors import ApiError, PayloadTooLarge, error_body
+from chalicelib.errors import ApiError, PayloadTooLarge, error_body, local_server_error
 from chalicelib.service import RecsService
 from chalicelib.settings import get_settings
 from chalicelib.spec import openapi_document, operation, parse_body, parse_params
@@ -29,6 +29,9 @@ with contextlib.suppress(ImportError):
     from chalice.local import ChaliceRequestHandler
 
     ChaliceRequestHandler.disable_nagle_algorithm = True
+    # http.server answers methods it has no handler for (TRACE, CONNECT, QUERY, ...) with a
+    # 501 HTML page; API Gateway refuses them, so locally they are a 405 in the API's shape.
+    ChaliceRequestHandler.send_error = local_server_error  # type: ignore[method-assign]
 
 # Module-level clients: Chalice sees them, and a request never waits longer than the timeout.
 _timeouts = Config(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from http import HTTPStatus
 from typing import Any
 
 
@@ -46,3 +48,41 @@ class Unavailable(ApiError):
 
 def error_body(code: str, message: str) -> dict[str, Any]:
     return {"error": {"code": code, "message": message}}
+
+
+# Methods `chalice local` hands to the app; any other method is refused before routing.
+LOCAL_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def local_server_error(
+    handler: Any, code: int, message: str | None = None, explain: str | None = None
+) -> None:
+    """``BaseHTTPRequestHandler.send_error`` in the API's JSON error shape (local server only).
+
+    A method the server has no handler for (http.server's 501) is a 405, as API Gateway
+    answers it; other protocol errors (a malformed request line, oversized headers) keep
+    their status.
+    """
+    method = getattr(handler, "command", None)
+    if code == 501:
+        code = 405
+        body = error_body(
+            "method_not_allowed",
+            f"the method {str(method)[:20]!r} is not allowed; this API accepts "
+            f"{', '.join(LOCAL_METHODS)} as each route documents (GET /openapi.json)",
+        )
+    else:
+        name = HTTPStatus(code).phrase.lower().replace(" ", "_").replace("-", "_")
+        body = error_body(name, message or explain or HTTPStatus(code).phrase)
+    handler.log_error("code %d, message %s", code, message)
+    payload = json.dumps(body).encode()
+    handler.send_response(code)
+    handler.send_header("Content-Type", "application/json")
+    handler.send_header("Connection", "close")
+    if code == 405:
+        handler.send_header("Allow", ", ".join(LOCAL_METHODS))
+    handler.send_header("Content-Length", str(len(payload)))
+    handler.end_headers()
+    handler.close_connection = True
+    if method != "HEAD":
+        handler.wfile.write(payload)

@@ -28,7 +28,8 @@ OCCUPATIONS = [
     "healthcare", "homemaker", "lawyer", "librarian", "marketing", "none", "other", "programmer",
     "retired", "salesman", "scientist", "student", "technician", "writer",
 ]  # fmt: skip
-MODEL_NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,39}$"
+# A model name, or empty for the endpoint's default; the document and the validator share it.
+MODEL_PARAM_PATTERN = r"^([a-z0-9][a-z0-9_-]{0,39})?$"
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,8 @@ class Param:
     maximum: int | None = None
     max_length: int | None = None
     pattern: str | None = None
+    # What a value that does not match ``pattern`` is not, for the error message.
+    pattern_means: str | None = None
     required: bool = False
 
     def schema(self) -> dict[str, Any]:
@@ -74,6 +77,8 @@ class Operation:
     # Non-2xx answers that carry a normal body instead of an Error (an unhealthy /health).
     other_responses: tuple[tuple[int, str, str], ...] = ()
     tags: tuple[str, ...] = field(default_factory=tuple)
+    # OpenAPI links of the success response: (name, operationId, {parameter: expression}).
+    links: tuple[tuple[str, str, tuple[tuple[str, str], ...]], ...] = ()
 
 
 def _user_id(where: str = "path") -> Param:
@@ -117,6 +122,14 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation(
         "POST", "/users", "createUser", "Create a user; every field is optional", "UserDetail",
         status=201, body="UserCreate", errors=(400, 413, 415), tags=("users",),
+        links=tuple(
+            (name, target, (("user_id", "$response.body#/user_id"),))
+            for name, target in (
+                ("GetCreatedUser", "getUser"),
+                ("RateAsCreatedUser", "rateMovie"),
+                ("RecommendForCreatedUser", "getRecommendations"),
+            )
+        ),
     ),
     Operation(
         "GET", "/users/{user_id}", "getUser", "A user's profile and rated history, newest first",
@@ -128,6 +141,10 @@ OPERATIONS: tuple[Operation, ...] = (
         status=201, params=(_user_id(),), body="RatingCreate",
         errors=(400, 404, 409, 413, 415),
         tags=("users",),
+        links=(
+            ("GetRater", "getUser", (("user_id", "$request.path.user_id"),)),
+            ("RecommendForRater", "getRecommendations", (("user_id", "$request.path.user_id"),)),
+        ),
     ),
     Operation(
         "GET", "/users/{user_id}/recommendations", "getRecommendations",
@@ -139,7 +156,8 @@ OPERATIONS: tuple[Operation, ...] = (
             _k("how many movies"),
             Param("model", "query", "string",
                   "a model the endpoint serves (GET /models); empty = its default",
-                  default="", max_length=40),
+                  default="", max_length=40, pattern=MODEL_PARAM_PATTERN,
+                  pattern_means="a model name (lowercase letters, digits, - and _)"),
         ),
         errors=(400, 404, 503), tags=("recommendations",),
     ),
@@ -340,6 +358,11 @@ def openapi_document() -> dict[str, Any]:
                 "content": {"application/json": {"schema": _ref(op.response)}},
             }
         }
+        if op.links:
+            responses[str(op.status)]["links"] = {
+                name: {"operationId": target, "parameters": dict(parameters)}
+                for name, target, parameters in op.links
+            }
         for status, schema, text in op.other_responses:
             responses[str(status)] = {
                 "description": text,
@@ -412,14 +435,15 @@ def parse_params(op: Operation, values: dict[str, str | None]) -> dict[str, Any]
     parsed: dict[str, Any] = {}
     for p in op.params:
         raw = values.get(p.name)
-        if raw is None or (raw == "" and p.kind == "integer" and not p.required):
+        if raw is None:
             if p.required:
                 raise BadRequest(f"{p.name} is required ({p.description})")
             parsed[p.name] = p.default
             continue
         if p.kind == "integer":
             text = raw.strip()
-            if not re.fullmatch(r"[+-]?[0-9]{1,12}", text):  # ASCII only: int() takes "١٢" too
+            # ASCII only (int() takes "١٢" too); an empty value is not an integer either.
+            if not re.fullmatch(r"[+-]?[0-9]{1,12}", text):
                 raise BadRequest(f"{p.name} must be an integer, got {raw[:40]!r}")
             number = int(text)
             if (p.minimum is not None and number < p.minimum) or (
@@ -432,8 +456,14 @@ def parse_params(op: Operation, values: dict[str, str | None]) -> dict[str, Any]
         else:
             if p.max_length is not None and len(raw) > p.max_length:
                 raise BadRequest(f"{p.name} must be at most {p.max_length} characters")
-            if p.pattern and raw and not re.match(p.pattern, raw):
-                raise BadRequest(f"{p.name} {raw!r} does not match {p.pattern}")
+            # fullmatch: "$" alone would let a trailing newline through, as JSON Schema does not.
+            if p.pattern and not re.fullmatch(p.pattern, raw):
+                what = (
+                    f"is not {p.pattern_means}"
+                    if p.pattern_means
+                    else f"does not match {p.pattern}"
+                )
+                raise BadRequest(f"{p.name} {raw[:40]!r} {what}")
             parsed[p.name] = raw.strip()
     return parsed
 

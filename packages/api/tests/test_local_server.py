@@ -97,6 +97,31 @@ def test_errors_over_http_keep_their_shape(server) -> None:
     assert status == 400 and "k must be between 1 and 100" in json.loads(raw)["error"]["message"]
 
 
+@pytest.mark.parametrize("method", ["TRACE", "CONNECT", "QUERY", "BREW"])
+def test_methods_the_api_does_not_declare_are_a_json_405(server, method) -> None:
+    """http.server would answer 501 with an HTML page; API Gateway refuses these methods."""
+    with socket.create_connection(("127.0.0.1", int(server.rsplit(":", 1)[1])), 10) as sock:
+        sock.sendall(f"{method} /users HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
+        raw = b""
+        while chunk := sock.recv(65536):
+            raw += chunk
+    head, _, payload = raw.partition(b"\r\n\r\n")
+    status_line, *header_lines = head.decode().split("\r\n")
+    headers = dict(line.split(": ", 1) for line in header_lines)
+    assert status_line.split()[1] == "405", raw
+    assert headers["Content-Type"] == "application/json"
+    assert "GET" in headers["Allow"] and method not in headers["Allow"]
+    error = json.loads(payload)["error"]
+    assert error["code"] == "method_not_allowed"
+    assert repr(method) in error["message"]
+
+
+def test_a_declared_method_on_a_route_without_it_is_a_json_405(server) -> None:
+    status, headers, raw = _request(server + "/health", method="PATCH", data=b"{}")
+    assert status == 405
+    assert json.loads(raw)["error"]["code"] == "method_not_allowed"
+
+
 def test_concurrent_ratings_over_http_are_all_stored(server) -> None:
     headers = {"Content-Type": "application/json"}
     users = [

@@ -76,6 +76,10 @@ def test_openapi_route_serves_the_document(api) -> None:
         ({"colour": "red"}, "unknown parameter(s) colour"),
         ({"model": "m" * 41}, "model must be at most 40 characters"),
         ({"user_id": "١٢"}, "user_id must be an integer"),  # Arabic-Indic digits
+        ({"k": ""}, "k must be an integer, got ''"),  # empty is not absent
+        ({"model": "Bad Name"}, "is not a model name"),
+        ({"model": "ease\n"}, "is not a model name"),  # "$" alone would let this through
+        ({"model": "-ease"}, "is not a model name"),
     ],
 )
 def test_bad_parameters_are_rejected_with_the_reason(raw, message) -> None:
@@ -84,6 +88,37 @@ def test_bad_parameters_are_rejected_with_the_reason(raw, message) -> None:
     with pytest.raises(BadRequest) as error:
         parse_params(op, values)
     assert message in str(error.value)
+
+
+def test_the_document_declares_exactly_what_the_validator_accepts() -> None:
+    """Each declared string pattern is the one the validator applies (JSON Schema semantics:
+    the whole value, no trailing newline), and integers have no empty form."""
+    document = json.loads(OPENAPI_PATH.read_text(encoding="utf-8"))
+    model = next(
+        p for p in document["paths"]["/users/{user_id}/recommendations"]["get"]["parameters"]
+        if p["name"] == "model"
+    )  # fmt: skip
+    pattern = model["schema"]["pattern"]
+    op = operation("GET", "/users/{user_id}/recommendations")
+    for value in ("", "tfrs", "ease", "a", "m0-d_1", "x" * 40, "A", "a b", "é", "a\n", "_a"):
+        allowed = re.search(pattern, value) is not None and "\n" not in value
+        try:
+            parse_params(op, {"user_id": "3", "model": value})
+            accepted = True
+        except BadRequest:
+            accepted = False
+        assert accepted == allowed, (value, pattern)
+
+
+def test_links_let_a_client_follow_a_created_user() -> None:
+    document = json.loads(OPENAPI_PATH.read_text(encoding="utf-8"))
+    links = document["paths"]["/users"]["post"]["responses"]["201"]["links"]
+    assert {link["operationId"] for link in links.values()} == {
+        "getUser", "rateMovie", "getRecommendations"
+    }  # fmt: skip
+    assert all(
+        link["parameters"] == {"user_id": "$response.body#/user_id"} for link in links.values()
+    )
 
 
 def test_parameters_get_defaults_and_types() -> None:
