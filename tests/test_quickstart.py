@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import shutil
 import signal
 import subprocess
@@ -100,8 +101,9 @@ def test_the_readme_demo_command_runs_as_written_on_a_clean_clone(
     log = tmp_path / "demo.log"
     with open(log, "w", encoding="utf-8") as handle:
         demo = subprocess.Popen(
-            demo_command,  # as printed in the README, through a shell, no `bash` in front
-            shell=True,
+            # As printed in the README, no `bash` in front: the kernel runs the file itself,
+            # so a missing executable bit fails here as it does in a terminal.
+            shlex.split(demo_command),
             cwd=clone,
             env=env,
             stdout=handle,
