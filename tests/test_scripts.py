@@ -3,15 +3,10 @@
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 from pathlib import Path
 
 from services import REPO
-
-
-def default_sigint() -> None:
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def snapshot(paths: list[Path]) -> dict[str, float]:
@@ -47,3 +42,29 @@ def test_setup_prints_each_step():
     )
     steps = [line for line in result.stdout.splitlines() if line.startswith("==> ")]
     assert len(steps) >= 5, result.stdout
+
+
+def test_apt_install_takes_no_recommended_extras(tmp_path: Path) -> None:
+    """A fresh setup installs what Chromium depends on, not ~500 recommended packages."""
+    calls = tmp_path / "calls"
+    fake = tmp_path / "bin" / "apt-get"
+    fake.parent.mkdir()
+    fake.write_text(f'#!/bin/sh\necho "$*" >> {calls}\n')
+    fake.chmod(0o755)
+    script = (
+        f'source scripts/lib.sh; PATH="{fake.parent}:$PATH" apt_install chromium fonts-liberation'
+    )
+    subprocess.run(["bash", "-c", script], cwd=REPO, check=True, capture_output=True)
+    update, install = calls.read_text().splitlines()
+    assert update.startswith("update")
+    assert install.split() == [
+        "install", "-y", "-qq", "--no-install-recommends", "chromium", "fonts-liberation"
+    ]  # fmt: skip
+
+
+def test_without_apt_setup_says_what_to_install_by_hand() -> None:
+    script = "source scripts/lib.sh; PATH=/nonexistent apt_install chromium fonts-liberation"
+    result = subprocess.run(["bash", "-c", script], cwd=REPO, capture_output=True, text=True)
+    assert result.returncode != 0
+    assert "no apt-get" in result.stderr
+    assert "install these by hand" in result.stderr and "chromium fonts-liberation" in result.stderr
