@@ -507,7 +507,37 @@ def test_an_update_refused_because_another_deploy_started_waits_and_retries(sage
     sm.expect_describe("InService")
     sm.expect_smoke()
     result = sm.deploy()
-    assert result["steps"] == ["update refused", "waited (Updating)", "updated"]
+    assert result["steps"] == ["update_endpoint refused", "waited (Updating)", "updated"]
+
+
+def test_a_create_refused_because_a_duplicate_delivery_created_it_waits_and_does_nothing(
+    sagemaker_env,
+):
+    sm = SageMaker()
+    sm.expect_model_and_config(exist=True)
+    sm.expect_absent()
+    sm.stub.add_client_error(
+        "create_endpoint",
+        "ValidationException",
+        'Cannot create already existing endpoint "arn:...:endpoint/recs-movielens".',
+    )
+    sm.expect_describe("Creating")  # the other delivery's create, to the same config
+    sm.expect_describe("InService")
+    sm.expect_describe("InService")
+    sm.expect_smoke()
+    result = sm.deploy()
+    assert result["steps"] == ["create_endpoint refused", "waited (Creating)", "unchanged"]
+
+
+def test_a_failed_endpoint_that_does_not_go_away_is_an_error(sagemaker_env):
+    sm = SageMaker()
+    sm.expect_model_and_config()
+    sm.expect_describe("Failed", config=V3, reason="image pull failed")
+    sm.expect("delete_endpoint", EndpointName="recs-movielens")
+    sm.expect_describe("Failed", config=V3, reason="image pull failed")
+    with pytest.raises(deployer.DeployError, match="is Failed after its deletion"):
+        sm.deploy()
+    sm.done()
 
 
 def test_a_duplicate_event_does_not_update_again(sagemaker_env):

@@ -425,43 +425,46 @@ def deploy_sagemaker(
             steps.append(f"waited ({status})")
             endpoint = _settle(client, endpoint_name, clock, endpoint)
             continue
+        if endpoint is not None and status != "Failed":
+            if endpoint.get("EndpointConfigName") == config_name:
+                steps.append("unchanged")  # a duplicate event, or a retry after the update
+                break
         if endpoint is None:
-            client.create_endpoint(EndpointName=endpoint_name, EndpointConfigName=config_name)
-            steps.append("created")
-            break
-        if status == "Failed":
+            operation, done = "create_endpoint", "created"
+            arguments = {"EndpointName": endpoint_name, "EndpointConfigName": config_name}
+        elif status == "Failed":
             # AWS allows only DeleteEndpoint on a Failed endpoint.
             logger.warning(
                 "endpoint %s is Failed (%s); deleting it to create it again",
                 endpoint_name,
                 endpoint.get("FailureReason", "no reason given"),
             )
-            client.delete_endpoint(EndpointName=endpoint_name)
-            steps.append("deleted (Failed)")
-            endpoint = _settle(client, endpoint_name, clock)
-            if endpoint is not None:
-                raise DeployError(
-                    f"endpoint {endpoint_name} is {endpoint['EndpointStatus']} after deletion"
-                )
-            continue
-        if endpoint.get("EndpointConfigName") == config_name:
-            steps.append("unchanged")  # a duplicate event, or a retry after the update
-            break
+            operation, done = "delete_endpoint", "deleted (Failed)"
+            arguments = {"EndpointName": endpoint_name}
+        else:
+            operation, done = "update_endpoint", "updated"
+            arguments = {"EndpointName": endpoint_name, "EndpointConfigName": config_name}
         try:
-            client.update_endpoint(EndpointName=endpoint_name, EndpointConfigName=config_name)
+            getattr(client, operation)(**arguments)
         except Exception as exc:
-            # Another deployment started between our describe and update: wait for it.
-            if _client_error_code(exc) != "ValidationException" or len(steps) > 10:
+            # Another deployment acted between our describe and this call: look again.
+            if _client_error_code(exc) != "ValidationException" or len(steps) >= 10:
                 raise DeployError(
-                    f"update_endpoint {endpoint_name} → {config_name} failed: "
+                    f"{operation} {endpoint_name} ({config_name}) failed: "
                     f"{_client_error_message(exc)}"
                 ) from None
-            steps.append("update refused")
-            clock.tick(f"endpoint {endpoint_name} to accept an update")
+            steps.append(f"{operation} refused")
+            clock.tick(f"endpoint {endpoint_name} to accept {operation}")
             endpoint = describe_endpoint(client, endpoint_name)
             continue
-        steps.append("updated")
-        break
+        steps.append(done)
+        if operation != "delete_endpoint":
+            break
+        endpoint = _settle(client, endpoint_name, clock)
+        if endpoint is not None:
+            raise DeployError(
+                f"endpoint {endpoint_name} is {endpoint['EndpointStatus']} after its deletion"
+            )
     action = steps[-1]
     logger.info("endpoint %s: %s with %s", endpoint_name, " → ".join(steps), config_name)
 
