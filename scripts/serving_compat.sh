@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Checks that an exported model.tar.gz answers the same under the TensorFlow of the SageMaker
-# TF Serving image (recs_ml.pipeline.sagemaker.DEFAULT_INFERENCE_IMAGE) as under ours.
+# TF Serving image (recs_ml.pipeline.sagemaker.SERVING_TF_VERSION) as under ours.
 #   scripts/serving_compat.sh [MODEL_TAR_GZ]    default: the latest approved version's artifact
-# Env: RECS_TFS_VERSION (default: the image's version, e.g. 2.19),
+# Env: RECS_TFS_VERSION (default: the image's version, e.g. 2.20),
 #      RECS_COMPAT_PYTHON (a Python with that TensorFlow; default: a venv made under
 #      $RECS_HOME/venvs/ with tensorflow-cpu from PyPI, about 250 MB on first use).
 set -euo pipefail
@@ -26,9 +26,8 @@ fi
 [ -f "$artifact" ] || { echo "serving_compat.sh: $artifact: no such file" >&2; exit 2; }
 
 version="${RECS_TFS_VERSION:-$("$ours" -c '
-import re
-from recs_ml.pipeline.sagemaker import DEFAULT_INFERENCE_IMAGE
-print(re.search(r":(\d+\.\d+)", DEFAULT_INFERENCE_IMAGE).group(1))')}"
+from recs_ml.pipeline.sagemaker import SERVING_TF_VERSION
+print(SERVING_TF_VERSION)')}"
 
 theirs="${RECS_COMPAT_PYTHON:-}"
 if [ -z "$theirs" ]; then

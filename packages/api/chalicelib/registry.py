@@ -33,6 +33,8 @@ class ModelVersion:
     metrics: dict[str, Any] = field(default_factory=dict)
     created_at: int = 0
     artifact_uri: str = ""
+    # Why the last deployment of this version failed; None when it did not (or never ran).
+    deploy_error: str | None = None
 
 
 class Registry(Protocol):
@@ -73,6 +75,14 @@ def _model_metrics(value: Any) -> dict[str, Any]:
     }
 
 
+def _deploy_error(properties: dict[str, Any]) -> str | None:
+    """The deployer writes ``deploy_status=Failed`` and ``deploy_error`` on the model package
+    when a deployment of it fails, and removes both when one succeeds."""
+    if properties.get("deploy_status") != "Failed":
+        return None
+    return str(properties.get("deploy_error") or "deployment failed")
+
+
 class LocalRegistry:
     def __init__(self, path: Path, group: str) -> None:
         self.path = Path(path)
@@ -85,16 +95,24 @@ class LocalRegistry:
             connection = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=5)
             try:
                 connection.execute("PRAGMA busy_timeout = 5000")
+                columns = {
+                    row[1] for row in connection.execute("PRAGMA table_info(model_packages)")
+                }
+                # A registry file written before deployments were recorded has no such column.
+                deploy_error = "deploy_error" if "deploy_error" in columns else "NULL"
                 rows = connection.execute(
-                    "SELECT version, approval_status, metrics, created_at, artifact_uri "
-                    "FROM model_packages WHERE group_name = ? ORDER BY version",
+                    "SELECT version, approval_status, metrics, created_at, artifact_uri, "
+                    f"{deploy_error} FROM model_packages WHERE group_name = ? ORDER BY version",
                     (self.group,),
                 ).fetchall()
             finally:
                 connection.close()
         except sqlite3.Error as exc:
             raise RegistryUnavailable(f"registry {self.path}: {exc}") from None
-        return [ModelVersion(int(v), str(s), _metrics(m), int(c), str(u)) for v, s, m, c, u in rows]
+        return [
+            ModelVersion(int(v), str(s), _metrics(m), int(c), str(u), str(e) if e else None)
+            for v, s, m, c, u, e in rows
+        ]
 
 
 class SageMakerRegistry:
@@ -139,6 +157,7 @@ class SageMakerRegistry:
             metrics=self._metrics_of(detail, properties),
             created_at=int(created.timestamp() * 1000) if created is not None else 0,
             artifact_uri=str(containers[0].get("ModelDataUrl", "")),
+            deploy_error=_deploy_error(properties),
         )
 
     def _metrics_of(self, detail: dict[str, Any], properties: dict[str, Any]) -> dict[str, Any]:

@@ -282,6 +282,7 @@ class RecsService:
                     "created_at": v.created_at,
                     "artifact_uri": v.artifact_uri,
                     "serving": ping.ok and v.version == ping.version,
+                    **({"deploy_error": v.deploy_error} if v.deploy_error else {}),
                 }
                 for v in versions
             ],

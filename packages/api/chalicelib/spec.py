@@ -322,7 +322,10 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         {"version": _INT, "status": {"type": "string",
                                      "enum": ["PendingManualApproval", "Approved", "Rejected"]},
          "metrics": {"type": "object"}, "created_at": _INT, "artifact_uri": _STR,
-         "serving": {"type": "boolean"}}
+         "serving": {"type": "boolean"},
+         "deploy_error": {**_STR, "description": "why the last deployment of this version "
+                          "failed; absent when it did not"}},
+        required=["version", "status", "metrics", "created_at", "artifact_uri", "serving"],
     ),
     "Models": _object(
         {

@@ -88,3 +88,22 @@ def test_health_is_503_without_the_store(api, home) -> None:
     assert response.status_code == 503
     assert body(response)["store"]["status"] == "unavailable"
     assert "seed" in body(response)["store"]["detail"]
+
+
+def test_models_shows_why_a_versions_deployment_failed(api, home, contract_endpoint) -> None:
+    _register(home / "registry.db", [(7, "Approved", TFRS), (8, "Approved", TFRS)])
+    with sqlite3.connect(home / "registry.db") as connection:
+        connection.execute(
+            "UPDATE model_packages SET deploy_error = 'the smoke request failed' WHERE version = 8"
+        )
+    versions = body(api.http.get("/models"))["versions"]
+    assert "deploy_error" not in versions[0]
+    assert versions[1]["deploy_error"] == "the smoke request failed"
+
+
+def test_models_reads_a_registry_file_from_before_deploy_records(api, home, contract_endpoint):
+    _register(home / "registry.db", [(7, "Approved", TFRS)])
+    with sqlite3.connect(home / "registry.db") as connection:
+        connection.execute("ALTER TABLE model_packages DROP COLUMN deploy_error")
+    versions = body(api.http.get("/models"))["versions"]
+    assert [v["version"] for v in versions] == [7] and "deploy_error" not in versions[0]

@@ -162,3 +162,24 @@ def test_registry_lists_versions_with_metrics() -> None:
     assert versions[1].metrics == {"tfrs": {"ndcg@10": 0.2}}
     assert versions[1].artifact_uri == "s3://b/2.tar.gz"
     assert versions[1].created_at == int(WHEN.timestamp() * 1000)
+
+
+def test_registry_shows_a_failed_deployment_written_on_the_package() -> None:
+    _, sagemaker = _clients()
+    failed = {
+        "CustomerMetadataProperties": {
+            "deploy_status": "Failed",
+            "deploy_error": "endpoint recs did not deploy: FailureReason: health check failed",
+        }
+    }
+    cleared = {"CustomerMetadataProperties": {"sha256": "ab"}}
+    with Stubber(sagemaker) as stub:
+        stub_model_packages(
+            stub,
+            NAME,
+            WHEN,
+            [(1, "Approved", "s3://b/1", cleared), (2, "Approved", "s3://b/2", failed)],
+        )
+        versions = SageMakerRegistry(sagemaker, NAME).versions()
+    assert versions[0].deploy_error is None
+    assert versions[1].deploy_error == failed["CustomerMetadataProperties"]["deploy_error"]

@@ -6,10 +6,16 @@ import re
 from dataclasses import dataclass, fields
 from typing import Any
 
+from recs_ml.deployer import CONFIG_SUFFIX, MAX_NAME_LENGTH
+
 # Serverless endpoints accept 1-6 GB of memory in 1 GB steps and at most 200 concurrent invocations.
 SERVERLESS_MEMORY_MB = (1024, 2048, 3072, 4096, 5120, 6144)
 MAX_SERVERLESS_CONCURRENCY = 200
 _NAME = re.compile(r"^[a-z0-9](-*[a-z0-9]){0,62}$")
+# The deployer names SageMaker models <group>-v<version> and endpoint configs
+# <group>-v<version>-serverless, both limited to 63 characters; room for 6-digit versions.
+MAX_VERSION_DIGITS = 6
+MAX_GROUP_NAME = MAX_NAME_LENGTH - len("-v") - MAX_VERSION_DIGITS - len(CONFIG_SUFFIX)
 _STAGE = re.compile(r"^[a-z][a-z0-9]{0,15}$")
 _SCHEDULE = re.compile(r"^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(.+\))$")
 
@@ -57,6 +63,13 @@ class StageConfig:
                     f"{name} {value!r}: use 1-63 lowercase letters, digits or hyphens "
                     "(SageMaker ARNs are lowercase)"
                 )
+        if len(self.model_package_group) > MAX_GROUP_NAME:
+            raise ConfigError(
+                f"model_package_group {self.model_package_group!r} has "
+                f"{len(self.model_package_group)} characters; use at most {MAX_GROUP_NAME}: the "
+                f"deployer's endpoint config <group>-v<version>{CONFIG_SUFFIX} must fit "
+                f"SageMaker's {MAX_NAME_LENGTH}"
+            )
         if self.endpoint_memory_mb not in SERVERLESS_MEMORY_MB:
             raise ConfigError(
                 f"endpoint_memory_mb {self.endpoint_memory_mb!r}: serverless endpoints accept one "

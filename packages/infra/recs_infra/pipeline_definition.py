@@ -44,15 +44,19 @@ DefinitionFactory = Callable[[PipelineTargets], str]
 
 
 def inference_image_uri(region: str) -> str:
-    """The TF Serving image the register step names (and the deployer falls back to)."""
-    from recs_ml.pipeline.sagemaker import DEFAULT_INFERENCE_IMAGE
+    """The TF Serving image the register step names (and the deployer falls back to), as the
+    SageMaker SDK resolves it for ``region`` (the image's ECR account differs by region)."""
+    os.environ.setdefault("AWS_DEFAULT_REGION", region)
+    from recs_ml.pipeline.sagemaker import inference_image_uri as resolve
 
-    return DEFAULT_INFERENCE_IMAGE.format(region=region)
+    return resolve(region)
 
 
 def ecr_repository_arn(image_uri: str, partition: str = "aws") -> str:
-    """``<account>.dkr.ecr.<region>.amazonaws.com/<repo>:<tag>`` → the repository's ARN."""
-    match = re.match(r"^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com/([^:@]+)", image_uri)
+    """``<account>.dkr.ecr.<region>.amazonaws.com[.cn]/<repo>:<tag>`` → the repository's ARN."""
+    match = re.match(
+        r"^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?/([^:@]+)", image_uri
+    )
     if not match:
         raise ValueError(f"{image_uri!r} is not an ECR image URI")
     account, region, repository = match.groups()

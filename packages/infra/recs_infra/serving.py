@@ -1,6 +1,11 @@
 """Serving: approval event → deployer Lambda → SageMaker serverless endpoint.
 
-The Lambda runs the very module the local loop calls (``recs_ml/deployer.py``), shipped alone.
+The Lambda runs the very module the local loop calls (``recs_ml/deployer.py``), shipped alone:
+a state machine over the endpoint's status that waits, verifies the endpoint serves the new
+config and answers a request, and raises otherwise. Deployments are serialized by a reserved
+concurrency of 1: a serverless create or update takes minutes, well inside one 15-minute
+invocation, and a deployment that outlasts it is resumed by the retry from the endpoint's
+state, so a Step Functions state machine would add resources without adding a guarantee.
 """
 
 from __future__ import annotations
@@ -8,6 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from aws_cdk import ArnFormat, Duration, RemovalPolicy, Stack
+from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
@@ -27,6 +33,9 @@ DEPLOYER_HANDLER = "deployer.handler"
 # Lambda stops a function at 15 minutes; the deployer waits for InService a little less.
 DEPLOY_TIMEOUT = Duration.minutes(15)
 DEPLOY_WAIT_SECONDS = 840
+# An approval that finds a deployment running waits in Lambda's queue (throttled, retried)
+# for up to this long before it is parked in the dead-letter queue.
+MAX_APPROVAL_AGE = Duration.hours(6)
 
 
 def approval_event_pattern(model_package_group: str) -> dict[str, object]:
@@ -44,7 +53,8 @@ def approval_event_pattern(model_package_group: str) -> dict[str, object]:
 class Serving(Construct):
     """Attributes: ``function`` (deployer), ``model_role`` (SageMaker model execution role),
     ``rule`` (approval rule), ``endpoint_arn``, ``dead_letter_queue`` (approvals that were not
-    delivered or whose deployment failed after its retry).
+    delivered or whose deployment failed after its retry), ``failed_deploys_alarm`` (in ALARM
+    while that queue holds a message).
     """
 
     def __init__(
@@ -139,9 +149,11 @@ class Serving(Construct):
             description="Deployer Lambda: our model packages, models, configs and endpoint only",
         )
         self.log_group.grant_write(role)
+        # Read the package's container; write (and clear) a failed deployment on it.
         role.add_to_policy(
             iam.PolicyStatement(
-                actions=["sagemaker:DescribeModelPackage"], resources=[package_arns]
+                actions=["sagemaker:DescribeModelPackage", "sagemaker:UpdateModelPackage"],
+                resources=[package_arns],
             )
         )
         role.add_to_policy(
@@ -154,12 +166,19 @@ class Serving(Construct):
         )
         role.add_to_policy(
             iam.PolicyStatement(
-                actions=[
-                    "sagemaker:CreateEndpoint",
-                    "sagemaker:DescribeEndpoint",
-                    "sagemaker:UpdateEndpoint",
-                ],
+                actions=["sagemaker:CreateEndpoint", "sagemaker:UpdateEndpoint"],
                 resources=[self.endpoint_arn, config_arns],
+            )
+        )
+        # Read its state, delete it when Failed (the only call AWS allows then), smoke-test it.
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=[
+                    "sagemaker:DescribeEndpoint",
+                    "sagemaker:DeleteEndpoint",
+                    "sagemaker:InvokeEndpoint",
+                ],
+                resources=[self.endpoint_arn],
             )
         )
         role.add_to_policy(
@@ -209,9 +228,13 @@ class Serving(Construct):
             log_group=self.log_group,
             timeout=DEPLOY_TIMEOUT,
             memory_size=256,
-            # A failed deployment is retried once (the deployer is idempotent), then parked.
+            # A failed deployment is retried once (the deployer resumes from the endpoint's
+            # state), then parked.
             retry_attempts=1,
+            max_event_age=MAX_APPROVAL_AGE,
             dead_letter_queue=self.dead_letter_queue,
+            # One deployment at a time: a second approval waits until the first is done.
+            reserved_concurrent_executions=1,
             description="Deploys an approved model package version to the serverless endpoint",
             environment={
                 "RECS_DEPLOY_BACKEND": "sagemaker",
@@ -220,6 +243,7 @@ class Serving(Construct):
                 "RECS_SERVERLESS_MEMORY_MB": str(memory_mb),
                 "RECS_SERVERLESS_MAX_CONCURRENCY": str(max_concurrency),
                 "RECS_DEPLOY_WAIT_SECONDS": str(DEPLOY_WAIT_SECONDS),
+                "RECS_DEPLOY_POLL_SECONDS": "15",
                 "RECS_INFERENCE_IMAGE_URI": inference_image_uri,
             },
         )
@@ -244,4 +268,20 @@ class Serving(Construct):
                     max_event_age=Duration.hours(2),
                 )
             ],
+        )
+        self.failed_deploys_alarm = cloudwatch.Alarm(
+            self,
+            "FailedDeploys",
+            alarm_description=(
+                f"An approval of {model_package_group} was not deployed: its event is in the "
+                "dead-letter queue, the reason in the deployer's log and on the model package "
+                "(deploy_error)"
+            ),
+            metric=self.dead_letter_queue.metric_approximate_number_of_messages_visible(
+                period=Duration.minutes(5), statistic="Maximum"
+            ),
+            threshold=1,
+            evaluation_periods=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
         )

@@ -110,6 +110,12 @@ class ServingStack(cdk.Stack):
         cdk.CfnOutput(self, "DeployerFunction", value=self.serving.function.function_name)
         cdk.CfnOutput(
             self,
+            "FailedDeploysAlarm",
+            value=self.serving.failed_deploys_alarm.alarm_name,
+            description="in ALARM while an approval's deployment has failed (see the queue)",
+        )
+        cdk.CfnOutput(
+            self,
             "UndeliveredApprovalsQueue",
             value=self.serving.dead_letter_queue.queue_url,
             description="approvals not delivered, or whose deployment failed",
@@ -133,7 +139,7 @@ class ApiStack(cdk.Stack):
             ),
             retain_data=config.retain_data,
         )
-        cdk.CfnOutput(self, "ApiUrl", value=self.api.url, description="VITE_API_URL for the web")
+        cdk.CfnOutput(self, "ApiUrl", value=self.api.url, description="the API's base URL")
 
 
 class WebStack(cdk.Stack):
@@ -157,7 +163,9 @@ class WebStack(cdk.Stack):
             repository=config.web_repository,
             access_token_secret=config.web_access_token_secret,
         )
-        cdk.CfnOutput(self, "WebUrl", value=self.web.url, description="set as web_origin")
+        cdk.CfnOutput(
+            self, "WebUrl", value=self.web.url, description="the page; it reaches the API at /api"
+        )
 
 
 COMPONENTS = ("storage", "training", "serving", "api", "web")

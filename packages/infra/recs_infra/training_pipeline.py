@@ -62,6 +62,9 @@ class TrainingPipeline(Construct):
             model_package_group_name=model_package_group_name,
             model_package_group_description="Recommendation models; approval deploys a version",
         )
+        # The versions, their metrics and approvals are the model history, and CloudFormation
+        # cannot delete a group that still holds versions: kept when the stack goes (README).
+        self.model_package_group.apply_removal_policy(RemovalPolicy.RETAIN)
         self.pipeline_arn = sagemaker_arn("pipeline", pipeline_name)
 
         self.role = iam.Role(

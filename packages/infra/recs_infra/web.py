@@ -1,4 +1,10 @@
-"""Web: the React page on Amplify Hosting, built with the repo's amplify.yml."""
+"""Web: the React page on Amplify Hosting, built with the repo's amplify.yml.
+
+The page calls the API on its own origin: Amplify proxies ``/api/<path>`` to the API's URL
+(a reverse-proxy rewrite), and the page is built with ``VITE_API_URL=/api``. The browser then
+makes same-origin requests, so the API needs no CORS entry for the page and one deploy of
+Api then Web is enough: the origin Amplify assigns is not needed before the API exists.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +22,15 @@ SPA_REWRITE_SOURCE = (
     "</^[^.]+$|\\.(?!(css|gif|ico|jpg|jpeg|js|json|map|png|svg|txt|webp|woff|woff2|ttf)$)([^.]+$)/>"
 )
 WEB_APP_ROOT = "packages/web"
+# Where the page reaches the API on its own origin (Amplify proxies it to the API's URL).
+API_PROXY_PATH = "/api"
+
+
+def api_proxy_rule(api_url: str) -> amplify.CfnApp.CustomRuleProperty:
+    """``/api/<*>`` → ``<api_url>/<*>``, status 200: Amplify fetches it and answers."""
+    return amplify.CfnApp.CustomRuleProperty(
+        source=f"{API_PROXY_PATH}/<*>", target=f"{api_url.rstrip('/')}/<*>", status="200"
+    )
 
 
 class Web(Construct):
@@ -48,7 +63,7 @@ class Web(Construct):
             amplify.CfnApp.EnvironmentVariableProperty(
                 name="AMPLIFY_MONOREPO_APP_ROOT", value=WEB_APP_ROOT
             ),
-            amplify.CfnApp.EnvironmentVariableProperty(name="VITE_API_URL", value=api_url),
+            amplify.CfnApp.EnvironmentVariableProperty(name="VITE_API_URL", value=API_PROXY_PATH),
         ]
         self.app = amplify.CfnApp(
             self,
@@ -58,10 +73,12 @@ class Web(Construct):
             description="Movie recommendations page (packages/web)",
             build_spec=spec.read_text(),
             environment_variables=environment,
+            # The first matching rule applies: the API proxy before the single-page rewrite.
             custom_rules=[
+                api_proxy_rule(api_url),
                 amplify.CfnApp.CustomRuleProperty(
                     source=SPA_REWRITE_SOURCE, target="/index.html", status="200"
-                )
+                ),
             ],
             repository=repository,
             access_token=(
@@ -77,8 +94,5 @@ class Web(Construct):
             branch_name=branch_name,
             stage="PRODUCTION" if production else "DEVELOPMENT",
             enable_auto_build=bool(repository),
-            environment_variables=[
-                amplify.CfnBranch.EnvironmentVariableProperty(name="VITE_API_URL", value=api_url)
-            ],
         )
         self.url = f"https://{branch_name}.{self.app.attr_default_domain}"

@@ -54,6 +54,8 @@ def test_command_line_context_overrides_the_stage_and_is_coerced_from_strings():
         ({"endpoint_max_concurrency": 201}, "from 1 to 200"),
         ({"training_schedule": "weekly"}, "training_schedule 'weekly'"),
         ({"model_package_group": "Recs_Movielens"}, "model_package_group"),
+        ({"model_package_group": "r" * 45}, r"45 characters; use at most 44: .*-serverless"),
+        ({"endpoint_name": "e" * 64}, "endpoint_name"),
         ({"retain_data": "maybe"}, "expected true or false"),
         ({"web_repository": "https://github.com/o/r"}, "web_access_token_secret"),
         ({"web_origin": "https://example.com/app"}, "web_origin"),
@@ -69,3 +71,14 @@ def test_unknown_settings_and_bad_stage_names_are_rejected():
         stage_config_from_context({"stage": "dev", "stages": {"dev": {"endpoint_memroy_mb": 1}}})
     with pytest.raises(ConfigError, match="stage 'Prod!'"):
         StageConfig(stage="Prod!")
+
+
+def test_the_longest_group_name_allowed_fits_every_name_the_deployer_makes():
+    from recs_ml.deployer import MAX_NAME_LENGTH, endpoint_config_name_for, model_name_for
+
+    config = stage_config_from_context({"stage": "dev", "model_package_group": "r" * 44})
+    for name in (
+        model_name_for(config.model_package_group, 999_999),
+        endpoint_config_name_for(config.model_package_group, 999_999),
+    ):
+        assert len(name) <= MAX_NAME_LENGTH

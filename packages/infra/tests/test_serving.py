@@ -102,6 +102,26 @@ def test_rule_targets_the_deployer_with_retries_and_a_dead_letter_queue(synthesi
     assert function["DeadLetterConfig"] == {"TargetArn": {"Fn::GetAtt": [queue_id, "Arn"]}}
     invoke_config = only(template, "AWS::Lambda::EventInvokeConfig")["Properties"]
     assert invoke_config["MaximumRetryAttempts"] == 1
+    # A throttled approval (a deployment is running) waits in Lambda's queue this long.
+    assert invoke_config["MaximumEventAgeInSeconds"] == 6 * 3600
+
+
+def test_deploys_are_serialized_and_a_failed_one_raises_an_alarm(synthesized):
+    template = synthesized.template("serving")
+    function = only(template, "AWS::Lambda::Function")["Properties"]
+    assert function["ReservedConcurrentExecutions"] == 1
+    alarm = only(template, "AWS::CloudWatch::Alarm")["Properties"]
+    queue_id = next(iter(template.find_resources("AWS::SQS::Queue")))
+    assert alarm["Namespace"] == "AWS/SQS"
+    assert alarm["MetricName"] == "ApproximateNumberOfMessagesVisible"
+    assert alarm["Dimensions"] == [
+        {"Name": "QueueName", "Value": {"Fn::GetAtt": [queue_id, "QueueName"]}}
+    ]
+    assert alarm["Threshold"] == 1
+    assert alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+    assert alarm["TreatMissingData"] == "notBreaching"
+    outputs = template.to_json()["Outputs"]
+    assert "FailedDeploysAlarm" in outputs and "UndeliveredApprovalsQueue" in outputs
 
 
 def test_deployer_function_runs_the_shared_handler_with_the_sagemaker_backend(synthesized):
@@ -163,19 +183,44 @@ def test_deployer_permissions_name_our_models_configs_and_endpoint_only(synthesi
         )
         for action in (
             "sagemaker:DescribeModelPackage",
+            "sagemaker:UpdateModelPackage",
             "sagemaker:CreateModel",
             "sagemaker:CreateEndpointConfig",
             "sagemaker:UpdateEndpoint",
             "sagemaker:CreateEndpoint",
+            "sagemaker:DescribeEndpoint",
+            "sagemaker:DeleteEndpoint",
+            "sagemaker:InvokeEndpoint",
         )
     }
-    assert allowed["sagemaker:DescribeModelPackage"] == [f"{prefix}model-package/{GROUP}/*"]
+    for action in ("sagemaker:DescribeModelPackage", "sagemaker:UpdateModelPackage"):
+        assert allowed[action] == [f"{prefix}model-package/{GROUP}/*"]
     assert allowed["sagemaker:CreateModel"] == [f"{prefix}model/{GROUP}-v*"]
     assert allowed["sagemaker:CreateEndpointConfig"] == [f"{prefix}endpoint-config/{GROUP}-v*"]
     for action in ("sagemaker:UpdateEndpoint", "sagemaker:CreateEndpoint"):
         assert allowed[action] == sorted(
             [f"{prefix}endpoint/{ENDPOINT}", f"{prefix}endpoint-config/{GROUP}-v*"]
         )
+    # The state machine's reads, its delete of a Failed endpoint and its smoke request.
+    for action in ("sagemaker:DescribeEndpoint", "sagemaker:DeleteEndpoint"):
+        assert allowed[action] == [f"{prefix}endpoint/{ENDPOINT}"]
+    assert allowed["sagemaker:InvokeEndpoint"] == [f"{prefix}endpoint/{ENDPOINT}"]
+    # Exactly the actions the deployer calls: nothing else (no DeleteModel, no wildcard).
+    actions = sorted({a for s in statements for a in as_list(s["Action"])})
+    assert [a for a in actions if a.startswith("sagemaker:")] == sorted(
+        [
+            "sagemaker:AddTags",
+            "sagemaker:CreateEndpoint",
+            "sagemaker:CreateEndpointConfig",
+            "sagemaker:CreateModel",
+            "sagemaker:DeleteEndpoint",
+            "sagemaker:DescribeEndpoint",
+            "sagemaker:DescribeModelPackage",
+            "sagemaker:InvokeEndpoint",
+            "sagemaker:UpdateEndpoint",
+            "sagemaker:UpdateModelPackage",
+        ]
+    )
     for statement in statements:
         assert "*" not in as_list(statement["Resource"]), statement
 

@@ -52,8 +52,8 @@ def test_condition_registers_only_a_model_that_beats_the_baseline(definition):
     condition = definition["Steps"][-1]["Arguments"]
     (check,) = condition["Conditions"]
     assert check["Type"] == "GreaterThan"
-    assert check["LeftValue"]["Std:JsonGet"]["Path"] == "metrics.tfrs['ndcg@10']"
-    assert check["RightValue"]["Std:JsonGet"]["Path"] == "metrics.mostpop['ndcg@10']"
+    assert check["LeftValue"]["Std:JsonGet"]["Path"] == "plain_metrics.tfrs.ndcg_at_10"
+    assert check["RightValue"]["Std:JsonGet"]["Path"] == "plain_metrics.mostpop.ndcg_at_10"
     (register,) = condition["IfSteps"]
     assert condition["ElseSteps"] == []
     assert register["Type"] == "RegisterModel"
@@ -87,6 +87,8 @@ def test_pipeline_and_model_package_group_names(template):
     assert flatten(pipeline["Properties"]["RoleArn"]).startswith("<TrainingExecutionRole")
     group = only(template, "AWS::SageMaker::ModelPackageGroup")
     assert group["Properties"]["ModelPackageGroupName"] == GROUP
+    # Kept when the stack is deleted: it holds the model history (and cannot go while it does).
+    assert group["DeletionPolicy"] == group["UpdateReplacePolicy"] == "Retain"
     assert any(d.startswith("TrainingModelPackageGroup") for d in pipeline["DependsOn"])
 
 

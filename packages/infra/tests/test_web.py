@@ -6,7 +6,7 @@ from aws_cdk.assertions import Template
 from infra_template import flatten, only
 
 from recs_infra import paths
-from recs_infra.web import SPA_REWRITE_SOURCE, Web
+from recs_infra.web import SPA_REWRITE_SOURCE, Web, api_proxy_rule
 
 BUILD_SPEC = """version: 1
 applications:
@@ -30,21 +30,34 @@ def test_amplify_app_uses_the_repo_build_spec_and_rewrites_client_routes(templat
     app = only(template, "AWS::Amplify::App")["Properties"]
     assert app["BuildSpec"] == paths.AMPLIFY_BUILD_SPEC.read_text()
     assert app["Platform"] == "WEB"
-    assert app["CustomRules"] == [
-        {"Source": SPA_REWRITE_SOURCE, "Target": "/index.html", "Status": "200"}
-    ]
+    proxy, spa = app["CustomRules"]
+    assert spa == {"Source": SPA_REWRITE_SOURCE, "Target": "/index.html", "Status": "200"}
+    assert (proxy["Source"], proxy["Status"]) == ("/api/<*>", "200")
     variables = {v["Name"]: v["Value"] for v in app["EnvironmentVariables"]}
     assert variables["AMPLIFY_MONOREPO_APP_ROOT"] == "packages/web"
-    assert "execute-api" in flatten(variables["VITE_API_URL"])
+    assert variables["VITE_API_URL"] == "/api"
 
 
-def test_branch_builds_with_the_api_url_from_the_api_stack(template):
+def test_the_page_reaches_the_api_through_its_own_origin_so_one_deploy_needs_no_cors(template):
+    """Amplify proxies /api/<*> to the API stack's URL; the page calls /api, same-origin."""
+    proxy = only(template, "AWS::Amplify::App")["Properties"]["CustomRules"][0]
+    target = flatten(proxy["Target"])
+    assert target.startswith("https://<import:") and ".execute-api." in target
+    assert target.endswith("/api/<*>")
     branch = only(template, "AWS::Amplify::Branch")["Properties"]
     assert branch["BranchName"] == "main"
-    (variable,) = branch["EnvironmentVariables"]
-    assert variable["Name"] == "VITE_API_URL"
-    url = flatten(variable["Value"])
-    assert url.startswith("https://<import:") and url.endswith("/api")
+    assert "EnvironmentVariables" not in branch  # the app's VITE_API_URL=/api applies
+
+
+def test_the_proxy_rule_comes_before_the_single_page_rewrite_that_would_match_it():
+    import re
+
+    # Amplify applies the first matching rule; the SPA rewrite matches /api/users too.
+    pattern = SPA_REWRITE_SOURCE.removeprefix("</").removesuffix("/>")
+    assert re.search(pattern, "/api/users/1/recommendations")
+    assert api_proxy_rule("https://a.execute-api.us-east-1.amazonaws.com/api/").target == (
+        "https://a.execute-api.us-east-1.amazonaws.com/api/<*>"
+    )
 
 
 def _web(tmp_path: Path, **options) -> Template:

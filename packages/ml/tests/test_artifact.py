@@ -63,3 +63,51 @@ def test_manifest_must_name_existing_models(tmp_path):
     (tmp_path / "tfrs").mkdir()
     with pytest.raises(ArtifactError, match="missing"):
         write_manifest(tmp_path, Manifest("m", "tfrs", ["tfrs", "ease"], "abc"))
+
+
+def test_a_corrupted_deflate_stream_is_rejected_not_raised_as_zlib_error(tmp_path):
+    """gzip reports a broken back-reference as zlib.error, which is not an OSError."""
+    import gzip
+    import io
+    import random
+    import tarfile
+    import zlib
+
+    rng = random.Random(0)
+    words = [bytes(rng.randrange(97, 123) for _ in range(rng.randrange(3, 9))) for _ in range(300)]
+    data = b" ".join(rng.choice(words) for _ in range(20000))
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w") as archive:
+        info = tarfile.TarInfo("tfrs/1/saved_model.pb")
+        info.size = len(data)
+        archive.addfile(info, io.BytesIO(data))
+    compressed = gzip.compress(raw.getvalue(), mtime=0)
+
+    def read_all(blob: bytes) -> None:
+        with tarfile.open(fileobj=io.BytesIO(blob), mode="r:gz") as archive:
+            for member in archive.getmembers():
+                handle = archive.extractfile(member)
+                if handle is not None:
+                    handle.read()
+
+    def flipped(offset: int) -> bytes:
+        blob = bytearray(compressed)
+        blob[offset] ^= 0xFF
+        return bytes(blob)
+
+    def raises_zlib_error(offset: int) -> bool:
+        try:
+            read_all(flipped(offset))
+        except zlib.error:
+            return True
+        except Exception:
+            return False
+        return False
+
+    offset = next(
+        o for o in range(len(compressed) // 10, len(compressed), 53) if raises_zlib_error(o)
+    )
+    tarball = tmp_path / "model.tar.gz"
+    tarball.write_bytes(flipped(offset))
+    with pytest.raises(ArtifactError, match="not a readable model.tar.gz"):
+        unpack(tarball, tmp_path / "out")

@@ -176,3 +176,30 @@ def test_admin_load_is_refused_to_non_loopback_clients(tmp_path, monkeypatch):
     assert statuses == ["403 Forbidden"]
     assert b"loopback only" in b"".join(answer)
     get_settings.cache_clear()
+
+
+def test_serving_a_version_clears_its_recorded_deploy_failure(tmp_path, monkeypatch):
+    """A version approved while no endpoint ran is recorded as not deployed; once the endpoint
+    serves it (at start, or on a later load), that record goes."""
+    from types import SimpleNamespace
+
+    from recs_ml.endpoint.app import EndpointApp
+    from recs_ml.registry import Registry
+    from recs_ml.settings import get_settings
+
+    monkeypatch.setenv("RECS_HOME", str(tmp_path / "home"))
+    get_settings.cache_clear()
+    try:
+        registry = Registry()
+        version = registry.register(build_artifact(tmp_path / "artifact")).version
+        registry.approve(version)
+        registry.record_deployment(version, error="the local endpoint is not reachable")
+        app = EndpointApp(registry=registry)
+        fake = SimpleNamespace(
+            directory=tmp_path / "loaded", signatures={"tfrs": None}, load_seconds=0.1
+        )
+        monkeypatch.setattr(app, "_build", lambda *args: fake)
+        assert app.load_latest_approved() is fake
+        assert registry.describe(version).deploy_error is None
+    finally:
+        get_settings.cache_clear()

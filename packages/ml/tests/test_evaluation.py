@@ -59,6 +59,14 @@ def test_report_files(tmp_path):
                         "coverage": 0.4}}  # fmt: skip
     write_report(tmp_path, metrics, "tfrs", users=3)
     report = json.loads((tmp_path / "evaluation.json").read_text())
-    assert report == {"default_model": "tfrs", "metrics": metrics, "split": "test", "users": 3}
+    plain = {"tfrs": {"ndcg_at_10": 0.2, "recall_at_10": 0.1, "hitrate_at_10": 0.5,
+                      "mrr_at_10": 0.3, "coverage": 0.4}}  # fmt: skip
+    assert report == {
+        "default_model": "tfrs",
+        "metrics": metrics,
+        "plain_metrics": plain,
+        "split": "test",
+        "users": 3,
+    }
     assert "| tfrs | 0.2000 | 0.1000 | 0.5000 | 0.3000 | 0.4000 |" in markdown_table(metrics)
     assert "| tfrs |" in (tmp_path / "evaluation.md").read_text()

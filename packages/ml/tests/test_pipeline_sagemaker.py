@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import json
+import re
 
 import boto3
 import pytest
 from moto import mock_aws
 
-from recs_ml.pipeline.sagemaker import get_pipeline
+from recs_ml.pipeline.sagemaker import (
+    SERVING_TF_VERSION,
+    condition_path,
+    get_pipeline,
+    inference_image_uri,
+)
 
 ROLE = "arn:aws:iam::111122223333:role/recs-pipeline"
 IMAGE = "111122223333.dkr.ecr.us-east-1.amazonaws.com/recs-ml:1"
@@ -45,8 +51,8 @@ def test_definition_has_the_five_steps_and_the_condition(offline):
     assert register["Arguments"]["ModelApprovalStatus"] == {"Get": "Parameters.ModelApprovalStatus"}
     (greater,) = condition["Arguments"]["Conditions"]
     assert greater["Type"] == "GreaterThan"
-    assert greater["LeftValue"]["Std:JsonGet"]["Path"] == "metrics.tfrs['ndcg@10']"
-    assert greater["RightValue"]["Std:JsonGet"]["Path"] == "metrics.mostpop['ndcg@10']"
+    assert greater["LeftValue"]["Std:JsonGet"]["Path"] == "plain_metrics.tfrs.ndcg_at_10"
+    assert greater["RightValue"]["Std:JsonGet"]["Path"] == "plain_metrics.mostpop.ndcg_at_10"
     # Registration needs the trained artifact; evaluation reads it and the processed data.
     container = register["Arguments"]["InferenceSpecification"]["Containers"][0]
     assert container["ModelDataUrl"] == {"Get": "Steps.Train.ModelArtifacts.S3ModelArtifacts"}
@@ -96,7 +102,7 @@ def test_baseline_metric_and_hyperparameters_are_configurable(offline):
         s["Name"]: s for s in definition(baseline="ease", hyperparameters={"epochs": "5"})["Steps"]
     }
     (greater,) = steps["CheckModelBeatsBaseline"]["Arguments"]["Conditions"]
-    assert greater["RightValue"]["Std:JsonGet"]["Path"] == "metrics.ease['ndcg@10']"
+    assert greater["RightValue"]["Std:JsonGet"]["Path"] == "plain_metrics.ease.ndcg_at_10"
     assert steps["Train"]["Arguments"]["HyperParameters"] == {"epochs": "5"}
 
 
@@ -133,3 +139,67 @@ def test_process_step_adds_the_api_ratings_table_given_as_a_parameter(offline):
     # Without a table the parameter says "none" (SageMaker refuses an empty parameter value).
     parameters = {p["Name"]: p for p in definition()["Parameters"]}
     assert parameters["RatingsTable"]["DefaultValue"] == "none"
+
+
+def _json_get(report: dict, path: str) -> float:
+    """SageMaker's Std:JsonGet: a JsonPath over the property file that must match one value."""
+    from jsonpath_ng import parse
+
+    matches = [match.value for match in parse(path).find(report)]
+    assert len(matches) == 1, f"{path} matched {matches}"
+    return matches[0]
+
+
+def test_the_condition_paths_read_the_evaluation_report_as_written(offline, tmp_path):
+    from recs_ml.evaluation import write_report
+
+    metrics = {
+        "tfrs": {"ndcg@10": 0.21, "recall@10": 0.3},
+        "mostpop": {"ndcg@10": 0.11, "recall@10": 0.2},
+        "ease": {"ndcg@10": 0.19, "recall@10": 0.28},
+    }
+    write_report(tmp_path, metrics, "tfrs", 943)
+    report = json.loads((tmp_path / "evaluation.json").read_text())
+    assert report["metrics"] == metrics  # every reader of the @ names keeps working
+    for baseline in ("mostpop", "ease"):
+        steps = {s["Name"]: s for s in definition(baseline=baseline)["Steps"]}
+        (greater,) = steps["CheckModelBeatsBaseline"]["Arguments"]["Conditions"]
+        left = _json_get(report, greater["LeftValue"]["Std:JsonGet"]["Path"])
+        right = _json_get(report, greater["RightValue"]["Std:JsonGet"]["Path"])
+        assert (left, right) == (0.21, metrics[baseline]["ndcg@10"])
+        # Dotted plain names only: the JsonPath subset every implementation reads alike
+        # (brackets and '@', the current-node sign, are where dialects part).
+        for side in ("LeftValue", "RightValue"):
+            path = greater[side]["Std:JsonGet"]["Path"]
+            assert re.fullmatch(r"[a-z_]+(\.[a-z0-9_]+)+", path), path
+    assert _json_get(report, condition_path("ease", "recall@10")) == 0.28
+
+
+def test_a_condition_path_that_is_not_plain_is_refused():
+    with pytest.raises(ValueError, match="do not make a dotted JsonPath"):
+        condition_path("0.15", "ndcg@10")
+
+
+@pytest.mark.parametrize(
+    ("region", "account", "suffix"),
+    [
+        ("us-east-1", "763104351884", "amazonaws.com"),
+        ("eu-south-1", "692866216735", "amazonaws.com"),
+        ("af-south-1", "626614931356", "amazonaws.com"),
+        ("cn-north-1", "727897471807", "amazonaws.com.cn"),
+    ],
+)
+def test_the_inference_image_is_resolved_per_region_by_the_sdk(offline, region, account, suffix):
+    image = inference_image_uri(region)
+    assert image == (
+        f"{account}.dkr.ecr.{region}.{suffix}/tensorflow-inference:{SERVING_TF_VERSION}-cpu-py312"
+    )
+    steps = {s["Name"]: s for s in definition(region=region)["Steps"]}
+    (register,) = steps["CheckModelBeatsBaseline"]["Arguments"]["IfSteps"]
+    container = register["Arguments"]["InferenceSpecification"]["Containers"][0]
+    assert container["Image"] == image
+
+
+def test_a_region_without_the_image_is_a_clear_error(offline):
+    with pytest.raises(ValueError, match="no SageMaker TensorFlow 2.20 inference image in mars-1"):
+        inference_image_uri("mars-1")

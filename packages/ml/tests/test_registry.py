@@ -164,3 +164,29 @@ def test_models_cli_lists_and_describes(home, artifact):
     assert described["version"] == 1 and described["status"] == PENDING
     missing = _recs("models", "describe", "9", home=home)
     assert missing.returncode == 2 and "recs-movielens/9 does not exist" in missing.stderr
+
+
+def test_a_failed_deployment_is_recorded_on_the_version_and_cleared_by_a_success(home, artifact):
+    Registry().register(artifact)
+    approved = _recs("models", "approve", "1", home=home)  # nothing listens on port 9
+    assert approved.returncode == 0 and "not deployed" in approved.stderr
+    package = Registry().describe(1)
+    assert package.deploy_error is not None and "start it with `recs serve`" in package.deploy_error
+    described = json.loads(_recs("models", "describe", "1", home=home).stdout)
+    assert described["deploy_error"] == package.deploy_error
+    assert Registry().record_deployment(1, error=None).deploy_error is None
+    assert len(Registry().record_deployment(1, error="x" * 1000).deploy_error) == 256
+    with pytest.raises(RegistryError, match="recs-movielens/7 does not exist"):
+        Registry().record_deployment(7, error="boom")
+
+
+def test_a_registry_file_from_before_deploy_records_is_upgraded_in_place(home, artifact):
+    import sqlite3
+
+    Registry().register(artifact)
+    path = get_settings().registry_path
+    with sqlite3.connect(path) as db:
+        db.execute("ALTER TABLE model_packages DROP COLUMN deploy_error")
+    upgraded = Registry()
+    assert upgraded.describe(1).deploy_error is None
+    assert upgraded.record_deployment(1, error="boom").deploy_error == "boom"

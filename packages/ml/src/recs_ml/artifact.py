@@ -10,6 +10,7 @@ import json
 import os
 import tarfile
 import tempfile
+import zlib
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -132,7 +133,8 @@ def unpack(tarball: Path, directory: Path | None = None) -> Path:
     try:
         with tarfile.open(tarball, "r:gz") as archive:
             archive.extractall(target, filter="data")
-    except (tarfile.TarError, OSError, EOFError) as exc:
+    except (tarfile.TarError, OSError, EOFError, zlib.error) as exc:
+        # zlib.error: a corrupted deflate stream (gzip raises it, not an OSError).
         raise ArtifactError(f"{tarball}: not a readable model.tar.gz ({exc})") from None
     verify(target)
     return target

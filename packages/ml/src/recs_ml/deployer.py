@@ -5,20 +5,46 @@ the Lambda code behind an EventBridge rule, handler ``deployer.handler``. The ba
 from ``RECS_DEPLOY_BACKEND``:
 
 ``local`` (default)
-    POST the approved artifact to the local endpoint's ``/admin/load`` (loopback only). The
-    endpoint loads and verifies it fully, then swaps it in. Settings: ``RECS_ENDPOINT_URL``
-    (default ``http://127.0.0.1:8080``), ``RECS_DEPLOY_TIMEOUT`` (seconds, default 120).
+    The local endpoint (``RECS_ENDPOINT_URL``, default ``http://127.0.0.1:8080``, loopback
+    only): already serving the version → nothing to do; else POST the approved artifact to
+    ``/admin/load`` (the endpoint loads and verifies it fully, then swaps it in). Then the
+    endpoint must report the version on ``/ping`` and answer one real ``/invocations`` request
+    with it. ``RECS_DEPLOY_TIMEOUT`` (seconds, default 120) bounds each call.
 ``sagemaker``
-    Create the model ``<group>-v<version>`` (``recs-movielens-v3``) from the model package's
-    container, a serverless endpoint config, then create or update the endpoint and wait until
-    it is InService. Settings: ``RECS_ENDPOINT_NAME`` (default ``recs-movielens``),
-    ``RECS_SAGEMAKER_ROLE_ARN`` (the model's execution role, required),
+    A small state machine over the endpoint ``RECS_ENDPOINT_NAME`` (default: the group name):
+    create the model ``<group>-v<version>`` and the serverless endpoint config
+    ``<group>-v<version>-serverless`` (kept when they exist: a retried event re-uses them),
+    then read the endpoint's status and act:
+
+    ==========================================  ========================================
+    endpoint                                    action
+    ==========================================  ========================================
+    absent                                      create it
+    Failed (only DeleteEndpoint is allowed)     delete it, wait until it is gone, create it
+    Creating / Updating / SystemUpdating /      wait until it settles, then decide again
+    RollingBack / Deleting
+    InService (or OutOfService,                 on the target config: nothing (a duplicate
+    UpdateRollbackFailed)                       event or a retry); else update it
+    ==========================================  ========================================
+
+    After acting it waits, then requires the endpoint InService **on the target config** with
+    no ``FailureReason`` (SageMaker rolls a failed update back to the old config and stays
+    InService) and one real ``invoke_endpoint`` request answered with predictions. Anything
+    else raises :class:`DeployError`; the Lambda then fails, is retried once, and the event
+    lands in the dead-letter queue. Each failure is also written on the model package
+    (``CustomerMetadataProperties`` ``deploy_status=Failed``, ``deploy_error``), and cleared by
+    the next successful deployment of that version, so ``GET /models`` shows it.
+
+    Settings: ``RECS_SAGEMAKER_ROLE_ARN`` (the model's execution role, required),
     ``RECS_SERVERLESS_MEMORY_MB`` (default 3072), ``RECS_SERVERLESS_MAX_CONCURRENCY``
     (default 5), ``RECS_INFERENCE_IMAGE_URI`` (used when the package names no image),
     ``RECS_DEFAULT_MODEL`` (TFS model served when a request names none, default ``tfrs``),
-    ``RECS_DEPLOY_WAIT`` (``true``/``false``, default true), ``RECS_DEPLOY_WAIT_SECONDS``
-    (default 840, under Lambda's 15-minute limit).
+    ``RECS_DEPLOY_WAIT`` (``true``/``false``, default true: without waiting nothing is
+    verified), ``RECS_DEPLOY_WAIT_SECONDS`` (default 840, under Lambda's 15 minutes; also
+    bounded by the invocation's remaining time), ``RECS_DEPLOY_POLL_SECONDS`` (default 15).
 
+Deployments must not overlap: the Lambda runs with a reserved concurrency of 1, and the state
+machine itself tolerates what overlaps anyway (a retry while the endpoint is Updating).
 Only ``Approved`` events deploy; every other status is acknowledged and ignored.
 """
 
@@ -28,9 +54,11 @@ import ipaddress
 import json
 import logging
 import os
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from typing import Any
 
 logger = logging.getLogger(__name__)
@@ -38,6 +66,17 @@ logger.setLevel(logging.INFO)
 
 DETAIL_TYPE = "SageMaker Model Package State Change"
 LOCAL_ENDPOINT_URL = "http://127.0.0.1:8080"
+# SageMaker model, endpoint-config and endpoint names: at most 63 characters.
+MAX_NAME_LENGTH = 63
+CONFIG_SUFFIX = "-serverless"
+# The request every deployment must answer: a new user with no history, top 1.
+SMOKE_REQUEST = {"instances": [{"user_id": 0, "history": [0], "exclude": [0], "k": 1}]}
+# Statuses an endpoint passes through on its own; the only call allowed then is a wait.
+TRANSITIONAL = ("Creating", "Updating", "SystemUpdating", "RollingBack", "Deleting")
+# Customer metadata on the model package recording a failed deployment (GET /models shows it).
+DEPLOY_STATUS_KEY = "deploy_status"
+DEPLOY_ERROR_KEY = "deploy_error"
+MAX_METADATA_VALUE = 256
 
 
 class DeployError(RuntimeError):
@@ -88,10 +127,20 @@ def model_name_for(group: str, version: int) -> str:
     return f"{group}-v{version}"
 
 
+def endpoint_config_name_for(group: str, version: int) -> str:
+    return f"{model_name_for(group, version)}{CONFIG_SUFFIX}"
+
+
 def _containers(detail: dict[str, Any]) -> list[dict[str, Any]]:
     spec = detail.get("InferenceSpecification") or {}
     containers = spec.get("Containers") or []
     return [c for c in containers if isinstance(c, dict)]
+
+
+def _check_predictions(payload: Any, where: str) -> None:
+    predictions = payload.get("predictions") if isinstance(payload, dict) else None
+    if not isinstance(predictions, list) or not predictions:
+        raise DeployError(f"{where} answered the smoke request without predictions: {payload!r}")
 
 
 # --------------------------------------------------------------------------------- local
@@ -109,44 +158,99 @@ def _require_loopback(url: str) -> None:
     raise DeployError(f"RECS_ENDPOINT_URL {url!r} is not a loopback address; refusing to deploy")
 
 
-def deploy_local(detail: dict[str, Any]) -> dict[str, Any]:
-    """Tell the local endpoint to load the approved version; it answers once it serves it."""
-    base = os.environ.get("RECS_ENDPOINT_URL") or LOCAL_ENDPOINT_URL
-    _require_loopback(base)
-    containers = _containers(detail)
-    if not containers or not containers[0].get("ModelDataUrl"):
-        raise DeployError("event detail has no InferenceSpecification.Containers[0].ModelDataUrl")
-    body = {
-        "group": detail["ModelPackageGroupName"],
-        "version": detail["ModelPackageVersion"],
-        "model_data_url": containers[0]["ModelDataUrl"],
-        "sha256": (detail.get("CustomerMetadataProperties") or {}).get("sha256"),
-    }
+def _local_call(
+    base: str, path: str, body: dict[str, Any] | None, timeout: int
+) -> tuple[int, dict[str, str], Any]:
+    """(status, headers, JSON body) of one call to the local endpoint; HTTP errors included."""
     request = urllib.request.Request(
-        base.rstrip("/") + "/admin/load",
-        data=json.dumps(body).encode(),
+        base.rstrip("/") + path,
+        data=json.dumps(body).encode() if body is not None else None,
         headers={"Content-Type": "application/json"},
-        method="POST",
+        method="POST" if body is not None else "GET",
     )
-    timeout = _env_int("RECS_DEPLOY_TIMEOUT", 120)
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
-            answer = json.loads(response.read() or b"{}")
+            status, headers, raw = response.status, dict(response.headers), response.read()
     except urllib.error.HTTPError as exc:
-        message = exc.read().decode(errors="replace")
-        try:
-            message = json.loads(message).get("error", message)
-        except (ValueError, AttributeError):
-            pass
-        raise DeployError(
-            f"the local endpoint refused version {body['version']}: {message}"
-        ) from None
+        status, headers, raw = exc.code, dict(exc.headers or {}), exc.read()
     except (urllib.error.URLError, OSError) as exc:
         raise DeployError(
             f"the local endpoint at {base} is not reachable ({exc}); start it with `recs serve` "
             "(it loads the latest approved version when it starts)"
         ) from None
-    return {"backend": "local", "endpoint": base, **answer}
+    try:
+        payload = json.loads(raw or b"{}")
+    except ValueError:
+        payload = raw.decode(errors="replace")
+    return status, headers, payload
+
+
+def _error_text(payload: Any) -> str:
+    if isinstance(payload, dict) and "error" in payload:
+        error = payload["error"]
+        return str(error.get("message", error) if isinstance(error, dict) else error)
+    return str(payload)
+
+
+def _local_serving_version(base: str, group: str, timeout: int) -> int | None:
+    status, _, payload = _local_call(base, "/ping", None, timeout)
+    if status != 200 or not isinstance(payload, dict) or payload.get("group") != group:
+        return None
+    version = payload.get("version")
+    return version if isinstance(version, int) else None
+
+
+def deploy_local(detail: dict[str, Any]) -> dict[str, Any]:
+    """The local endpoint serves the approved version and answers a request with it."""
+    base = os.environ.get("RECS_ENDPOINT_URL") or LOCAL_ENDPOINT_URL
+    _require_loopback(base)
+    containers = _containers(detail)
+    if not containers or not containers[0].get("ModelDataUrl"):
+        raise DeployError("event detail has no InferenceSpecification.Containers[0].ModelDataUrl")
+    group, version = detail["ModelPackageGroupName"], detail["ModelPackageVersion"]
+    timeout = _env_int("RECS_DEPLOY_TIMEOUT", 120)
+    answer: dict[str, Any] = {}
+    if _local_serving_version(base, group, timeout) == version:
+        action = "unchanged"  # a duplicate event, or a retry after the load went through
+    else:
+        body = {
+            "group": group,
+            "version": version,
+            "model_data_url": containers[0]["ModelDataUrl"],
+            "sha256": (detail.get("CustomerMetadataProperties") or {}).get("sha256"),
+        }
+        status, _, payload = _local_call(base, "/admin/load", body, timeout)
+        if status != 200:
+            raise DeployError(
+                f"the local endpoint refused version {version}: {_error_text(payload)}"
+            )
+        answer = payload if isinstance(payload, dict) else {}
+        action = "loaded"
+    serving = _local_serving_version(base, group, timeout)
+    if serving != version:
+        raise DeployError(
+            f"the local endpoint serves version {serving} of {group}, not {version}, after the "
+            "load (another deployment overlapped this one)"
+        )
+    status, headers, payload = _local_call(base, "/invocations", SMOKE_REQUEST, timeout)
+    if status != 200:
+        raise DeployError(
+            f"the local endpoint failed the smoke request on version {version} "
+            f"(HTTP {status}): {_error_text(payload)}"
+        )
+    _check_predictions(payload, "the local endpoint")
+    answered = {k.lower(): v for k, v in headers.items()}.get("x-recs-model-version")
+    if answered is not None and answered != str(version):
+        raise DeployError(f"the smoke request was answered by version {answered}, not {version}")
+    return {
+        "backend": "local",
+        "endpoint": base,
+        **answer,
+        "action": action,
+        "group": group,
+        "version": version,
+        "status": "serving",
+    }
 
 
 # --------------------------------------------------------------------------------- SageMaker
@@ -162,21 +266,117 @@ def _client_error_message(exc: Exception) -> str:
     return str(response.get("Error", {}).get("Message", exc))
 
 
-def _endpoint_exists(client: Any, name: str) -> bool:
+def _is_client_error(exc: Exception) -> bool:
+    return bool(_client_error_code(exc))
+
+
+def describe_endpoint(client: Any, name: str) -> dict[str, Any] | None:
+    """The endpoint's description, or None when it does not exist."""
     try:
-        client.describe_endpoint(EndpointName=name)
+        return dict(client.describe_endpoint(EndpointName=name))
     except Exception as exc:  # botocore ClientError; botocore is imported lazily by boto3
-        if _client_error_code(exc) == "ValidationException":
-            return False
+        if _client_error_code(exc) == "ValidationException" and "not find" in (
+            _client_error_message(exc).lower()
+        ):
+            return None
         raise
-    return True
 
 
-def deploy_sagemaker(detail: dict[str, Any], client: Any) -> dict[str, Any]:
-    """Model → serverless endpoint config → create or update the endpoint → wait."""
+class _Clock:
+    """The deployment's time budget; ``sleep`` and ``now`` are injectable for tests."""
+
+    def __init__(
+        self,
+        budget_seconds: float,
+        poll_seconds: float,
+        sleep: Callable[[float], None] = time.sleep,
+        now: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.deadline = now() + budget_seconds
+        self.budget = budget_seconds
+        self.poll = poll_seconds
+        self.sleep, self.now = sleep, now
+
+    def tick(self, waiting_for: str) -> None:
+        if self.now() + self.poll > self.deadline:
+            raise DeployError(
+                f"gave up after {self.budget:.0f}s waiting for {waiting_for}; a retry of this "
+                "event resumes from the endpoint's state"
+            )
+        self.sleep(self.poll)
+
+
+def _settle(
+    client: Any, name: str, clock: _Clock, seen: dict[str, Any] | None = None
+) -> dict[str, Any] | None:
+    """Describe the endpoint until it is in no transitional status (None: it is gone).
+    ``seen``: a description just read, so the first look is after one poll interval."""
+    endpoint = seen if seen is not None else describe_endpoint(client, name)
+    while endpoint is not None and endpoint["EndpointStatus"] in TRANSITIONAL:
+        logger.info("endpoint %s is %s; waiting", name, endpoint["EndpointStatus"])
+        clock.tick(f"endpoint {name} to leave {endpoint['EndpointStatus']}")
+        endpoint = describe_endpoint(client, name)
+    return endpoint
+
+
+def _create_if_absent(call: Callable[..., Any], what: str, **kwargs: Any) -> None:
+    try:
+        call(**kwargs)
+        logger.info("created %s", what)
+    except Exception as exc:
+        # A retried event finds it already there; anything else is a real failure.
+        if "already exist" not in _client_error_message(exc):
+            raise DeployError(f"creating {what} failed: {_client_error_message(exc)}") from None
+
+
+def _smoke_request(runtime: Any, endpoint_name: str, config_name: str) -> None:
+    try:
+        response = runtime.invoke_endpoint(
+            EndpointName=endpoint_name,
+            ContentType="application/json",
+            Accept="application/json",
+            Body=json.dumps(SMOKE_REQUEST).encode(),
+        )
+        payload = json.loads(response["Body"].read())
+    except DeployError:
+        raise
+    except Exception as exc:
+        raise DeployError(
+            f"endpoint {endpoint_name} on {config_name} failed the smoke request: "
+            f"{_client_error_message(exc)}"
+        ) from None
+    _check_predictions(payload, f"endpoint {endpoint_name}")
+
+
+def _clock_for(context: Any) -> _Clock:
+    budget = float(_env_int("RECS_DEPLOY_WAIT_SECONDS", 840))
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    if callable(remaining):
+        # Leave time to report the failure before Lambda stops the invocation.
+        budget = min(budget, remaining() / 1000 - 30)
+    return _Clock(max(budget, 0.0), float(_env_int("RECS_DEPLOY_POLL_SECONDS", 15)))
+
+
+def deploy_sagemaker(
+    detail: dict[str, Any],
+    client: Any,
+    runtime: Any = None,
+    *,
+    clock: _Clock | None = None,
+) -> dict[str, Any]:
+    """Model → serverless endpoint config → the endpoint state machine → verify."""
     group = detail["ModelPackageGroupName"]
     version = detail["ModelPackageVersion"]
     arn = detail.get("ModelPackageArn")
+    model_name = model_name_for(group, version)
+    config_name = endpoint_config_name_for(group, version)
+    endpoint_name = os.environ.get("RECS_ENDPOINT_NAME") or group
+    for what, name in (("model", model_name), ("endpoint config", config_name)):
+        if len(name) > MAX_NAME_LENGTH:
+            raise DeployError(
+                f"{what} name {name!r} has {len(name)} characters; SageMaker allows "
+                f"{MAX_NAME_LENGTH}: shorten the model package group name"
+            )
     containers = _containers(detail)
     if (not containers or not containers[0].get("Image")) and arn:
         package = client.describe_model_package(ModelPackageName=arn)
@@ -185,87 +385,156 @@ def deploy_sagemaker(detail: dict[str, Any], client: Any) -> dict[str, Any]:
         raise DeployError(f"model package {group}/{version} names no ModelDataUrl")
     container = containers[0]
     image = container.get("Image") or _env("RECS_INFERENCE_IMAGE_URI")
-    model_name = model_name_for(group, version)
-    config_name = f"{model_name}-serverless"
-    endpoint_name = os.environ.get("RECS_ENDPOINT_NAME") or group
     environment = {"SAGEMAKER_TFS_DEFAULT_MODEL_NAME": os.environ.get("RECS_DEFAULT_MODEL", "tfrs")}
+    wait = os.environ.get("RECS_DEPLOY_WAIT", "true").lower() not in ("0", "false", "no")
+    clock = clock or _clock_for(None)
 
-    try:
-        client.create_model(
-            ModelName=model_name,
-            ExecutionRoleArn=_env("RECS_SAGEMAKER_ROLE_ARN"),
-            PrimaryContainer={
-                "Image": image,
-                "ModelDataUrl": container["ModelDataUrl"],
-                "Environment": environment,
-            },
-            Tags=[{"Key": "ModelPackageArn", "Value": arn or ""}],
-        )
-        logger.info("created model %s", model_name)
-    except DeployError:
-        raise
-    except Exception as exc:
-        # A retried event finds the model already there; anything else is a real failure.
-        if "already exist" not in _client_error_message(exc):
-            raise DeployError(f"create_model {model_name} failed: {exc}") from None
+    _create_if_absent(
+        client.create_model,
+        f"model {model_name}",
+        ModelName=model_name,
+        ExecutionRoleArn=_env("RECS_SAGEMAKER_ROLE_ARN"),
+        PrimaryContainer={
+            "Image": image,
+            "ModelDataUrl": container["ModelDataUrl"],
+            "Environment": environment,
+        },
+        Tags=[{"Key": "ModelPackageArn", "Value": arn or ""}],
+    )
+    _create_if_absent(
+        client.create_endpoint_config,
+        f"endpoint config {config_name}",
+        EndpointConfigName=config_name,
+        ProductionVariants=[
+            {
+                "VariantName": "AllTraffic",
+                "ModelName": model_name,
+                "ServerlessConfig": {
+                    "MemorySizeInMB": _env_int("RECS_SERVERLESS_MEMORY_MB", 3072),
+                    "MaxConcurrency": _env_int("RECS_SERVERLESS_MAX_CONCURRENCY", 5),
+                },
+            }
+        ],
+    )
 
-    try:
-        client.create_endpoint_config(
-            EndpointConfigName=config_name,
-            ProductionVariants=[
-                {
-                    "VariantName": "AllTraffic",
-                    "ModelName": model_name,
-                    "ServerlessConfig": {
-                        "MemorySizeInMB": _env_int("RECS_SERVERLESS_MEMORY_MB", 3072),
-                        "MaxConcurrency": _env_int("RECS_SERVERLESS_MAX_CONCURRENCY", 5),
-                    },
-                }
-            ],
-        )
-        logger.info("created endpoint config %s", config_name)
-    except DeployError:
-        raise
-    except Exception as exc:
-        if "already exist" not in _client_error_message(exc):
-            raise DeployError(f"create_endpoint_config {config_name} failed: {exc}") from None
-
-    if _endpoint_exists(client, endpoint_name):
-        client.update_endpoint(EndpointName=endpoint_name, EndpointConfigName=config_name)
-        action = "updated"
-    else:
-        client.create_endpoint(EndpointName=endpoint_name, EndpointConfigName=config_name)
-        action = "created"
-    logger.info("%s endpoint %s with %s", action, endpoint_name, config_name)
-
-    status = "Updating" if action == "updated" else "Creating"
-    if os.environ.get("RECS_DEPLOY_WAIT", "true").lower() not in ("0", "false", "no"):
-        wait_seconds = _env_int("RECS_DEPLOY_WAIT_SECONDS", 840)
-        try:
-            client.get_waiter("endpoint_in_service").wait(
-                EndpointName=endpoint_name,
-                WaiterConfig={"Delay": 15, "MaxAttempts": max(1, wait_seconds // 15)},
+    steps: list[str] = []
+    endpoint = describe_endpoint(client, endpoint_name)
+    while True:
+        status = endpoint["EndpointStatus"] if endpoint else None
+        if status in TRANSITIONAL:
+            steps.append(f"waited ({status})")
+            endpoint = _settle(client, endpoint_name, clock, endpoint)
+            continue
+        if endpoint is not None and status != "Failed":
+            if endpoint.get("EndpointConfigName") == config_name:
+                steps.append("unchanged")  # a duplicate event, or a retry after the update
+                break
+        if endpoint is None:
+            operation, done = "create_endpoint", "created"
+            arguments = {"EndpointName": endpoint_name, "EndpointConfigName": config_name}
+        elif status == "Failed":
+            # AWS allows only DeleteEndpoint on a Failed endpoint.
+            logger.warning(
+                "endpoint %s is Failed (%s); deleting it to create it again",
+                endpoint_name,
+                endpoint.get("FailureReason", "no reason given"),
             )
+            operation, done = "delete_endpoint", "deleted (Failed)"
+            arguments = {"EndpointName": endpoint_name}
+        else:
+            operation, done = "update_endpoint", "updated"
+            arguments = {"EndpointName": endpoint_name, "EndpointConfigName": config_name}
+        try:
+            getattr(client, operation)(**arguments)
         except Exception as exc:
+            # Another deployment acted between our describe and this call: look again.
+            if _client_error_code(exc) != "ValidationException" or len(steps) >= 10:
+                raise DeployError(
+                    f"{operation} {endpoint_name} ({config_name}) failed: "
+                    f"{_client_error_message(exc)}"
+                ) from None
+            steps.append(f"{operation} refused")
+            clock.tick(f"endpoint {endpoint_name} to accept {operation}")
+            endpoint = describe_endpoint(client, endpoint_name)
+            continue
+        steps.append(done)
+        if operation != "delete_endpoint":
+            break
+        endpoint = _settle(client, endpoint_name, clock)
+        if endpoint is not None:
             raise DeployError(
-                f"endpoint {endpoint_name} did not reach InService with {model_name}: {exc}"
-            ) from None
-        status = client.describe_endpoint(EndpointName=endpoint_name)["EndpointStatus"]
+                f"endpoint {endpoint_name} is {endpoint['EndpointStatus']} after its deletion"
+            )
+    action = steps[-1]
+    logger.info("endpoint %s: %s with %s", endpoint_name, " → ".join(steps), config_name)
+
+    final_status = "Creating" if action == "created" else "Updating"
+    if action == "unchanged":
+        final_status = endpoint["EndpointStatus"] if endpoint else "unknown"
+    if wait:
+        endpoint = _settle(client, endpoint_name, clock)
+        if endpoint is None:
+            raise DeployError(f"endpoint {endpoint_name} disappeared while deploying {model_name}")
+        final_status = endpoint["EndpointStatus"]
+        reason = endpoint.get("FailureReason")
+        serving_config = endpoint.get("EndpointConfigName")
+        if final_status != "InService" or serving_config != config_name or reason:
+            raise DeployError(
+                f"endpoint {endpoint_name} did not deploy {config_name}: it is {final_status} on "
+                f"{serving_config}" + (f"; FailureReason: {reason}" if reason else "")
+            )
+        _smoke_request(runtime or _sagemaker_runtime_client(), endpoint_name, config_name)
     return {
         "backend": "sagemaker",
         "action": action,
+        "steps": steps,
         "endpoint": endpoint_name,
         "endpoint_config": config_name,
         "model": model_name,
         "version": version,
-        "status": status,
+        "status": final_status,
+        "verified": wait,
     }
+
+
+def record_deploy_outcome(client: Any, arn: str | None, error: str | None) -> None:
+    """Write a failed deployment on the model package, or clear an earlier one.
+
+    Writes only when the record changes: updating a package emits another state-change event,
+    which must not start a loop of deployments."""
+    if not arn:
+        return
+    try:
+        package = client.describe_model_package(ModelPackageName=arn)
+        properties = package.get("CustomerMetadataProperties") or {}
+        if error is None:
+            stale = [k for k in (DEPLOY_STATUS_KEY, DEPLOY_ERROR_KEY) if k in properties]
+            if stale:
+                client.update_model_package(
+                    ModelPackageArn=arn, CustomerMetadataPropertiesToRemove=stale
+                )
+        elif properties.get(DEPLOY_STATUS_KEY) != "Failed":
+            client.update_model_package(
+                ModelPackageArn=arn,
+                CustomerMetadataProperties={
+                    DEPLOY_STATUS_KEY: "Failed",
+                    DEPLOY_ERROR_KEY: error[:MAX_METADATA_VALUE],
+                },
+            )
+    except Exception as exc:  # the deployment's own outcome matters more than this note
+        logger.error("could not record the deployment outcome on %s: %s", arn, exc)
 
 
 def _sagemaker_client() -> Any:
     import boto3
 
     return boto3.client("sagemaker")
+
+
+def _sagemaker_runtime_client() -> Any:
+    import boto3
+
+    return boto3.client("sagemaker-runtime")
 
 
 # --------------------------------------------------------------------------------- handler
@@ -284,5 +553,20 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     if backend == "local":
         return deploy_local(detail)
     if backend == "sagemaker":
-        return deploy_sagemaker(detail, _sagemaker_client())
+        client = _sagemaker_client()
+        try:
+            result = deploy_sagemaker(
+                detail, client, _sagemaker_runtime_client(), clock=_clock_for(context)
+            )
+        except DeployError as exc:
+            logger.error("deploying %s/%s failed: %s", group, version, exc)
+            record_deploy_outcome(client, detail.get("ModelPackageArn"), str(exc))
+            raise
+        except Exception as exc:
+            logger.error("deploying %s/%s failed: %s", group, version, exc)
+            record_deploy_outcome(client, detail.get("ModelPackageArn"), _client_error_message(exc))
+            raise DeployError(f"deploying {group}/{version} failed: {exc}") from exc
+        if result["verified"]:
+            record_deploy_outcome(client, detail.get("ModelPackageArn"), None)
+        return result
     raise DeployError(f"RECS_DEPLOY_BACKEND={backend!r}; use 'local' or 'sagemaker'")

@@ -116,9 +116,12 @@ def write_report(
     """``evaluation.json`` (a SageMaker PropertyFile) and ``evaluation.md``."""
     output = Path(output)
     output.mkdir(parents=True, exist_ok=True)
+    from recs_ml.pipeline import PLAIN_METRICS, plain_metrics
+
     report = {
         "default_model": default_model,
         "metrics": {name: dict(values) for name, values in metrics.items()},
+        PLAIN_METRICS: plain_metrics({name: dict(values) for name, values in metrics.items()}),
         "split": split,
         "users": users,
     }

@@ -62,15 +62,19 @@ def _change_status(args: argparse.Namespace, status: str) -> int:
     from recs_ml import deployer
     from recs_ml.registry import Registry, state_change_event
 
-    package = Registry().set_status(args.version, status, args.group, args.description or "")
+    registry = Registry()
+    package = registry.set_status(args.version, status, args.group, args.description or "")
     print(f"{package.group}/{package.version} is now {package.status}")
     event = state_change_event(package)
     try:
         result = deployer.handler(event, None)
     except deployer.DeployError as exc:
+        # Recorded on the version, as the AWS deployer does on the model package.
+        registry.record_deployment(package.version, package.group, error=str(exc))
         print(f"recs: warning: not deployed: {exc}", file=sys.stderr)
         return 1 if args.require_deploy else 0
     if result.get("action") != "ignored":
+        registry.record_deployment(package.version, package.group, error=None)
         print(f"deployed: {json.dumps(result, sort_keys=True)}")
     return 0
 

@@ -56,9 +56,14 @@ CREATE TABLE IF NOT EXISTS model_packages (
     description     TEXT NOT NULL DEFAULT '',
     created_at      INTEGER NOT NULL,    -- milliseconds, like SageMaker's CreationTime
     updated_at      INTEGER NOT NULL,
+    deploy_error    TEXT,                -- why the last deployment of this version failed
     PRIMARY KEY (group_name, version)
 );
 """
+# Columns added after the first schema: (name, declaration) added to older registry files.
+_ADDED_COLUMNS = (("deploy_error", "TEXT"),)
+# SageMaker's customer metadata values are at most 256 characters; the local record matches.
+MAX_DEPLOY_ERROR = 256
 
 
 class RegistryError(ValueError):
@@ -79,6 +84,7 @@ class ModelPackage:
     evaluation: dict[str, Any] | None = None
     run_id: str | None = None
     description: str = ""
+    deploy_error: str | None = None
     region: str = field(default="us-east-1", repr=False)
 
     @property
@@ -155,6 +161,14 @@ class Registry:
             for statement in _SCHEMA.split(";"):
                 if statement.strip():
                     connection.execute(statement)
+            present = {
+                row["name"] for row in connection.execute("PRAGMA table_info(model_packages)")
+            }
+            for name, declaration in _ADDED_COLUMNS:
+                if name not in present:
+                    connection.execute(
+                        f"ALTER TABLE model_packages ADD COLUMN {name} {declaration}"
+                    )
 
     # ----------------------------------------------------------------------------- plumbing
 
@@ -195,6 +209,7 @@ class Registry:
             description=row["description"],
             created_at=row["created_at"],
             updated_at=row["updated_at"],
+            deploy_error=row["deploy_error"],
             region=self.region,
         )
 
@@ -367,3 +382,20 @@ class Registry:
 
     def reject(self, version: int, group: str | None = None, description: str = "") -> ModelPackage:
         return self.set_status(version, REJECTED, group, description)
+
+    def record_deployment(
+        self, version: int, group: str | None = None, *, error: str | None = None
+    ) -> ModelPackage:
+        """Note that deploying ``version`` failed with ``error``, or (``None``) succeeded,
+        clearing an earlier failure; ``recs models list`` and ``GET /models`` show it."""
+        group = group or get_settings().model_package_group
+        if error is not None:
+            error = (error.strip() or "deployment failed")[:MAX_DEPLOY_ERROR]
+        with self._transaction() as connection:
+            changed = connection.execute(
+                "UPDATE model_packages SET deploy_error = ? WHERE group_name = ? AND version = ?",
+                (error, group, version),
+            ).rowcount
+        if not changed:
+            raise RegistryError(f"model package {group}/{version} does not exist")
+        return self.describe(version, group)

@@ -1,3 +1,4 @@
+import axios from 'axios'
 import AxiosMockAdapter from 'axios-mock-adapter'
 import { afterEach, describe, expect, test } from 'vitest'
 import { api, ApiError, apiBaseUrl, DEFAULT_API_URL, http } from './client.ts'
@@ -11,6 +12,15 @@ describe('API client', () => {
     expect(apiBaseUrl('')).toBe(DEFAULT_API_URL)
     expect(apiBaseUrl(undefined)).toBe(DEFAULT_API_URL)
     expect(DEFAULT_API_URL).toBe('http://127.0.0.1:8000')
+  })
+
+  test('a path on the page\'s own origin works as the base URL (Amplify proxies /api)', async () => {
+    expect(apiBaseUrl('/api/')).toBe('/api')
+    const proxied = axios.create({ baseURL: apiBaseUrl('/api') })
+    const mock = new AxiosMockAdapter(proxied, { onNoMatch: 'throwException' })
+    mock.onGet('/api/health').reply(200, { status: 'ok' })
+    expect((await proxied.get('/health')).data).toEqual({ status: 'ok' })
+    mock.restore()
   })
 
   test('path parameters are filled in and query parameters sent', async () => {

@@ -11,6 +11,7 @@ import ipaddress
 import json
 import logging
 import shutil
+import sqlite3
 import threading
 import uuid
 from collections.abc import Callable, Iterable
@@ -141,6 +142,12 @@ class EndpointApp:
             ", ".join(sorted(candidate.signatures)),
             candidate.load_seconds,
         )
+        if package.deploy_error:
+            # Served now (e.g. loaded at start after a deploy found no endpoint): not failed.
+            try:
+                self.registry.record_deployment(version, group, error=None)
+            except (RegistryError, sqlite3.Error) as exc:
+                logger.warning("could not clear %s/%s's deploy error: %s", group, version, exc)
         return candidate
 
     @staticmethod

@@ -13,3 +13,19 @@ STEP_MODULES = {
 }
 DEFAULT_BASELINE = "mostpop"
 DEFAULT_METRIC = "ndcg@10"
+# evaluation.json repeats its metrics under this key with plain names (ndcg@10 -> ndcg_at_10),
+# so the SageMaker condition reads them with a dotted JsonPath: no brackets, no '@'.
+PLAIN_METRICS = "plain_metrics"
+
+
+def plain_metric_name(metric: str) -> str:
+    """``ndcg@10`` → ``ndcg_at_10``: a name a dotted JsonPath segment can hold."""
+    return metric.replace("@", "_at_").replace("-", "_").replace(".", "_")
+
+
+def plain_metrics(metrics: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
+    """``{model: {plain metric name: value}}`` for every model and metric."""
+    return {
+        model: {plain_metric_name(name): value for name, value in values.items()}
+        for model, values in metrics.items()
+    }

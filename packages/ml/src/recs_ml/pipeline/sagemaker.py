@@ -19,16 +19,20 @@ TensorFlow Serving container that serves the registered ``model.tar.gz``.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from recs_ml.pipeline import DEFAULT_BASELINE, DEFAULT_METRIC
+from recs_ml.pipeline import DEFAULT_BASELINE, DEFAULT_METRIC, PLAIN_METRICS, plain_metric_name
 
 DEFAULT_PIPELINE_NAME = "recs-movielens-training"
 DEFAULT_INSTANCE_TYPE = "ml.m5.xlarge"
-# The TF Serving inference image the deployer also uses (us-east-1; pass image_uris elsewhere).
-DEFAULT_INFERENCE_IMAGE = (
-    "763104351884.dkr.ecr.{region}.amazonaws.com/tensorflow-inference:2.19.0-cpu"
-)
+# TensorFlow of the TF Serving image that serves the registered model: the newest SageMaker
+# TensorFlow inference image (the SDK's image_uris config; none exists for 2.21, the training
+# TensorFlow). scripts/serving_compat.sh checks an artifact answers the same under both, and
+# packages/ml/tests/test_tf_versions.py keeps it = min(training minor, newest image).
+SERVING_TF_VERSION = "2.20"
+# A CPU instance type picks the CPU image (serverless endpoints run on CPU).
+INFERENCE_IMAGE_INSTANCE_TYPE = "ml.m5.large"
 # The recs-ml step image in the role's account, when image_uris names none.
 DEFAULT_STEP_IMAGE = "{account}.dkr.ecr.{region}.amazonaws.com/recs-ml:latest"
 # Everything the pipeline writes goes under s3://<bucket>/pipeline/; each execution's
@@ -59,8 +63,38 @@ def _images(image_uris: dict[str, str] | None, region: str, role_arn: str) -> di
         images["processing"] = DEFAULT_STEP_IMAGE.format(account=account, region=region)
     images.setdefault("processing", images.get("training", ""))
     images.setdefault("training", images["processing"])
-    images.setdefault("inference", DEFAULT_INFERENCE_IMAGE.format(region=region))
+    if "inference" not in images:
+        images["inference"] = inference_image_uri(region)
     return images
+
+
+def inference_image_uri(region: str, version: str = SERVING_TF_VERSION) -> str:
+    """The SageMaker TF Serving image of ``region`` (its ECR account differs by region), as the
+    SDK resolves it offline; the register step names it and the deployer falls back to it."""
+    from sagemaker.core import image_uris
+
+    try:
+        return str(
+            image_uris.retrieve(
+                "tensorflow",
+                region,
+                version=version,
+                image_scope="inference",
+                instance_type=INFERENCE_IMAGE_INSTANCE_TYPE,
+            )
+        )
+    except ValueError as exc:
+        raise ValueError(
+            f"no SageMaker TensorFlow {version} inference image in {region}: {exc}"
+        ) from None
+
+
+def condition_path(model: str, metric: str) -> str:
+    """The JsonPath the condition reads from evaluation.json: dotted plain names only."""
+    path = f"{PLAIN_METRICS}.{model}.{plain_metric_name(metric)}"
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*", path):
+        raise ValueError(f"model {model!r} and metric {metric!r} do not make a dotted JsonPath")
+    return path
 
 
 def get_pipeline(
@@ -86,7 +120,7 @@ def get_pipeline(
             (pipeline parameter ``InputDataUrl``), outputs under ``s3://<bucket>/pipeline/``.
         model_package_group: the model package group the Register step adds versions to
             (PendingManualApproval); approving one triggers the deployer.
-        region: AWS region of the pipeline (also picks the default inference image).
+        region: AWS region of the pipeline (also picks the inference image's ECR account).
         image_uris: ``{"processing": ..., "training": ..., "inference": ...}``; see the module
             docstring for what each image must provide. ``processing`` defaults to
             ``<role account>.dkr.ecr.<region>.amazonaws.com/recs-ml:latest``, ``training`` to
@@ -96,7 +130,8 @@ def get_pipeline(
             parameters ``ProcessingInstanceType``, ``TrainingInstanceType``).
         baseline: the evaluation.json model the condition compares against (default mostpop).
         metric: the metric compared (default ndcg@10); the condition is
-            ``metrics.<default_model>.<metric> > metrics.<baseline>.<metric>``.
+            ``plain_metrics.tfrs.<m> > plain_metrics.<baseline>.<m>`` with ``m`` the plain
+            name (``ndcg_at_10``) that evaluation.json repeats its metrics under.
         hyperparameters: training hyperparameters (``recs_ml.training.Hyperparameters``).
         ratings_table: the API's DynamoDB ratings table, whose ``source = 'api'`` ratings the
             Process step adds to the dataset (pipeline parameter ``RatingsTable``; ``none``, the
@@ -282,12 +317,12 @@ def get_pipeline(
         left=JsonGet(
             step_name=evaluate_step.name,
             property_file=evaluation_report,
-            json_path=f"metrics.tfrs['{metric}']",
+            json_path=condition_path("tfrs", metric),
         ),
         right=JsonGet(
             step_name=evaluate_step.name,
             property_file=evaluation_report,
-            json_path=f"metrics.{baseline}['{metric}']",
+            json_path=condition_path(baseline, metric),
         ),
     )
     condition_step = ConditionStep(

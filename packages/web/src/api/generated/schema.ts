@@ -240,6 +240,8 @@ export interface components {
         ModelVersion: {
             artifact_uri: string;
             created_at: number;
+            /** @description why the last deployment of this version failed; absent when it did not */
+            deploy_error?: string;
             metrics: Record<string, never>;
             serving: boolean;
             /** @enum {string} */
