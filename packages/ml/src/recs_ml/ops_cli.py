@@ -12,7 +12,9 @@ from typing import Any
 
 
 def _print_json(data: Any) -> None:
-    print(json.dumps(data, indent=2, sort_keys=True, default=str))
+    from recs_ml.cli_output import print_json
+
+    print_json(data)
 
 
 def _ms(value: int) -> str:
@@ -32,22 +34,45 @@ def _headline(metrics: dict[str, Any]) -> str:
 
 
 def _models_list(args: argparse.Namespace) -> int:
+    from recs_ml.cli_output import print_table
+    from recs_ml.model_source import served_package
     from recs_ml.registry import Registry
+    from recs_ml.settings import get_settings
 
-    packages = Registry().versions(args.group, status=args.status)
+    group = args.group or get_settings().model_package_group
+    registry = Registry()
+    packages = registry.versions(group, status=args.status)
+    served = served_package(registry, group)
+    served_version = served.version if served is not None else None
     if args.json:
-        _print_json([p.to_dict() for p in packages])
+        _print_json([{**p.to_dict(), "served": p.version == served_version} for p in packages])
         return 0
     if not packages:
-        print("no model versions registered yet; run `recs pipeline run`")
+        print(
+            f"no model versions of {group} registered yet"
+            + (f" with status {args.status}" if args.status else "")
+            + "; run `recs pipeline run` (or `scripts/demo.sh`)"
+        )
         return 0
-    print(f"{'version':>7}  {'status':<22} {'created (UTC)':<20} {'NDCG@10':<40} run")
+    rows = []
     for p in packages:
         metrics = p.evaluation.get("metrics", {}) if p.evaluation else p.metrics
-        print(
-            f"{p.version:>7}  {p.status:<22} {_ms(p.created_at):<20} "
-            f"{_headline(metrics):<40} {p.run_id or '-'}"
+        rows.append(
+            [
+                p.version,
+                p.status,
+                "yes" if p.version == served_version else "",
+                _ms(p.created_at),
+                _headline(metrics),
+                p.run_id or "-",
+            ]
         )
+    print_table(
+        ["version", "status", "served", "created (UTC)", "NDCG@10", "run"],
+        rows,
+        title=f"model versions of {group}",
+        right=("version",),
+    )
     return 0
 
 
@@ -114,19 +139,24 @@ def _parse_params(pairs: list[str]) -> dict[str, str]:
 
 
 def _pipeline_run(args: argparse.Namespace) -> int:
+    from recs_ml.pipeline.console import StepOutput
     from recs_ml.pipeline.runner import PipelineFailed, run_pipeline
 
+    output = StepOutput()
     try:
         record = run_pipeline(
             data=args.data,
             params=_parse_params(args.param),
             store=args.store,
             use_cache=not args.no_cache,
-            echo=lambda line: print(line, flush=True),
+            echo=output,
         )
     except PipelineFailed as exc:
+        output.close()
         print(f"recs: error: {exc}", file=sys.stderr)
         return 1
+    finally:
+        output.close()
     print(f"run {record['run_id']}: {record['status']} ({record['outcome']})")
     return 0
 
