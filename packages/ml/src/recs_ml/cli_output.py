@@ -37,11 +37,13 @@ def print_table(
     console = Console(
         file=out if live else buffer, width=None if live else PLAIN_WIDTH, highlight=False
     )
-    table = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False)
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
     for column in columns:
         table.add_column(column, justify="right" if column in right else "left")
     for row in rows:
         table.add_row(*(Text("" if cell is None else str(cell)) for cell in row))
+    if title:
+        console.print(Text(title))
     console.print(table)
     if not live:
         # Off a terminal: no padding to the console width at the end of lines.

@@ -143,7 +143,7 @@ def _recommend(args: argparse.Namespace) -> int:
     user_id = args.user_id or 0
     if user_id and not history and user_id not in set(data.train.user_id.tolist()):
         raise ValueError(
-            f"user {user_id} has no ratings in the data {source.label} was trained on; "
+            f"user {user_id} has no ratings in the training data of {source.label}; "
             "pass their ratings with --history 1,2,3 instead"
         )
     with opened_artifact(source) as (directory, manifest):
