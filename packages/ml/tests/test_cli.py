@@ -322,7 +322,7 @@ def test_pipeline_output_turns_a_steps_progress_lines_into_one_bar(capsys):
     ]
     # The bar is recs_ml.progress's (plain here: stderr is not a terminal under pytest).
     bar = capsys.readouterr().err.splitlines()
-    assert len(bar) == 1 and bar[0].startswith("[train] train retrieval: 100/100 examples (100%)")
+    assert len(bar) == 1 and bar[0].startswith("train: train retrieval: 100/100 examples (100%)")
 
 
 # --------------------------------------------------------------------------- completion

@@ -36,7 +36,7 @@ class StepOutput:
         if (step, name) != self._key or self._bar is None:
             self.close()
             self._key = (step, name)
-            self._bar = self._stack.enter_context(progress(f"[{step}] {name}", total, unit))
+            self._bar = self._stack.enter_context(progress(f"{step}: {name}", total, unit))
         self._bar.advance(done - self._bar.done)
         if total and done >= total:
             self.close()
