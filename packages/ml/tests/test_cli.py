@@ -362,3 +362,16 @@ def test_zsh_completion_goes_through_bashcompinit(capsys):
     script = capsys.readouterr().out
     assert script.startswith("autoload -U +X bashcompinit && bashcompinit\n")
     assert "_recs_complete()" in script
+
+
+def test_unknown_versions_and_empty_run_lists_name_the_command(home, artifact, capsys):
+    _register(home, artifact, None)
+    for action in ("approve", "reject", "describe"):
+        assert cli.main(["models", action, "7"]) == 2
+        error = capsys.readouterr().err
+        assert "recs-movielens/7 does not exist; versions: [1]" in error
+        assert "`recs models list`" in error
+    assert cli.main(["pipeline", "list"]) == 0
+    assert "no pipeline runs yet; run `recs pipeline run`" in capsys.readouterr().out
+    assert cli.main(["pipeline", "list", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == []

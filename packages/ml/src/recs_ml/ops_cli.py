@@ -76,18 +76,32 @@ def _models_list(args: argparse.Namespace) -> int:
     return 0
 
 
-def _models_describe(args: argparse.Namespace) -> int:
-    from recs_ml.registry import Registry
+def _known_version(error: Exception) -> Exception:
+    """A registry error about a version that does not exist, with the command that lists them."""
+    if "does not exist" in str(error):
+        return ValueError(f"{error}; `recs models list` shows the registered versions")
+    return error
 
-    _print_json(Registry().describe(args.version, args.group).to_dict())
+
+def _models_describe(args: argparse.Namespace) -> int:
+    from recs_ml.registry import Registry, RegistryError
+
+    try:
+        package = Registry().describe(args.version, args.group)
+    except RegistryError as exc:
+        raise _known_version(exc) from None
+    _print_json(package.to_dict())
     return 0
 
 
 def _change_status(args: argparse.Namespace, status: str) -> int:
     from recs_ml import deployer
-    from recs_ml.registry import Registry, state_change_event
+    from recs_ml.registry import Registry, RegistryError, state_change_event
 
-    package = Registry().set_status(args.version, status, args.group, args.description or "")
+    try:
+        package = Registry().set_status(args.version, status, args.group, args.description or "")
+    except RegistryError as exc:
+        raise _known_version(exc) from None
     print(f"{package.group}/{package.version} is now {package.status}")
     event = state_change_event(package)
     try:
@@ -162,16 +176,24 @@ def _pipeline_run(args: argparse.Namespace) -> int:
 
 
 def _pipeline_list(args: argparse.Namespace) -> int:
+    from recs_ml.cli_output import print_table
     from recs_ml.pipeline.runner import list_runs
 
     runs = list_runs()
+    if args.json:
+        _print_json(runs)
+        return 0
     if not runs:
         print("no pipeline runs yet; run `recs pipeline run`")
-    for record in runs:
-        print(
-            f"{record['run_id']}  {record['status']:<9} {record.get('seconds', 0):>8.1f}s  "
-            f"{record.get('outcome', '')}"
-        )
+        return 0
+    print_table(
+        ["run", "status", "seconds", "outcome"],
+        [
+            [r["run_id"], r["status"], f"{r.get('seconds', 0):.1f}", r.get("outcome", "")]
+            for r in runs
+        ],
+        right=("seconds",),
+    )
     return 0
 
 
@@ -266,7 +288,9 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     )
     run.add_argument("--no-cache", action="store_true", help="run every step even if cached")
     run.set_defaults(handler=_pipeline_run)
-    steps.add_parser("list", help="past runs").set_defaults(handler=_pipeline_list)
+    runs = steps.add_parser("list", help="past runs")
+    runs.add_argument("--json", action="store_true", help="print the run records as JSON")
+    runs.set_defaults(handler=_pipeline_list)
     show = steps.add_parser("show", help="one run's record (JSON)")
     show.add_argument("run_id")
     show.set_defaults(handler=_pipeline_show)
