@@ -362,6 +362,19 @@ def test_zsh_completion_goes_through_bashcompinit(capsys):
     script = capsys.readouterr().out
     assert script.startswith("autoload -U +X bashcompinit && bashcompinit\n")
     assert "_recs_complete()" in script
+    if shutil.which("zsh") is None:
+        return
+    # zsh's compgen runs the function with sh emulation (0-based arrays); compadd then keeps
+    # the candidates that match the word being completed.
+    program = (
+        "autoload -U +X compinit && compinit -u -D\n"
+        f"{script}\n"
+        "emulate -L sh; setopt kshglob noshglob braceexpand\n"
+        "COMP_WORDS=(recs models list --status ''); COMP_CWORD=4\n"
+        '_recs_complete; print -r -- "${COMPREPLY[*]}"'
+    )
+    done = subprocess.run(["zsh", "-f", "-c", program], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["PendingManualApproval", "Approved", "Rejected"]
 
 
 def test_unknown_versions_and_empty_run_lists_name_the_command(home, artifact, capsys):
