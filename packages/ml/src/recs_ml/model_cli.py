@@ -8,6 +8,7 @@ what ``recs train`` wrote into ``RECS_HOME/trained/{data,model}``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 from pathlib import Path
@@ -51,7 +52,9 @@ def _train(args: argparse.Namespace) -> int:
         store = get_settings().store_path
     summary = process(args.data, data_dir, store=None if args.no_store else store)
     print(f"processed {args.data}: {json.dumps(summary)}", file=sys.stderr, flush=True)
-    result = run(data_dir, model_dir, args.hp, args.hyperparameters)
+    # Training's log lines go to stderr: stdout holds only the summary (a table or --json).
+    with contextlib.redirect_stdout(sys.stderr):
+        result = run(data_dir, model_dir, args.hp, args.hyperparameters)
     if args.json:
         print_json(result)
         return 0
