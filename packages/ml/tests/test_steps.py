@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -90,7 +91,8 @@ def test_recommend_all_users_never_returns_train_items(pipeline, tmp_path, capsy
         assert not set(line["items"]) & train[line["user_id"]]
 
     capsys.readouterr()
-    assert cli.main(["recommend", "--user-id", "3", "--k", "5", "--model", "ease", *paths]) == 0
+    argv = ["recommend", "--user-id", "3", "--k", "5", "--model", "ease", "--json", *paths]
+    assert cli.main(argv) == 0
     answer = json.loads(capsys.readouterr().out)
     assert answer["model"] == "ease" and len(answer["items"]) == 5
     assert not {item["item_id"] for item in answer["items"]} & train[3]
@@ -150,3 +152,74 @@ def test_sagemaker_hyperparameters_json(tmp_path):
     config.write_text("[1, 2]")
     with pytest.raises(HyperparameterError, match="expected a JSON object"):
         load_hyperparameters([], config)
+
+
+@pytest.fixture
+def approved_home(pipeline, tmp_path, monkeypatch):
+    """A RECS_HOME where the pipeline's artifact is approved version 1 of a recorded run, as
+    `recs pipeline run` and `recs models approve 1` leave it; no endpoint is running."""
+    from recs_ml.registry import Registry
+    from recs_ml.settings import get_settings
+
+    home = tmp_path / "home"
+    monkeypatch.setenv("RECS_HOME", str(home))
+    monkeypatch.setenv("RECS_ENDPOINT_URL", "http://127.0.0.1:9")
+    get_settings.cache_clear()
+    run_dir = home / "runs" / "run1"
+    run_dir.mkdir(parents=True)
+    steps = {"process": {"outputs": {"output": str(pipeline / "process")}}}
+    (run_dir / "run.json").write_text(json.dumps({"run_id": "run1", "steps": steps}))
+    registry = Registry()
+    registry.approve(registry.register(pipeline / "model", run_id="run1").version)
+    yield home
+    get_settings.cache_clear()
+
+
+def test_recommend_answers_from_the_approved_version_as_a_table(approved_home, pipeline, capsys):
+    assert cli.main(["recommend", "--user-id", "3", "--k", "5", "--json"]) == 0
+    answer = json.loads(capsys.readouterr().out)
+    assert answer["model_version"] == 1 and answer["model"] == "tfrs"
+    assert answer["model_source"]["data_dir"] == str(pipeline / "process")
+    assert len(answer["items"]) == 5
+    # The same artifact given by path answers the same.
+    paths = ["--model-dir", str(pipeline / "model"), "--data-dir", str(pipeline / "process")]
+    assert cli.main(["recommend", "--user-id", "3", "--k", "5", "--json", *paths]) == 0
+    assert json.loads(capsys.readouterr().out)["items"] == answer["items"]
+
+    assert cli.main(["recommend", "--user-id", "3", "--k", "5"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert (
+        lines[0] == "top-5 for user 3 from recs-movielens/1 (Approved, newest approved), model tfrs"
+    )
+    header = next(line for line in lines if line.lstrip().startswith("rank"))
+    assert header.split() == ["rank", "id", "title", "year", "genres"]
+    rows = [line.split() for line in lines if line.strip()[:1].isdigit()]
+    assert [int(r[0]) for r in rows] == [1, 2, 3, 4, 5]
+    assert [int(r[1]) for r in rows] == [item["item_id"] for item in answer["items"]]
+
+
+def test_evaluate_scores_the_approved_version_like_the_pipeline_did(
+    approved_home, pipeline, capsys
+):
+    assert cli.main(["evaluate", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    expected = json.loads((pipeline / "evaluation" / "evaluation.json").read_text())
+    assert report["metrics"].keys() == expected["metrics"].keys()
+    for name, metrics in expected["metrics"].items():
+        assert report["metrics"][name] == pytest.approx(metrics)
+    written = approved_home / "evaluations" / "recs-movielens" / "1" / "test" / "evaluation.json"
+    assert report["written"] == str(written.parent) and written.is_file()
+    assert cli.main(["evaluate", "--split", "validation"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("recs-movielens/1 (Approved, newest approved) on the validation")
+    assert any(line.split()[:2] == ["tfrs", "(default)"] for line in lines)
+
+
+def test_a_model_is_never_paired_with_other_data(approved_home, pipeline, tmp_path, capsys):
+    other = tmp_path / "other"
+    shutil.copytree(pipeline / "process", other)
+    (other / "meta" / "data_checksum").write_text("f" * 64 + "\n")
+    assert cli.main(["recommend", "--user-id", "3", "--data-dir", str(other)]) == 2
+    assert "pass the --data-dir it was trained on" in capsys.readouterr().err
+    assert cli.main(["recommend", "--user-id", "3", "--version", "2"]) == 2
+    assert "`recs models list`" in capsys.readouterr().err

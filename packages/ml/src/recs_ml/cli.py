@@ -24,7 +24,19 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in COMMAND_MODULES:
         importlib.import_module(name).add_commands(subparsers)
+    completion = subparsers.add_parser(
+        "completion", help='print the shell completion script: eval "$(recs completion bash)"'
+    )
+    completion.add_argument("shell", choices=("bash", "zsh"))
+    completion.set_defaults(handler=lambda args: _print_completion(args.shell, parser))
     return parser
+
+
+def _print_completion(shell: str, parser: argparse.ArgumentParser) -> int:
+    from recs_ml.completion import script
+
+    print(script(shell, parser), end="")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,32 +1,43 @@
 """``recs train | evaluate | recommend``: the models on the local machine.
 
-``recs train`` runs the process and train steps into ``RECS_HOME/trained/{data,model}``;
-``recs evaluate`` and ``recs recommend`` read from there unless given other paths.
+``recs evaluate`` and ``recs recommend`` answer from the approved version the endpoint serves
+(see ``recs_ml.model_source``); ``--version N`` picks another registered version, ``--trained``
+what ``recs train`` wrote into ``RECS_HOME/trained/{data,model}``.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from recs_ml.model_source import ModelSource
 
 
-def _trained_dir() -> Path:
-    from recs_ml.settings import get_settings
+def _source(args: argparse.Namespace) -> ModelSource:
+    from recs_ml.model_source import resolve_source
 
-    return get_settings().home / "trained"
+    return resolve_source(
+        version=args.version,
+        trained=args.trained,
+        model_dir=Path(args.model_dir) if args.model_dir else None,
+        data_dir=Path(args.data_dir) if args.data_dir else None,
+        group=args.group,
+    )
 
 
-def _data_dir(args: argparse.Namespace) -> Path:
-    return Path(args.data_dir) if args.data_dir else _trained_dir() / "data"
-
-
-def _model_dir(args: argparse.Namespace) -> Path:
-    return Path(args.model_dir) if args.model_dir else _trained_dir() / "model"
+def _data_checksum(data_dir: Path) -> str:
+    path = data_dir / "meta" / "data_checksum"
+    return path.read_text(encoding="utf-8").strip() if path.is_file() else ""
 
 
 def _train(args: argparse.Namespace) -> int:
+    from recs_ml.cli_output import metric, print_json, print_table
+    from recs_ml.model_source import trained_dir
     from recs_ml.processing import process
     from recs_ml.settings import get_settings
     from recs_ml.steps.train import run
@@ -34,25 +45,65 @@ def _train(args: argparse.Namespace) -> int:
 
     # Malformed hyperparameters fail before any data is processed.
     load_hyperparameters(args.hp, args.hyperparameters)
-    data_dir = _data_dir(args)
+    data_dir = Path(args.data_dir) if args.data_dir else trained_dir() / "data"
+    model_dir = Path(args.model_dir) if args.model_dir else trained_dir() / "model"
     store = args.store
     if store is None and not args.no_store and get_settings().store_path.is_file():
         store = get_settings().store_path
     summary = process(args.data, data_dir, store=None if args.no_store else store)
-    print(f"processed {args.data}: {json.dumps(summary)}", flush=True)
-    result = run(data_dir, _model_dir(args), args.hp, args.hyperparameters)
-    print(json.dumps(result, indent=2, default=str))
+    print(f"processed {args.data}: {json.dumps(summary)}", file=sys.stderr, flush=True)
+    # Training's log lines go to stderr: stdout holds only the summary (a table or --json).
+    with contextlib.redirect_stdout(sys.stderr):
+        result = run(data_dir, model_dir, args.hp, args.hyperparameters)
+    if args.json:
+        print_json(result)
+        return 0
+    validation: dict[str, dict[str, float]] = result["validation"]  # type: ignore[assignment]
+    print_table(
+        ["model", "NDCG@10", "Recall@10", "HitRate@10", "MRR@10", "coverage"],
+        [[name, *(metric(values.get(m)) for m in _METRICS)] for name, values in validation.items()],
+        title=f"validation metrics; artifact in {model_dir}",
+        right=_METRIC_HEADERS,
+    )
+    print(f"chosen: {json.dumps(result['chosen'], default=str)}")
+    print("next: `recs evaluate --trained`, `recs recommend --trained --user-id 3`")
     return 0
 
 
+_METRICS = ("ndcg@10", "recall@10", "hitrate@10", "mrr@10", "coverage")
+_METRIC_HEADERS = ("NDCG@10", "Recall@10", "HitRate@10", "MRR@10", "coverage")
+
+
 def _evaluate(args: argparse.Namespace) -> int:
+    from recs_ml.cli_output import metric, print_json, print_table
     from recs_ml.evaluation import write_report
+    from recs_ml.model_source import check_data_matches, opened_artifact
     from recs_ml.steps.evaluate import evaluate_artifact
 
-    output = Path(args.output) if args.output else _trained_dir() / "evaluation"
-    result = evaluate_artifact(_model_dir(args), _data_dir(args), args.split)
-    write_report(output, result["metrics"], result["default_model"], result["users"], args.split)
-    print((output / "evaluation.md").read_text(encoding="utf-8"))
+    source = _source(args)
+    output = Path(args.output) if args.output else source.evaluation_dir / args.split
+    with opened_artifact(source) as (directory, manifest):
+        check_data_matches(manifest.data_checksum, _data_checksum(source.data_dir), source)
+        result = evaluate_artifact(directory, source.data_dir, args.split)
+    report = write_report(
+        output, result["metrics"], result["default_model"], result["users"], args.split
+    )
+    if args.json:
+        print_json({**report, "model_source": source.to_dict(), "written": str(output)})
+        return 0
+    default = report["default_model"]
+    print_table(
+        ["model", *_METRIC_HEADERS],
+        [
+            [
+                name + (" (default)" if name == default else ""),
+                *(metric(v.get(m)) for m in _METRICS),
+            ]
+            for name, v in report["metrics"].items()
+        ],
+        title=f"{source.label} on the {args.split} split ({report['users']} users)",
+        right=_METRIC_HEADERS,
+    )
     print(f"written: {output / 'evaluation.json'}")
     return 0
 
@@ -70,6 +121,7 @@ def _parse_ids(text: str | None, what: str) -> list[int]:
 
 
 def _recommend(args: argparse.Namespace) -> int:
+    from recs_ml.model_source import check_data_matches, opened_artifact
     from recs_ml.processing import read_processed
     from recs_ml.recommend import (
         describe,
@@ -85,32 +137,85 @@ def _recommend(args: argparse.Namespace) -> int:
         raise ValueError("give either --all-users, or --user-id and/or --history")
     if args.all_users and not args.output:
         raise ValueError("--all-users needs --output FILE.jsonl")
+    if args.user_id is not None and args.user_id < 1:
+        raise ValueError(f"--user-id must be a positive user id, got {args.user_id}")
     history = _parse_ids(args.history, "history")
     exclude = _parse_ids(args.exclude, "exclude")
-    data = read_processed(_data_dir(args))
+    source = _source(args)
+    data = read_processed(source.data_dir)
     user_id = args.user_id or 0
     if user_id and not history and user_id not in set(data.train.user_id.tolist()):
         raise ValueError(
-            f"user {user_id} has no ratings in the training data; pass --history 1,2,3 instead"
+            f"user {user_id} has no ratings in the training data of {source.label}; "
+            "pass their ratings with --history 1,2,3 instead"
         )
-    serve, name = load_serving(_model_dir(args), args.model)
-    if args.all_users:
-        count = write_jsonl(Path(args.output), recommend_all_users(serve, data, args.k))
-        print(f"wrote {count} users' top-{args.k} from model {name!r} to {args.output}")
+    with opened_artifact(source) as (directory, manifest):
+        check_data_matches(manifest.data_checksum, data.data_checksum, source)
+        serve, name = load_serving(directory, args.model)
+        if args.all_users:
+            count = write_jsonl(Path(args.output), recommend_all_users(serve, data, args.k))
+            print(
+                f"wrote {count} users' top-{args.k} from {source.label}, model {name!r}, "
+                f"to {args.output}"
+            )
+            return 0
+        items = describe(recommend_for_user(serve, user_id, args.k, history, exclude), data.items)
+    if args.json:
+        from recs_ml.cli_output import print_json
+
+        print_json(
+            {
+                "user_id": user_id,
+                "model": name,
+                "model_version": source.version,
+                "model_source": source.to_dict(),
+                "items": items,
+            }
+        )
         return 0
-    items = recommend_for_user(serve, user_id, args.k, history, exclude)
-    print(
-        json.dumps(
-            {"user_id": user_id, "model": name, "items": describe(items, data.items)}, indent=2
-        )
-    )
+    who = f"user {user_id}" if user_id else f"a new user with {len(history)} rating(s)"
+    _print_recommendations(items, f"top-{args.k} for {who} from {source.label}, model {name}")
     return 0
 
 
+def _print_recommendations(items: list[dict[str, Any]], title: str) -> None:
+    from recs_ml.cli_output import print_table
+
+    columns = ["rank", "id", "title", "year", "genres"]
+    # The match and reason columns appear only when the model's answer carries them.
+    extra = [key for key in ("match", "reason") if any(i.get(key) is not None for i in items)]
+    rows = [
+        [
+            rank,
+            item["item_id"],
+            item["title"],
+            item["year"],
+            ", ".join(item["genres"]),
+            *(item.get(key) for key in extra),
+        ]
+        for rank, item in enumerate(items, start=1)
+    ]
+    print_table([*columns, *extra], rows, title=title, right=("rank", "id", "year"))
+
+
 def add_commands(subparsers: argparse._SubParsersAction) -> None:
-    def paths(parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("--data-dir", help="processed data (default RECS_HOME/trained/data)")
-        parser.add_argument("--model-dir", help="artifact dir or model.tar.gz")
+    def source(parser: argparse.ArgumentParser) -> None:
+        which = parser.add_mutually_exclusive_group()
+        which.add_argument(
+            "--version",
+            type=int,
+            help="a registered model version (default: the approved version the endpoint "
+            "serves, else the newest approved one)",
+        )
+        which.add_argument(
+            "--trained", action="store_true", help="the model `recs train` wrote instead"
+        )
+        parser.add_argument(
+            "--group", default=None, help="model package group (default RECS_MODEL_PACKAGE_GROUP)"
+        )
+        parser.add_argument("--model-dir", help="another artifact dir or model.tar.gz")
+        parser.add_argument("--data-dir", help="the processed data that model was trained on")
+        parser.add_argument("--json", action="store_true", help="print JSON")
 
     train = subparsers.add_parser("train", help="process the data and train every model")
     train.add_argument(
@@ -120,17 +225,22 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     train.add_argument("--no-store", action="store_true", help="ignore the ratings store")
     train.add_argument("--hp", action="append", default=[], metavar="KEY=VALUE")
     train.add_argument("--hyperparameters", type=Path, help="a hyperparameters JSON file")
-    paths(train)
+    train.add_argument("--data-dir", help="processed data (default RECS_HOME/trained/data)")
+    train.add_argument("--model-dir", help="artifact directory (default RECS_HOME/trained/model)")
+    train.add_argument("--json", action="store_true", help="print the training summary as JSON")
     train.set_defaults(handler=_train)
 
     evaluate = subparsers.add_parser("evaluate", help="metrics of every model on the test split")
-    paths(evaluate)
-    evaluate.add_argument("--output", help="default RECS_HOME/trained/evaluation")
+    source(evaluate)
+    evaluate.add_argument(
+        "--output",
+        help="report directory (default RECS_HOME/evaluations/<group>/<version>/<split>)",
+    )
     evaluate.add_argument("--split", choices=("test", "validation"), default="test")
     evaluate.set_defaults(handler=_evaluate)
 
     recommend = subparsers.add_parser("recommend", help="top-k for a user, a history or everyone")
-    paths(recommend)
+    source(recommend)
     recommend.add_argument("--user-id", type=int)
     recommend.add_argument("--history", help="comma-separated item ids, oldest first (new user)")
     recommend.add_argument("--exclude", help="comma-separated item ids never to return")

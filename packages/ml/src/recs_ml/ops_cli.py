@@ -12,7 +12,9 @@ from typing import Any
 
 
 def _print_json(data: Any) -> None:
-    print(json.dumps(data, indent=2, sort_keys=True, default=str))
+    from recs_ml.cli_output import print_json
+
+    print_json(data)
 
 
 def _ms(value: int) -> str:
@@ -32,38 +34,75 @@ def _headline(metrics: dict[str, Any]) -> str:
 
 
 def _models_list(args: argparse.Namespace) -> int:
+    from recs_ml.cli_output import print_table
+    from recs_ml.model_source import served_package
     from recs_ml.registry import Registry
+    from recs_ml.settings import get_settings
 
-    packages = Registry().versions(args.group, status=args.status)
+    group = args.group or get_settings().model_package_group
+    registry = Registry()
+    packages = registry.versions(group, status=args.status)
+    served = served_package(registry, group)
+    served_version = served.version if served is not None else None
     if args.json:
-        _print_json([p.to_dict() for p in packages])
+        _print_json([{**p.to_dict(), "served": p.version == served_version} for p in packages])
         return 0
     if not packages:
-        print("no model versions registered yet; run `recs pipeline run`")
+        print(
+            f"no model versions of {group} registered yet"
+            + (f" with status {args.status}" if args.status else "")
+            + "; run `recs pipeline run` (or `scripts/demo.sh`)"
+        )
         return 0
-    print(f"{'version':>7}  {'status':<22} {'created (UTC)':<20} {'NDCG@10':<40} run")
+    rows = []
     for p in packages:
         metrics = p.evaluation.get("metrics", {}) if p.evaluation else p.metrics
-        print(
-            f"{p.version:>7}  {p.status:<22} {_ms(p.created_at):<20} "
-            f"{_headline(metrics):<40} {p.run_id or '-'}"
+        rows.append(
+            [
+                p.version,
+                p.status,
+                "yes" if p.version == served_version else "",
+                _ms(p.created_at),
+                _headline(metrics),
+                p.run_id or "-",
+            ]
         )
+    print_table(
+        ["version", "status", "served", "created (UTC)", "NDCG@10", "run"],
+        rows,
+        title=f"model versions of {group}",
+        right=("version",),
+    )
     return 0
 
 
-def _models_describe(args: argparse.Namespace) -> int:
-    from recs_ml.registry import Registry
+def _known_version(error: Exception) -> Exception:
+    """A registry error about a version that does not exist, with the command that lists them."""
+    if "does not exist" in str(error):
+        return ValueError(f"{error}; `recs models list` shows the registered versions")
+    return error
 
-    _print_json(Registry().describe(args.version, args.group).to_dict())
+
+def _models_describe(args: argparse.Namespace) -> int:
+    from recs_ml.registry import Registry, RegistryError
+
+    try:
+        package = Registry().describe(args.version, args.group)
+    except RegistryError as exc:
+        raise _known_version(exc) from None
+    _print_json(package.to_dict())
     return 0
 
 
 def _change_status(args: argparse.Namespace, status: str) -> int:
     from recs_ml import deployer
-    from recs_ml.registry import Registry, state_change_event
+    from recs_ml.registry import Registry, RegistryError, state_change_event
 
     registry = Registry()
-    package = registry.set_status(args.version, status, args.group, args.description or "")
+    try:
+        package = registry.set_status(args.version, status, args.group, args.description or "")
+    except RegistryError as exc:
+        raise _known_version(exc) from None
     print(f"{package.group}/{package.version} is now {package.status}")
     event = state_change_event(package)
     try:
@@ -118,34 +157,47 @@ def _parse_params(pairs: list[str]) -> dict[str, str]:
 
 
 def _pipeline_run(args: argparse.Namespace) -> int:
+    from recs_ml.pipeline.console import StepOutput
     from recs_ml.pipeline.runner import PipelineFailed, run_pipeline
 
+    output = StepOutput()
     try:
         record = run_pipeline(
             data=args.data,
             params=_parse_params(args.param),
             store=args.store,
             use_cache=not args.no_cache,
-            echo=lambda line: print(line, flush=True),
+            echo=output,
         )
     except PipelineFailed as exc:
+        output.close()
         print(f"recs: error: {exc}", file=sys.stderr)
         return 1
+    finally:
+        output.close()
     print(f"run {record['run_id']}: {record['status']} ({record['outcome']})")
     return 0
 
 
 def _pipeline_list(args: argparse.Namespace) -> int:
+    from recs_ml.cli_output import print_table
     from recs_ml.pipeline.runner import list_runs
 
     runs = list_runs()
+    if args.json:
+        _print_json(runs)
+        return 0
     if not runs:
         print("no pipeline runs yet; run `recs pipeline run`")
-    for record in runs:
-        print(
-            f"{record['run_id']}  {record['status']:<9} {record.get('seconds', 0):>8.1f}s  "
-            f"{record.get('outcome', '')}"
-        )
+        return 0
+    print_table(
+        ["run", "status", "seconds", "outcome"],
+        [
+            [r["run_id"], r["status"], f"{r.get('seconds', 0):.1f}", r.get("outcome", "")]
+            for r in runs
+        ],
+        right=("seconds",),
+    )
     return 0
 
 
@@ -240,7 +292,9 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     )
     run.add_argument("--no-cache", action="store_true", help="run every step even if cached")
     run.set_defaults(handler=_pipeline_run)
-    steps.add_parser("list", help="past runs").set_defaults(handler=_pipeline_list)
+    runs = steps.add_parser("list", help="past runs")
+    runs.add_argument("--json", action="store_true", help="print the run records as JSON")
+    runs.set_defaults(handler=_pipeline_list)
     show = steps.add_parser("show", help="one run's record (JSON)")
     show.add_argument("run_id")
     show.set_defaults(handler=_pipeline_show)

@@ -13,6 +13,7 @@ pipeline steps) it prints one line at most every `interval` seconds and a last l
 from __future__ import annotations
 
 import os
+import re
 import sys
 import time
 from collections.abc import Iterator
@@ -122,3 +123,24 @@ def progress(
         yield bar
     finally:
         bar.close()
+
+
+_PLAIN_LINE = re.compile(
+    r"^(?P<name>.+?): (?P<done>[\d,]+)(?:/(?P<total>[\d,]+))? (?P<unit>\S+)(?: \(\d+%\))? "
+    r"[\d,]+ (?P=unit)/s(?: ETA [\d,]+s| in [\d,.]+s)?$"
+)
+
+
+def parse_plain_line(line: str) -> tuple[str, float, float | None, str] | None:
+    """(name, done, total, unit) of a plain progress line, None for any other line; lets a
+    parent process show its child's progress as a live bar."""
+    match = _PLAIN_LINE.match(line.strip())
+    if match is None:
+        return None
+    total = match["total"]
+    return (
+        match["name"],
+        float(match["done"].replace(",", "")),
+        float(total.replace(",", "")) if total else None,
+        match["unit"],
+    )

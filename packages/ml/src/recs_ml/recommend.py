@@ -13,19 +13,18 @@ from recs_ml.processing import ProcessedData
 Serve = Callable[..., Any]
 
 
-def load_serving(model_dir: Path, name: str | None = None) -> tuple[Serve, str]:
-    """The verified artifact's serving function for ``name`` (default model when None)."""
+def load_serving(directory: Path, name: str | None = None) -> tuple[Serve, str]:
+    """The serving function of model ``name`` (the default model when None) in a verified,
+    unpacked artifact directory."""
     import tensorflow as tf
 
     from recs_ml.artifact import read_manifest
-    from recs_ml.steps.evaluate import resolve_artifact
 
-    directory = resolve_artifact(model_dir)
     manifest = read_manifest(directory)
     chosen = name or manifest.default_model
     if chosen not in manifest.models:
-        raise ValueError(f"model {chosen!r} is not in {model_dir}; it has {manifest.models}")
-    loaded = tf.saved_model.load(str(directory / chosen / "1"))
+        raise ValueError(f"--model {chosen!r} is not in this artifact; it has {manifest.models}")
+    loaded = tf.saved_model.load(str(Path(directory) / chosen / "1"))
     return loaded.signatures["serving_default"], chosen
 
 

@@ -29,6 +29,9 @@ class Settings(BaseSettings):
     home: Path = Field(default_factory=_default_home, description="data cache, runs, registry, DBs")
     endpoint_host: str = "127.0.0.1"
     endpoint_port: int = 8080
+    endpoint_url: str | None = Field(
+        default=None, description="the local endpoint's URL (default http://host:port above)"
+    )
     model_package_group: str = "recs-movielens"
 
     @property

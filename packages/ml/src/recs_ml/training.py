@@ -224,6 +224,8 @@ def _fit_retrieval(
     features: np.ndarray | None,
     epochs: int,
     on_epoch: Callable[[int, Any], None] | None = None,
+    fit_progress: FitProgress | None = None,
+    stage: str = "retrieval",
 ) -> Any:
     import tensorflow as tf
 
@@ -254,8 +256,9 @@ def _fit_retrieval(
         .batch(hp.batch_size)
         .prefetch(2)
     )
+    callbacks = list(fit_progress(stage, epochs, len(target))) if fit_progress else []
     for epoch in range(1, epochs + 1):
-        model.fit(dataset, epochs=1, verbose=0)
+        model.fit(dataset, epochs=1, verbose=0, callbacks=callbacks)
         if on_epoch is not None:
             on_epoch(epoch, model)
     return model
@@ -332,10 +335,15 @@ def _fit_ranker(
     return ranker
 
 
+# Keras callbacks reporting one series of epochs: (stage, epochs, examples per epoch).
+FitProgress = Callable[[str, int, int], list[Any]]
+
+
 def train_models(
     data: ProcessedData,
     hp: Hyperparameters,
     log: Callable[[str], None] = print,
+    fit_progress: FitProgress | None = None,
 ) -> TrainedModels:
     import tensorflow as tf
 
@@ -413,7 +421,9 @@ def train_models(
         log(f"validation: retrieval epoch {epoch} ndcg@10={epoch_scores[epoch]:.4f}")
 
     mark = time.perf_counter()
-    retrieval_model = _fit_retrieval(catalog, fit, hp, features, hp.epochs, on_epoch)
+    retrieval_model = _fit_retrieval(
+        catalog, fit, hp, features, hp.epochs, on_epoch, fit_progress, "retrieval (validation)"
+    )
     best_epochs = max(epoch_scores, key=lambda e: epoch_scores[e])
     retrieval_model.set_weights(snapshots[best_epochs])
     retrieval_fit = RetrievalScorer(retrieval_model, catalog.n, hp.history_length, fit_popularity)
@@ -452,7 +462,9 @@ def train_models(
     train_histories = histories(data.train)
     _, train_matrix = catalog.interactions(data.train)
     popularity = catalog.popularity(data.train)
-    final_retrieval_model = _fit_retrieval(catalog, data.train, hp, features, best_epochs)
+    final_retrieval_model = _fit_retrieval(
+        catalog, data.train, hp, features, best_epochs, None, fit_progress, "retrieval (final)"
+    )
     retrieval = RetrievalScorer(final_retrieval_model, catalog.n, hp.history_length, popularity)
     ease = EaseScorer(fit_ease(train_matrix, best_lambda))
     scorers: dict[str, Any] = {
