@@ -30,6 +30,10 @@ class Settings(BaseSettings):
     endpoint_host: str = "127.0.0.1"
     endpoint_port: int = 8080
     model_package_group: str = "recs-movielens"
+    # The API's caps on one user's ratings (same variables as packages/api); the process step
+    # leaves out API users above them.
+    max_ratings_per_user: int = Field(default=1000, ge=1)
+    max_ratings_per_user_per_day: int = Field(default=200, ge=1)
 
     @property
     def data_dir(self) -> Path:
