@@ -15,7 +15,7 @@ from botocore.config import Config
 from chalice import Chalice, CORSConfig, Response
 
 from chalicelib import wiring
-from chalicelib.errors import ApiError, PayloadTooLarge, error_body
+from chalicelib.errors import ApiError, PayloadTooLarge, Unauthorized, error_body
 from chalicelib.limits import client_key
 from chalicelib.ownership import bearer_token
 from chalicelib.service import Caller, RecsService
@@ -73,6 +73,12 @@ def route(method: str, path: str) -> Callable[[Callable[..., Any]], Callable[...
             try:
                 raw = {**(request.query_params or {}), **path_params}
                 params = parse_params(op, raw)
+                caller = _caller(request, with_token=op.auth != "none")
+                if op.auth == "required" and caller.token is None:
+                    raise Unauthorized(
+                        "this request needs the user's token: send 'Authorization: Bearer "
+                        "<token>' (POST /users returned it once)"
+                    )
                 body = None
                 if op.body:
                     payload = request.raw_body or b""
@@ -82,7 +88,7 @@ def route(method: str, path: str) -> Callable[[Callable[..., Any]], Callable[...
                             f"{settings.max_body_bytes}"
                         )
                     body = parse_body(op.body, payload)
-                result = view(params, body, _caller(request, with_token=op.auth != "none"))
+                result = view(params, body, caller)
             except ApiError as error:
                 return Response(error.body(), status_code=error.status, headers=error.headers())
             if isinstance(result, tuple):

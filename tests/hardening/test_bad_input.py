@@ -55,7 +55,7 @@ CASES = [
     Bad("recommendations of unknown user", "GET", "/users/2000000/recommendations", 404, "not_found", "user 2000000"),
     Bad("similar of unknown movie", "GET", "/movies/999999/similar", 404, "not_found", "movie 999999"),
     Bad("rating an unknown movie", "POST", "/users/{user}/ratings", 404, "not_found", "movie 999999", _j({"item_id": 999999, "rating": 4})),
-    Bad("rating as an unknown user", "POST", "/users/2000000/ratings", 404, "not_found", "user 2000000", _j({"item_id": 1, "rating": 4})),
+    Bad("rating as an unknown user", "POST", "/users/2000000/ratings", 404, "not_found", "user 2000000", _j({"item_id": 1, "rating": 4}), (("Content-Type", "application/json"), ("Authorization", "Bearer 2000000." + "A" * 43))),
     Bad("unknown query parameter", "GET", "/movies?sort=title", 400, "bad_request", "unknown parameter(s) sort"),
     Bad("unknown model name", "GET", "/users/1/recommendations?model=nosuchmodel", 400, "bad_request", "nosuchmodel"),
     Bad("model name with path characters", "GET", "/users/1/recommendations?model=" + quote("../../etc"), 400, "bad_request", "is not a model name"),

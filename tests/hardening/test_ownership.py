@@ -35,11 +35,16 @@ def _status_and_code(reply) -> tuple[int, str]:
 
 def test_writes_on_a_dataset_user_are_403(stack: Stack) -> None:
     _, token = new_user(stack.api)
-    for given in (None, token):
+    for given in (token, "3." + "A" * 43):  # any token: the dataset is read-only
         reply = post_json(f"{stack.api}/users/3/ratings", RATING, token=given)
         assert _status_and_code(reply) == (403, "forbidden")
         gone = call(f"{stack.api}/users/3", "DELETE", headers=bearer(given))
         assert _status_and_code(gone) == (403, "forbidden")
+    # Without a token every write is 401 first, dataset user or not.
+    assert _status_and_code(post_json(f"{stack.api}/users/3/ratings", RATING)) == (
+        401,
+        "unauthorized",
+    )
     with sqlite3.connect(stack.store_path) as db:
         assert db.execute("SELECT COUNT(*) FROM ratings WHERE user_id = 3").fetchone() == (54,)
 

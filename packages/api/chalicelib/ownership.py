@@ -61,15 +61,15 @@ def token_user(token: str | None) -> int | None:
 def verify(user_id: int, token: str | None, record: TokenRecord | None, *, source: str) -> None:
     """Allow only the holder of ``user_id``'s token; 401 without a token, 403 with a wrong one.
 
-    Users of the base dataset have no token: they are read-only through the API.
+    Users of the base dataset have no token: whatever token comes, they are read-only (403).
     """
-    if source == "base":
-        raise Forbidden(f"user {user_id} belongs to the dataset and is read-only")
     if token is None:
         raise Unauthorized(
             f"user {user_id} can only be used with its token: send 'Authorization: Bearer "
             "<token>' (POST /users returned it once)"
         )
+    if source == "base":
+        raise Forbidden(f"user {user_id} belongs to the dataset and is read-only")
     # Compare even for malformed tokens or missing records, so the timing says nothing.
     expected = record.digest if record else "0" * 64
     actual = _digest(record.salt if record else "00" * 16, token)

@@ -50,7 +50,8 @@ def test_duplicate_rating_is_409(api) -> None:
 
 def test_rating_unknown_user_or_movie_is_404(api) -> None:
     user_id, token = new_user(api)
-    assert post(api, "/users/99/ratings", {"item_id": 1, "rating": 3}).status_code == 404
+    unknown = post(api, "/users/99/ratings", {"item_id": 1, "rating": 3}, token=token)
+    assert unknown.status_code == 404
     missing = post(api, f"/users/{user_id}/ratings", {"item_id": 999, "rating": 3}, token=token)
     assert missing.status_code == 404
     assert "movie 999" in body(missing)["error"]["message"]

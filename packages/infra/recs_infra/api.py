@@ -98,6 +98,8 @@ class Api(Construct):
                 point_in_time_recovery_enabled=True
             ),
             removal_policy=RemovalPolicy.RETAIN if retain_data else RemovalPolicy.DESTROY,
+            # The API's per-client hourly counters (user_id = -3) expire by themselves.
+            time_to_live_attribute="expires_at",
         )
         function_name = f"recs-api-{stage}-{_API_HANDLER}"
         self.log_group = logs.LogGroup(

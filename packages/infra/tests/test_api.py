@@ -57,6 +57,8 @@ def test_ratings_table_has_the_keys_the_api_store_uses(template):
     ]
     assert table["BillingMode"] == "PAY_PER_REQUEST"
     assert table["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    # The API's per-client hourly counters carry expires_at (chalicelib.dynamodb_store).
+    assert table["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
 
 
 def test_invoke_endpoint_is_allowed_on_our_endpoint_only(template):
