@@ -15,8 +15,16 @@ from botocore.config import Config
 from chalice import Chalice, CORSConfig, Response
 
 from chalicelib import wiring
-from chalicelib.errors import ApiError, PayloadTooLarge, error_body, local_server_error
-from chalicelib.service import RecsService
+from chalicelib.errors import (
+    ApiError,
+    PayloadTooLarge,
+    Unauthorized,
+    error_body,
+    local_server_error,
+)
+from chalicelib.limits import client_key
+from chalicelib.ownership import bearer_token
+from chalicelib.service import Caller, RecsService
 from chalicelib.settings import get_settings
 from chalicelib.spec import openapi_document, operation, parse_body, parse_params
 
@@ -44,7 +52,12 @@ sagemaker = boto3.client("sagemaker", region_name=settings.region, config=_timeo
 dynamodb = boto3.resource("dynamodb", region_name=settings.region)
 s3 = boto3.client("s3", region_name=settings.region, config=_timeouts)  # evaluation reports
 
-CORS = CORSConfig(allow_origin=settings.web_origin, allow_headers=["Content-Type"], max_age=600)
+CORS = CORSConfig(
+    allow_origin=settings.web_origin,
+    allow_headers=["Content-Type", "Authorization"],
+    expose_headers=["Retry-After"],
+    max_age=600,
+)
 
 
 def service() -> RecsService:
@@ -60,7 +73,7 @@ def service() -> RecsService:
 
 
 def route(method: str, path: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Register ``view(params, body)`` for the spec's ``method path``."""
+    """Register ``view(params, body, caller)`` for the spec's ``method path``."""
     op = operation(method, path)
 
     def register(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -69,6 +82,12 @@ def route(method: str, path: str) -> Callable[[Callable[..., Any]], Callable[...
             try:
                 raw = {**(request.query_params or {}), **path_params}
                 params = parse_params(op, raw)
+                caller = _caller(request, with_token=op.auth != "none")
+                if op.auth == "required" and caller.token is None:
+                    raise Unauthorized(
+                        "this request needs the user's token: send 'Authorization: Bearer "
+                        "<token>' (POST /users returned it once)"
+                    )
                 body = None
                 if op.body:
                     payload = request.raw_body or b""
@@ -78,9 +97,9 @@ def route(method: str, path: str) -> Callable[[Callable[..., Any]], Callable[...
                             f"{settings.max_body_bytes}"
                         )
                     body = parse_body(op.body, payload)
-                result = view(params, body)
+                result = view(params, body, caller)
             except ApiError as error:
-                return Response(error.body(), status_code=error.status)
+                return Response(error.body(), status_code=error.status, headers=error.headers())
             if isinstance(result, tuple):
                 status, result = result
                 return Response(result, status_code=status)
@@ -91,6 +110,13 @@ def route(method: str, path: str) -> Callable[[Callable[..., Any]], Callable[...
         return view
 
     return register
+
+
+def _caller(request: Any, *, with_token: bool) -> Caller:
+    """The bearer token (never logged) and a digest of the source IP, for ownership and caps."""
+    identity = (request.context or {}).get("identity") or {}
+    token = bearer_token((request.headers or {}).get("authorization")) if with_token else None
+    return Caller(token=token, client=client_key(identity.get("sourceIp")))
 
 
 def _snake(name: str) -> str:
@@ -109,60 +135,65 @@ def uniform_errors(event: Any, get_response: Callable[[Any], Response]) -> Respo
 
 
 @route("GET", "/health")
-def health(params: dict, body: None) -> tuple[int, dict]:
+def health(params: dict, body: None, caller: Caller) -> tuple[int, dict]:
     return service().health()
 
 
 @route("GET", "/users")
-def list_users(params: dict, body: None) -> dict:
-    return service().list_users(params["query"], params["limit"], params["offset"])
+def list_users(params: dict, body: None, caller: Caller) -> dict:
+    return service().list_users(params["query"], params["limit"], params["offset"], caller)
 
 
 @route("POST", "/users")
-def create_user(params: dict, body: dict) -> dict:
-    return service().create_user(body)
+def create_user(params: dict, body: dict, caller: Caller) -> dict:
+    return service().create_user(body, caller)
 
 
 @route("GET", "/users/{user_id}")
-def get_user(params: dict, body: None) -> dict:
-    return service().get_user(params["user_id"])
+def get_user(params: dict, body: None, caller: Caller) -> dict:
+    return service().get_user(params["user_id"], caller)
+
+
+@route("DELETE", "/users/{user_id}")
+def delete_user(params: dict, body: None, caller: Caller) -> dict:
+    return service().delete_user(params["user_id"], caller)
 
 
 @route("POST", "/users/{user_id}/ratings")
-def rate_movie(params: dict, body: dict) -> dict:
-    return service().rate(params["user_id"], body)
+def rate_movie(params: dict, body: dict, caller: Caller) -> dict:
+    return service().rate(params["user_id"], body, caller)
 
 
 @route("GET", "/users/{user_id}/recommendations")
-def recommendations(params: dict, body: None) -> dict:
-    return service().recommend(params["user_id"], params["k"], params["model"])
+def recommendations(params: dict, body: None, caller: Caller) -> dict:
+    return service().recommend(params["user_id"], params["k"], params["model"], caller)
 
 
 @route("GET", "/movies")
-def list_movies(params: dict, body: None) -> dict:
+def list_movies(params: dict, body: None, caller: Caller) -> dict:
     return service().list_movies(params["query"], params["limit"])
 
 
 @route("GET", "/movies/{item_id}")
-def get_movie(params: dict, body: None) -> dict:
+def get_movie(params: dict, body: None, caller: Caller) -> dict:
     return service().get_movie(params["item_id"])
 
 
 @route("GET", "/movies/{item_id}/similar")
-def similar_movies(params: dict, body: None) -> dict:
+def similar_movies(params: dict, body: None, caller: Caller) -> dict:
     return service().similar(params["item_id"], params["k"])
 
 
 @route("GET", "/models")
-def models(params: dict, body: None) -> dict:
+def models(params: dict, body: None, caller: Caller) -> dict:
     return service().models()
 
 
 @route("GET", "/recommendEndpoint")
-def recommend_endpoint(params: dict, body: None) -> dict:
-    return service().recommend_endpoint(params["user_id"], params["k"])
+def recommend_endpoint(params: dict, body: None, caller: Caller) -> dict:
+    return service().recommend_endpoint(params["user_id"], params["k"], caller)
 
 
 @route("GET", "/openapi.json")
-def openapi(params: dict, body: None) -> dict:
+def openapi(params: dict, body: None, caller: Caller) -> dict:
     return openapi_document()

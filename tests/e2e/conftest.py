@@ -59,12 +59,18 @@ class Stack:
     def api_url(self) -> str:
         return f"http://127.0.0.1:{self.ports.api}"
 
-    def api_json(self, path: str, body: dict[str, Any] | None = None) -> Any:
-        """GET (or POST ``body`` to) the API; an error status fails with the API's message."""
+    def api_json(
+        self, path: str, body: dict[str, Any] | None = None, token: str | None = None
+    ) -> Any:
+        """GET (or POST ``body`` to) the API, as the holder of ``token`` if given; an error
+        status fails with the API's message."""
+        headers = {"Content-Type": "application/json"}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
         request = urllib.request.Request(
             self.api_url + path,
             data=None if body is None else json.dumps(body).encode(),
-            headers={"Content-Type": "application/json"},
+            headers=headers,
             method="GET" if body is None else "POST",
         )
         try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from collections.abc import Callable
@@ -103,9 +104,12 @@ def test_a_new_user_rates_five_movies_and_gets_recommendations_without_them(
         rater.get_by_role("button", name="Rate", exact=True).click()
         expect(rater.get_by_role("status")).to_contain_text(f"Rated “{title}” 4 of 5.")
 
-    user = stack.api_json(f"/users/{user_id}")
+    # The page keeps the token the API returned once; the user is private without it.
+    saved = json.loads(ui.evaluate("() => localStorage.getItem('recs.userTokens')") or "[]")
+    token = next(entry["token"] for entry in saved if entry["userId"] == user_id)
+    user = stack.api_json(f"/users/{user_id}", token=token)
     assert sorted(entry["title"] for entry in user["history"]) == sorted(MOVIES_TO_RATE)
-    answer = stack.api_json(f"/users/{user_id}/recommendations?k=10")
+    answer = stack.api_json(f"/users/{user_id}/recommendations?k=10", token=token)
     assert answer["fallback"] is False, answer
     rated = {entry["item_id"] for entry in user["history"]}
     assert len(answer["movies"]) == 10

@@ -63,12 +63,16 @@ def call(
         return Reply(error.code, dict(error.headers), error.read())
 
 
-def post_json(url: str, payload: Any, timeout: float = 30.0) -> Reply:
+def bearer(token: str | None) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"} if token else {}
+
+
+def post_json(url: str, payload: Any, timeout: float = 30.0, token: str | None = None) -> Reply:
     return call(
         url,
         "POST",
         json.dumps(payload).encode(),
-        {"Content-Type": "application/json"},
+        {"Content-Type": "application/json", **bearer(token)},
         timeout,
     )
 
@@ -210,6 +214,8 @@ def stack_env(home: Path, endpoint_port: int) -> dict[str, str]:
         RECS_WEB_ORIGIN=ORIGIN,
         RECS_DEPLOY_BACKEND="local",
         RECS_CACHE_SECONDS="5",
+        # Every test here calls from 127.0.0.1: the per-client user cap is tested on its own.
+        RECS_MAX_USERS_PER_CLIENT_PER_HOUR="100000",
         AWS_DEFAULT_REGION="us-east-1",
         TF_USE_LEGACY_KERAS="1",
         TF_CPP_MIN_LOG_LEVEL="2",
@@ -248,7 +254,8 @@ def cached_artifact(cache_dir: Path) -> Path:
     return target
 
 
-def new_user(api: str) -> int:
+def new_user(api: str) -> tuple[int, str]:
+    """A new API user: (its id, the token that writes on it)."""
     reply = post_json(api + "/users", {})
     assert reply.status == 201, reply.body
-    return int(reply.json()["user_id"])
+    return int(reply.json()["user_id"]), str(reply.json()["token"])

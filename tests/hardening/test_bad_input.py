@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from urllib.parse import quote
 
 import pytest
-from hardening_stack import Stack, call, new_user, post_json
+from hardening_stack import Stack, bearer, call, new_user, post_json
 
 JSON = {"Content-Type": "application/json"}
 
@@ -55,7 +55,7 @@ CASES = [
     Bad("recommendations of unknown user", "GET", "/users/2000000/recommendations", 404, "not_found", "user 2000000"),
     Bad("similar of unknown movie", "GET", "/movies/999999/similar", 404, "not_found", "movie 999999"),
     Bad("rating an unknown movie", "POST", "/users/{user}/ratings", 404, "not_found", "movie 999999", _j({"item_id": 999999, "rating": 4})),
-    Bad("rating as an unknown user", "POST", "/users/2000000/ratings", 404, "not_found", "user 2000000", _j({"item_id": 1, "rating": 4})),
+    Bad("rating as an unknown user", "POST", "/users/2000000/ratings", 404, "not_found", "user 2000000", _j({"item_id": 1, "rating": 4}), (("Content-Type", "application/json"), ("Authorization", "Bearer 2000000." + "A" * 43))),
     Bad("unknown query parameter", "GET", "/movies?sort=title", 400, "bad_request", "unknown parameter(s) sort"),
     Bad("unknown model name", "GET", "/users/1/recommendations?model=nosuchmodel", 400, "bad_request", "nosuchmodel"),
     Bad("model name with path characters", "GET", "/users/1/recommendations?model=" + quote("../../etc"), 400, "bad_request", "is not a model name"),
@@ -94,15 +94,20 @@ CASES = [
     Bad("form-encoded body", "POST", "/users/{user}/ratings", 415, "unsupported_media_type", "application/x-www-form-urlencoded", b"item_id=1&rating=4", (("Content-Type", "application/x-www-form-urlencoded"),)),
     Bad("text body", "POST", "/users", 415, "unsupported_media_type", "text/plain", b"{}", (("Content-Type", "text/plain"),)),
     # wrong methods
-    Bad("DELETE a user", "DELETE", "/users/1", 405, "method_not_allowed", "DELETE"),
+    Bad("PUT a user", "PUT", "/users/1", 405, "method_not_allowed", "PUT", _j({"age": 30})),
     Bad("PUT a rating", "PUT", "/users/1/ratings", 405, "method_not_allowed", "PUT", _j({"item_id": 1, "rating": 4})),
 ]  # fmt: skip
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
 def test_bad_input_gets_its_documented_error(api: str, case: Bad) -> None:
-    path = case.path.replace("{user}", str(new_user(api))) if "{user}" in case.path else case.path
-    reply = call(api + path, case.method, case.body, dict(case.headers))
+    headers = dict(case.headers)
+    path = case.path
+    if "{user}" in path:
+        user, token = new_user(api)
+        path = path.replace("{user}", str(user))
+        headers.update(bearer(token))  # the user's own token: the input is what is wrong
+    reply = call(api + path, case.method, case.body, headers)
     assert reply.status == case.status, reply.body
     assert reply.headers.get("Content-Type", "").startswith("application/json")
     error = reply.json()["error"]
@@ -112,21 +117,21 @@ def test_bad_input_gets_its_documented_error(api: str, case: Bad) -> None:
 
 
 def test_oversized_body_is_413_and_not_read(api: str) -> None:
-    user = new_user(api)
+    user, token = new_user(api)
     padding = "x" * 20_000  # the default limit is 16 KiB
-    reply = call(
-        f"{api}/users/{user}/ratings", "POST", _j({"item_id": 1, "rating": 4, "p": padding}), JSON
-    )
+    body = _j({"item_id": 1, "rating": 4, "p": padding})
+    reply = call(f"{api}/users/{user}/ratings", "POST", body, {**JSON, **bearer(token)})
     assert reply.status == 413
     assert reply.json()["error"]["code"] == "payload_too_large"
     assert "the limit is 16384" in reply.json()["error"]["message"]
 
 
 def test_duplicate_rating_is_409_and_the_first_one_stays(stack: Stack) -> None:
-    user = new_user(stack.api)
-    first = post_json(f"{stack.api}/users/{user}/ratings", {"item_id": 50, "rating": 4.5})
+    user, token = new_user(stack.api)
+    path = f"{stack.api}/users/{user}/ratings"
+    first = post_json(path, {"item_id": 50, "rating": 4.5}, token=token)
     assert first.status == 201
-    again = post_json(f"{stack.api}/users/{user}/ratings", {"item_id": 50, "rating": 1})
+    again = post_json(path, {"item_id": 50, "rating": 1}, token=token)
     assert again.status == 409
     assert again.json()["error"]["code"] == "conflict"
     assert "already rated movie 50" in again.json()["error"]["message"]
@@ -168,8 +173,10 @@ def test_integral_floats_are_integers(stack: Stack) -> None:
     created = post_json(stack.api + "/users", {"age": 30.0})
     assert created.status == 201, created.body
     assert created.json()["age"] == 30
-    user = created.json()["user_id"]
-    rated = post_json(f"{stack.api}/users/{user}/ratings", {"item_id": 3.0, "rating": 4.0})
+    user, token = created.json()["user_id"], created.json()["token"]
+    rated = post_json(
+        f"{stack.api}/users/{user}/ratings", {"item_id": 3.0, "rating": 4.0}, token=token
+    )
     assert rated.status == 201, rated.body
     with sqlite3.connect(stack.store_path) as db:
         row = db.execute("SELECT item_id, typeof(item_id) FROM ratings WHERE user_id = ?", (user,))

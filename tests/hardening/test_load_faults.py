@@ -82,7 +82,8 @@ def test_api_at_concurrency_16_answers_every_request(healthy_endpoint: Stack) ->
 
 
 def test_concurrent_ratings_are_stored_exactly_once(stack: Stack) -> None:
-    users = [new_user(stack.api) for _ in range(6)]
+    tokens = dict(new_user(stack.api) for _ in range(6))
+    users = list(tokens)
     # Every (user, movie) pair is sent three times at once: one 201, two 409s.
     attempts = [(u, m) for u in users for m in range(1, 16)] * 3
     random.Random(3).shuffle(attempts)
@@ -91,7 +92,8 @@ def test_concurrent_ratings_are_stored_exactly_once(stack: Stack) -> None:
     def rate(pair: tuple[int, int]) -> tuple[tuple[int, int], int]:
         user, movie = pair
         payload = {"item_id": movie, "rating": ratings[pair]}
-        return pair, post_json(f"{stack.api}/users/{user}/ratings", payload).status
+        reply = post_json(f"{stack.api}/users/{user}/ratings", payload, token=tokens[user])
+        return pair, reply.status
 
     with ThreadPoolExecutor(CONCURRENCY) as pool:
         results = list(pool.map(rate, attempts))

@@ -7,21 +7,27 @@ query of one partition, never a scan (similarity's one-off index build aside):
   user_id = -1  item_id = <user id>   age, gender, occupation, source, created_at, ratings_count
   user_id = -2  item_id = 0           ``value``: the largest user id handed out (atomic ADD)
   user_id = -2  item_id = 1           row counts of the loaded base dataset
+  user_id = -3  item_id = <digest>    users one client created in one hour (``expires_at``)
   user_id >= 1  item_id = <movie id>  rating, timestamp, source
 
-A rating is one transaction: the conditional put (no duplicate) and the counter updates on its
-user and movie succeed or fail together.
+An API user's profile also holds its token's ``token_salt`` and ``token_digest`` (never the
+token) and, per kind of write, the UTC day and count of that day's writes (``ratings_day``,
+``ratings_day_count``). A rating is one transaction: the conditional put (no duplicate), the
+counter updates on its user (within the caps) and movie succeed or fail together.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import hashlib
+from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
 from typing import Any
 
 from boto3.dynamodb.conditions import Attr, Key
 from botocore.exceptions import BotoCoreError, ClientError
 
+from chalicelib.limits import CapReached, WriteCap, check_write, day_window, hour_window
+from chalicelib.ownership import TokenRecord
 from chalicelib.store import (
     DuplicateRating,
     Movie,
@@ -34,6 +40,7 @@ from chalicelib.store import (
 MOVIES = 0
 PROFILES = -1
 BOOKKEEPING = -2
+CLIENT_QUOTA = -3
 COUNTER = {"user_id": BOOKKEEPING, "item_id": 0}
 SEED_RECORD = {"user_id": BOOKKEEPING, "item_id": 1}
 
@@ -59,6 +66,9 @@ def _int(value: Any) -> int | None:
 
 
 def _profile(item: dict[str, Any]) -> UserProfile:
+    token = None
+    if item.get("token_salt") and item.get("token_digest"):
+        token = TokenRecord(str(item["token_salt"]), str(item["token_digest"]))
     return UserProfile(
         user_id=int(item["item_id"]),
         age=_int(item.get("age")),
@@ -67,6 +77,7 @@ def _profile(item: dict[str, Any]) -> UserProfile:
         source=str(item["source"]),
         created_at=int(item["created_at"]),
         ratings_count=int(item.get("ratings_count", 0)),
+        token=token,
     )
 
 
@@ -127,8 +138,14 @@ class DynamoStore:
         counts = (int(item["movies"]), int(item["users"]), int(item["ratings"]))
         return counts == (movies, users, ratings)
 
-    def list_users(self, query: str, limit: int, offset: int) -> tuple[list[UserProfile], int]:
-        users = [_profile(item) for item in self._partition(PROFILES)]
+    def list_users(
+        self, query: str, limit: int, offset: int, include: int | None = None
+    ) -> tuple[list[UserProfile], int]:
+        users = [
+            profile
+            for profile in map(_profile, self._partition(PROFILES))
+            if profile.source == "base" or profile.user_id == include
+        ]
         if query:
             needle = query.lower()
             users = [
@@ -211,8 +228,17 @@ class DynamoStore:
     # ----------------------------------------------------------------------------- writing
 
     def create_user(
-        self, age: int | None, gender: str | None, occupation: str | None, now: int
+        self,
+        age: int | None,
+        gender: str | None,
+        occupation: str | None,
+        now: int,
+        *,
+        token_for: Callable[[int], TokenRecord],
+        client: str,
+        users_per_hour: int,
     ) -> UserProfile:
+        self._take_client_slot(client, now, users_per_hour)
         counter = self._call(
             self.table.update_item,
             Key=COUNTER,
@@ -222,13 +248,71 @@ class DynamoStore:
             ReturnValues="UPDATED_NEW",
         )
         user_id = int(counter["Attributes"]["value"])
-        profile = UserProfile(user_id, age, gender, occupation, "api", now, 0)
+        profile = UserProfile(user_id, age, gender, occupation, "api", now, 0, token_for(user_id))
         self._call(
             self.table.put_item,
             Item=self._profile_item(profile),
             ConditionExpression="attribute_not_exists(user_id)",
         )
         return profile
+
+    def _take_client_slot(self, client: str, now: int, cap: int) -> None:
+        """Count one user for ``client`` this hour, unless it already has ``cap``."""
+        window, retry_after = hour_window(now)
+        slot = int(hashlib.sha256(f"{client}:{window}".encode()).hexdigest()[:15], 16)
+        try:
+            self.table.update_item(
+                Key={"user_id": CLIENT_QUOTA, "item_id": slot},
+                UpdateExpression="ADD #n :one SET expires_at = :expires",
+                ConditionExpression="attribute_not_exists(#n) OR #n < :cap",
+                ExpressionAttributeNames={"#n": "count"},
+                ExpressionAttributeValues={":one": 1, ":cap": cap,
+                                           ":expires": window + 2 * 3600},
+            )  # fmt: skip
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                raise CapReached(
+                    f"this client created {cap} users this hour, the most allowed ({cap})",
+                    retry_after,
+                ) from None
+            raise StoreUnavailable(f"DynamoDB table {self.table.name}: {exc}") from None
+        except BotoCoreError as exc:
+            raise StoreUnavailable(f"DynamoDB table {self.table.name}: {exc}") from None
+
+    def delete_user(self, user_id: int) -> int:
+        name = self.table.name
+        movie_key = {"user_id": MOVIES}
+        profile = self._get(PROFILES, user_id)
+        if not profile or profile.get("source") != "api":
+            return 0
+        removed = 0
+        # One transaction per rating: the rating and its movie's counters go together, so a
+        # retry after a failure picks up where this one stopped.
+        for item in list(self._partition(user_id)):
+            item_id = int(item["item_id"])
+            try:
+                self.client.transact_write_items(
+                    TransactItems=[
+                        {"Delete": {"TableName": name,
+                                    "Key": {"user_id": user_id, "item_id": item_id},
+                                    "ConditionExpression": "attribute_exists(item_id)"}},
+                        {"Update": {"TableName": name, "Key": {**movie_key, "item_id": item_id},
+                                    "UpdateExpression": "ADD ratings_count :minus, rating_sum :r",
+                                    "ConditionExpression": "attribute_exists(item_id)",
+                                    "ExpressionAttributeValues": {
+                                        ":minus": -1, ":r": -Decimal(str(item["rating"]))}}},
+                    ]
+                )  # fmt: skip
+            except ClientError as exc:
+                reasons = exc.response.get("CancellationReasons") or []
+                if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
+                    continue  # deleted meanwhile by a concurrent request
+                raise StoreUnavailable(f"DynamoDB table {name}: {exc}") from None
+            except BotoCoreError as exc:
+                raise StoreUnavailable(f"DynamoDB table {name}: {exc}") from None
+            removed += 1
+        self._call(self.table.delete_item, Key={"user_id": PROFILES, "item_id": user_id})
+        return removed
 
     @staticmethod
     def _profile_item(profile: UserProfile) -> dict[str, Any]:
@@ -243,36 +327,67 @@ class DynamoStore:
             value = getattr(profile, name)
             if value is not None:
                 item[name] = value
+        if profile.token is not None:
+            item["token_salt"] = profile.token.salt
+            item["token_digest"] = profile.token.digest
         return item
 
-    def add_rating(self, user_id: int, item_id: int, rating: float, now: int) -> RatingRow:
+    def add_rating(
+        self, user_id: int, item_id: int, rating: float, now: int, cap: WriteCap
+    ) -> RatingRow:
         value = Decimal(str(rating))
         item = {"user_id": user_id, "item_id": item_id, "rating": value, "timestamp": now,
                 "source": "api"}  # fmt: skip
         name = self.table.name
-        try:
-            self.client.transact_write_items(
-                TransactItems=[
-                    {"Put": {"TableName": name, "Item": item,
-                             "ConditionExpression": "attribute_not_exists(item_id)"}},
-                    {"Update": {"TableName": name, "Key": {"user_id": PROFILES, "item_id": user_id},
-                                "UpdateExpression": "ADD ratings_count :one",
-                                "ConditionExpression": "attribute_exists(item_id)",
-                                "ExpressionAttributeValues": {":one": 1}}},
-                    {"Update": {"TableName": name, "Key": {"user_id": MOVIES, "item_id": item_id},
-                                "UpdateExpression": "ADD ratings_count :one, rating_sum :r",
-                                "ConditionExpression": "attribute_exists(item_id)",
-                                "ExpressionAttributeValues": {":one": 1, ":r": value}}},
-                ]
-            )  # fmt: skip
-        except ClientError as exc:
-            reasons = exc.response.get("CancellationReasons") or []
-            if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
-                raise DuplicateRating(f"user {user_id} already rated movie {item_id}") from None
-            raise StoreUnavailable(f"DynamoDB table {name}: {exc}") from None
-        except BotoCoreError as exc:
-            raise StoreUnavailable(f"DynamoDB table {name}: {exc}") from None
-        return RatingRow(user_id, item_id, rating, now, "api")
+        day, _ = day_window(now)
+        kind = cap.kind
+        movie_key = {"user_id": MOVIES, "item_id": item_id}
+        names = {"#total": f"{kind}_count", "#day": f"{kind}_day", "#today": f"{kind}_day_count"}
+        values: dict[str, Any] = {":one": 1, ":day": day, ":total_cap": cap.total,
+                                  ":day_cap": cap.per_day}  # fmt: skip
+        # Same day: count on; a new day: start again at one. Both keep within the caps.
+        same_day = (
+            "SET #today = #today + :one ADD #total :one",
+            "attribute_exists(item_id) AND #day = :day AND #today < :day_cap "
+            "AND (attribute_not_exists(#total) OR #total < :total_cap)",
+        )
+        new_day = (
+            "SET #day = :day, #today = :one ADD #total :one",
+            "attribute_exists(item_id) AND (attribute_not_exists(#day) OR #day <> :day) "
+            "AND (attribute_not_exists(#total) OR #total < :total_cap)",
+        )
+        for update, condition in (same_day, new_day):
+            try:
+                self.client.transact_write_items(
+                    TransactItems=[
+                        {"Put": {"TableName": name, "Item": item,
+                                 "ConditionExpression": "attribute_not_exists(item_id)"}},
+                        {"Update": {"TableName": name,
+                                    "Key": {"user_id": PROFILES, "item_id": user_id},
+                                    "UpdateExpression": update,
+                                    "ConditionExpression": condition,
+                                    "ExpressionAttributeNames": names,
+                                    "ExpressionAttributeValues": values}},
+                        {"Update": {"TableName": name, "Key": movie_key,
+                                    "UpdateExpression": "ADD ratings_count :one, rating_sum :r",
+                                    "ConditionExpression": "attribute_exists(item_id)",
+                                    "ExpressionAttributeValues": {":one": 1, ":r": value}}},
+                    ]
+                )  # fmt: skip
+                return RatingRow(user_id, item_id, rating, now, "api")
+            except ClientError as exc:
+                codes = [r.get("Code") for r in exc.response.get("CancellationReasons") or []]
+                if codes and codes[0] == "ConditionalCheckFailed":
+                    raise DuplicateRating(f"user {user_id} already rated movie {item_id}") from None
+                if len(codes) > 1 and codes[1] == "ConditionalCheckFailed":
+                    continue  # the other branch, or a cap: decided below
+                raise StoreUnavailable(f"DynamoDB table {name}: {exc}") from None
+            except BotoCoreError as exc:
+                raise StoreUnavailable(f"DynamoDB table {name}: {exc}") from None
+        profile = self._get(PROFILES, user_id) or {}
+        today = int(profile.get(f"{kind}_day_count", 0)) if profile.get(f"{kind}_day") == day else 0
+        check_write(cap, total=int(profile.get(f"{kind}_count", 0)), today=today, now=now)
+        raise StoreUnavailable(f"DynamoDB table {name}: user {user_id} changed during the write")
 
     def seed(self, data: SeedData) -> bool:
         if self.is_seeded(len(data.movies), len(data.users), len(data.ratings)):

@@ -20,10 +20,30 @@ class ApiError(Exception):
     def body(self) -> dict[str, Any]:
         return error_body(self.code, self.message)
 
+    def headers(self) -> dict[str, str]:
+        return {}
+
 
 class BadRequest(ApiError):
     status = 400
     code = "bad_request"
+
+
+class Unauthorized(ApiError):
+    """No token where the user's token is needed."""
+
+    status = 401
+    code = "unauthorized"
+
+    def headers(self) -> dict[str, str]:
+        return {"WWW-Authenticate": 'Bearer realm="recs"'}
+
+
+class Forbidden(ApiError):
+    """A token that does not belong to the user, or a user nobody may write (the dataset's)."""
+
+    status = 403
+    code = "forbidden"
 
 
 class NotFound(ApiError):
@@ -39,6 +59,20 @@ class Conflict(ApiError):
 class PayloadTooLarge(ApiError):
     status = 413
     code = "payload_too_large"
+
+
+class TooManyRequests(ApiError):
+    """A cap is reached; ``retry_after`` seconds until it frees up again."""
+
+    status = 429
+    code = "too_many_requests"
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = max(1, int(retry_after))
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}
 
 
 class Unavailable(ApiError):

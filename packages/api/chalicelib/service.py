@@ -11,18 +11,44 @@ import math
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
+from chalicelib import ownership
 from chalicelib.endpoint import Endpoint, EndpointRejected, EndpointUnavailable
-from chalicelib.errors import BadRequest, Conflict, NotFound, Unavailable
+from chalicelib.errors import (
+    BadRequest,
+    Conflict,
+    Forbidden,
+    NotFound,
+    TooManyRequests,
+    Unavailable,
+)
+from chalicelib.limits import CapReached, Caps, WriteCap
 from chalicelib.registry import Registry, RegistryUnavailable, finite_numbers
 from chalicelib.similarity import SimilarityIndex
-from chalicelib.store import DuplicateRating, Movie, Store, StoreUnavailable
+from chalicelib.store import DuplicateRating, Movie, Store, StoreUnavailable, UserProfile
 
 log = logging.getLogger(__name__)
 
 POPULAR_POOL = 5000  # the whole catalog: k=100 stays full after removing a heavy rater's history
 POPULAR_TTL = 60.0
+DEFAULT_CAPS = Caps(
+    ratings=WriteCap("ratings", 1000, 200),
+    feedback=WriteCap("feedback", 1000, 200),
+    users_per_client_per_hour=20,
+)
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who sends a request: the bearer token it carries (if any) and its client key."""
+
+    token: str | None = None
+    client: str = "unknown"
+
+
+ANONYMOUS = Caller()
 
 
 class RecsService:
@@ -33,9 +59,11 @@ class RecsService:
         registry: Registry,
         *,
         cache_seconds: float = 300.0,
+        caps: Caps = DEFAULT_CAPS,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.store = store
+        self.caps = caps
         self.endpoint = endpoint
         self.registry = registry
         self.cache_seconds = cache_seconds
@@ -60,6 +88,25 @@ class RecsService:
         if user is None:
             raise NotFound(f"user {user_id} does not exist")
         return user
+
+    def _owned_user(self, user_id: int, caller: Caller) -> UserProfile:
+        """The user, when ``caller`` holds its token (401/403 otherwise; 404 if unknown)."""
+        user: UserProfile = self._user(user_id)
+        ownership.verify(user_id, caller.token, user.token, source=user.source)
+        return user
+
+    def _readable_user(self, user_id: int, caller: Caller) -> UserProfile:
+        """Dataset users are public; an API user's data needs its token."""
+        user: UserProfile = self._user(user_id)
+        if user.source != "base":
+            ownership.verify(user_id, caller.token, user.token, source=user.source)
+        return user
+
+    def _capped(self, call: Callable[[], Any]) -> Any:
+        try:
+            return self._store_call(call)
+        except CapReached as exc:
+            raise TooManyRequests(str(exc), exc.retry_after) from None
 
     def _movie(self, item_id: int) -> Movie:
         movies = self._store_call(lambda: self.store.get_movies([item_id]))
@@ -119,8 +166,18 @@ class RecsService:
 
     # ----------------------------------------------------------------------------- users
 
-    def list_users(self, query: str, limit: int, offset: int) -> dict[str, Any]:
-        users, total = self._store_call(lambda: self.store.list_users(query, limit, offset))
+    def list_users(
+        self, query: str, limit: int, offset: int, caller: Caller = ANONYMOUS
+    ) -> dict[str, Any]:
+        # Dataset users are public; an API user is listed only to the holder of its token.
+        include = ownership.token_user(caller.token)
+        if caller.token is not None:
+            if include is None:
+                raise Forbidden("the token is not one POST /users returned")
+            self._owned_user(include, caller)
+        users, total = self._store_call(
+            lambda: self.store.list_users(query, limit, offset, include)
+        )
         return {
             "users": [u.summary() for u in users],
             "total": total,
@@ -128,16 +185,38 @@ class RecsService:
             "offset": offset,
         }
 
-    def create_user(self, body: dict[str, Any]) -> dict[str, Any]:
-        user = self._store_call(
+    def create_user(self, body: dict[str, Any], caller: Caller = ANONYMOUS) -> dict[str, Any]:
+        issued: list[str] = []
+
+        def token_for(user_id: int) -> ownership.TokenRecord:
+            token, record = ownership.new_token(user_id)
+            issued[:] = [token]
+            return record
+
+        user = self._capped(
             lambda: self.store.create_user(
-                body.get("age"), body.get("gender"), body.get("occupation"), self._now()
+                body.get("age"),
+                body.get("gender"),
+                body.get("occupation"),
+                self._now(),
+                token_for=token_for,
+                client=caller.client,
+                users_per_hour=self.caps.users_per_client_per_hour,
             )
         )
-        return {**user.summary(), "created_at": user.created_at, "history": []}
+        # The only time the token leaves the API: the store keeps a salted digest of it.
+        return {**user.summary(), "created_at": user.created_at, "history": [],
+                "token": issued[0]}  # fmt: skip
 
-    def get_user(self, user_id: int) -> dict[str, Any]:
-        user = self._user(user_id)
+    def delete_user(self, user_id: int, caller: Caller = ANONYMOUS) -> dict[str, Any]:
+        self._owned_user(user_id, caller)
+        removed = self._store_call(lambda: self.store.delete_user(user_id))
+        with self._lock:
+            self._popular = None  # the counts changed
+        return {"user_id": user_id, "deleted": True, "ratings_removed": removed}
+
+    def get_user(self, user_id: int, caller: Caller = ANONYMOUS) -> dict[str, Any]:
+        user = self._readable_user(user_id, caller)
         ratings = self._store_call(lambda: self.store.user_ratings(user_id))
         movies = self._store_call(lambda: self.store.get_movies(r.item_id for r in ratings))
         history = [
@@ -147,13 +226,18 @@ class RecsService:
         ]
         return {**user.summary(), "created_at": user.created_at, "history": history}
 
-    def rate(self, user_id: int, body: dict[str, Any]) -> dict[str, Any]:
-        self._user(user_id)
+    def rate(
+        self, user_id: int, body: dict[str, Any], caller: Caller = ANONYMOUS
+    ) -> dict[str, Any]:
+        self._owned_user(user_id, caller)
         item_id = int(body["item_id"])
         self._movie(item_id)
+        rating = float(body["rating"])
         try:
-            row = self._store_call(
-                lambda: self.store.add_rating(user_id, item_id, float(body["rating"]), self._now())
+            row = self._capped(
+                lambda: self.store.add_rating(
+                    user_id, item_id, rating, self._now(), self.caps.ratings
+                )
             )
         except DuplicateRating as exc:
             raise Conflict(f"{exc}; each movie can be rated once") from None
@@ -161,8 +245,10 @@ class RecsService:
 
     # ----------------------------------------------------------------------------- recommendations
 
-    def recommend(self, user_id: int, k: int, model: str) -> dict[str, Any]:
-        user = self._user(user_id)
+    def recommend(
+        self, user_id: int, k: int, model: str, caller: Caller = ANONYMOUS
+    ) -> dict[str, Any]:
+        user = self._readable_user(user_id, caller)
         ratings = self._store_call(lambda: self.store.user_ratings(user_id))
         rated = {r.item_id for r in ratings}
         if not ratings:
@@ -214,8 +300,10 @@ class RecsService:
             "items": items,
         }
 
-    def recommend_endpoint(self, user_id: int, k: int) -> dict[str, Any]:
-        return {"movies": self.recommend(user_id, k, "")["movies"]}
+    def recommend_endpoint(
+        self, user_id: int, k: int, caller: Caller = ANONYMOUS
+    ) -> dict[str, Any]:
+        return {"movies": self.recommend(user_id, k, "", caller)["movies"]}
 
     # ----------------------------------------------------------------------------- movies
 

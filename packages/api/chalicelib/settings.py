@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from chalicelib.limits import Caps, WriteCap
+
 
 class SettingsError(ValueError):
     """An environment variable with a value the API cannot use."""
@@ -41,6 +43,23 @@ class Settings:
     region: str
     max_body_bytes: int
     cache_seconds: float
+    max_ratings_per_user: int = 1000
+    max_ratings_per_user_per_day: int = 200
+    max_feedback_per_user: int = 1000
+    max_feedback_per_user_per_day: int = 200
+    max_users_per_client_per_hour: int = 20
+
+    @property
+    def caps(self) -> Caps:
+        return Caps(
+            ratings=WriteCap(
+                "ratings", self.max_ratings_per_user, self.max_ratings_per_user_per_day
+            ),
+            feedback=WriteCap(
+                "feedback", self.max_feedback_per_user, self.max_feedback_per_user_per_day
+            ),
+            users_per_client_per_hour=self.max_users_per_client_per_hour,
+        )
 
     @property
     def endpoint_backend(self) -> str:
@@ -91,6 +110,17 @@ class Settings:
             region=text("AWS_DEFAULT_REGION", text("AWS_REGION", "us-east-1")),
             max_body_bytes=int(number("RECS_MAX_BODY_BYTES", 16384, 64, 10**7)),
             cache_seconds=number("RECS_CACHE_SECONDS", 300.0, 0.0, 86400.0),
+            max_ratings_per_user=int(number("RECS_MAX_RATINGS_PER_USER", 1000, 1, 10**6)),
+            max_ratings_per_user_per_day=int(
+                number("RECS_MAX_RATINGS_PER_USER_PER_DAY", 200, 1, 10**6)
+            ),
+            max_feedback_per_user=int(number("RECS_MAX_FEEDBACK_PER_USER", 1000, 1, 10**6)),
+            max_feedback_per_user_per_day=int(
+                number("RECS_MAX_FEEDBACK_PER_USER_PER_DAY", 200, 1, 10**6)
+            ),
+            max_users_per_client_per_hour=int(
+                number("RECS_MAX_USERS_PER_CLIENT_PER_HOUR", 20, 1, 10**6)
+            ),
         )
 
 

@@ -79,6 +79,8 @@ class Operation:
     tags: tuple[str, ...] = field(default_factory=tuple)
     # OpenAPI links of the success response: (name, operationId, {parameter: expression}).
     links: tuple[tuple[str, str, tuple[tuple[str, str], ...]], ...] = ()
+    # "none"; "optional": the bearer token opens an API user's data; "required": writes.
+    auth: str = "none"
 
 
 def _user_id(where: str = "path") -> Param:
@@ -109,7 +111,8 @@ OPERATIONS: tuple[Operation, ...] = (
     ),
     Operation(
         "GET", "/users", "listUsers",
-        "Search and page users (query matches the start of the id or part of the occupation)",
+        "Search and page the dataset's users (query matches the start of the id or part of "
+        "the occupation); with a token, its own user too",
         "UserList",
         params=(
             _QUERY,
@@ -117,11 +120,13 @@ OPERATIONS: tuple[Operation, ...] = (
             Param("offset", "query", "integer", "users to skip", default=0, minimum=0,
                   maximum=10**9),
         ),
-        tags=("users",),
+        errors=(400, 401, 403), tags=("users",), auth="optional",
     ),
     Operation(
-        "POST", "/users", "createUser", "Create a user; every field is optional", "UserDetail",
-        status=201, body="UserCreate", errors=(400, 413, 415), tags=("users",),
+        "POST", "/users", "createUser",
+        "Create a user; every field is optional. The answer carries the user's token, once",
+        "UserCreated", status=201, body="UserCreate", errors=(400, 413, 415, 429),
+        tags=("users",),
         links=tuple(
             (name, target, (("user_id", "$response.body#/user_id"),))
             for name, target in (
@@ -132,15 +137,24 @@ OPERATIONS: tuple[Operation, ...] = (
         ),
     ),
     Operation(
-        "GET", "/users/{user_id}", "getUser", "A user's profile and rated history, newest first",
-        "UserDetail", params=(_user_id(),), errors=(400, 404), tags=("users",),
+        "GET", "/users/{user_id}", "getUser",
+        "A user's profile and rated history, newest first (an API user's needs its token)",
+        "UserDetail", params=(_user_id(),), errors=(400, 401, 403, 404), tags=("users",),
+        auth="optional",
+    ),
+    Operation(
+        "DELETE", "/users/{user_id}", "deleteUser",
+        "Delete an API user with its ratings (needs its token; dataset users are read-only)",
+        "UserDeleted", params=(_user_id(),), errors=(400, 401, 403, 404), tags=("users",),
+        auth="required",
     ),
     Operation(
         "POST", "/users/{user_id}/ratings", "rateMovie",
-        "Rate a movie (0.5 to 5 stars in half steps); each movie once per user", "Rating",
-        status=201, params=(_user_id(),), body="RatingCreate",
-        errors=(400, 404, 409, 413, 415),
-        tags=("users",),
+        "Rate a movie (0.5 to 5 stars in half steps); each movie once per user; needs the "
+        "user's token",
+        "Rating", status=201, params=(_user_id(),), body="RatingCreate",
+        errors=(400, 401, 403, 404, 409, 413, 415, 429),
+        tags=("users",), auth="required",
         links=(
             ("GetRater", "getUser", (("user_id", "$request.path.user_id"),)),
             ("RecommendForRater", "getRecommendations", (("user_id", "$request.path.user_id"),)),
@@ -159,7 +173,7 @@ OPERATIONS: tuple[Operation, ...] = (
                   default="", max_length=40, pattern=MODEL_PARAM_PATTERN,
                   pattern_means="a model name (lowercase letters, digits, - and _)"),
         ),
-        errors=(400, 404, 503), tags=("recommendations",),
+        errors=(400, 401, 403, 404, 503), tags=("recommendations",), auth="optional",
     ),
     Operation(
         "GET", "/movies", "listMovies", "Search movies by title, most rated first", "MovieList",
@@ -190,7 +204,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "Compatibility route for existing clients: a user's recommended movie ids",
         "MovieIds",
         params=(_user_id("query"), _k("how many movies")),
-        errors=(400, 404, 503), tags=("recommendations",),
+        errors=(400, 401, 403, 404, 503), tags=("recommendations",), auth="optional",
     ),
     Operation(
         "GET", "/openapi.json", "getOpenApi", "This document", "OpenApiDocument", errors=(),
@@ -281,6 +295,15 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         {**_PROFILE_FIELDS, "created_at": _INT,
          "history": {"type": "array", "items": _ref("HistoryEntry")}}
     ),
+    "UserCreated": _object(
+        {**_PROFILE_FIELDS, "created_at": _INT,
+         "history": {"type": "array", "items": _ref("HistoryEntry")},
+         "token": {"type": "string", "description": "send as 'Authorization: Bearer <token>' "
+                   "to write on this user or read it; shown only in this answer"}}
+    ),
+    "UserDeleted": _object(
+        {"user_id": _INT, "deleted": {"type": "boolean"}, "ratings_removed": _INT}
+    ),
     "RatingCreate": _object(
         {
             "item_id": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1},
@@ -344,11 +367,35 @@ SCHEMAS: dict[str, dict[str, Any]] = {
 
 _ERROR_TEXT = {
     400: "invalid parameter or body",
+    401: "the user's token is needed: Authorization: Bearer <token>",
+    403: "the token is not this user's, or the user belongs to the dataset (read-only)",
     404: "no such user or movie",
     409: "the user already rated this movie",
     413: "request body too large",
     415: "the body is not application/json",
+    429: "a cap is reached (writes per user, users per client); Retry-After says when to retry",
     503: "the store or the endpoint is unavailable and there is no fallback",
+}
+
+
+BEARER = "userToken"
+SECURITY_SCHEMES = {
+    BEARER: {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "The token POST /users returned for that user (shown once). Writes on "
+        "a user and reading an API user's profile, history or recommendations need it; dataset "
+        "users are public and read-only.",
+    }
+}
+_ERROR_HEADERS: dict[int, dict[str, Any]] = {
+    401: {"WWW-Authenticate": {"description": "Bearer", "schema": _STR}},
+    429: {
+        "Retry-After": {
+            "description": "seconds until the cap frees up",
+            "schema": {"type": "integer", "minimum": 1},
+        }
+    },
 }
 
 
@@ -376,12 +423,17 @@ def openapi_document() -> dict[str, Any]:
                 "description": _ERROR_TEXT[status],
                 "content": {"application/json": {"schema": _ref("Error")}},
             }
+            if status in _ERROR_HEADERS:
+                responses[str(status)]["headers"] = _ERROR_HEADERS[status]
         entry: dict[str, Any] = {
             "operationId": op.operation_id,
             "summary": op.summary,
             "tags": list(op.tags),
             "responses": responses,
         }
+        if op.auth != "none":
+            # optional: anonymous calls work for dataset users (the empty requirement).
+            entry["security"] = [{BEARER: []}] if op.auth == "required" else [{}, {BEARER: []}]
         if op.params:
             entry["parameters"] = [
                 {
@@ -410,7 +462,7 @@ def openapi_document() -> dict[str, Any]:
         },
         "servers": [{"url": "http://127.0.0.1:8000", "description": "chalice local"}],
         "paths": paths,
-        "components": {"schemas": SCHEMAS},
+        "components": {"schemas": SCHEMAS, "securitySchemes": SECURITY_SCHEMES},
     }
 
 

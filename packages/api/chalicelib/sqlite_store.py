@@ -9,10 +9,12 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from chalicelib.limits import CapReached, WriteCap, check_write, day_window, hour_window
+from chalicelib.ownership import TokenRecord
 from chalicelib.store import (
     DuplicateRating,
     Movie,
@@ -26,7 +28,8 @@ from chalicelib.store import (
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS users   (user_id INTEGER PRIMARY KEY, age INTEGER, gender TEXT,
                                     occupation TEXT, source TEXT NOT NULL,
-                                    created_at INTEGER NOT NULL);
+                                    created_at INTEGER NOT NULL,
+                                    token_salt TEXT, token_digest TEXT);
 CREATE TABLE IF NOT EXISTS ratings (user_id INTEGER NOT NULL, item_id INTEGER NOT NULL,
                                     rating REAL NOT NULL, timestamp INTEGER NOT NULL,
                                     source TEXT NOT NULL, PRIMARY KEY (user_id, item_id));
@@ -34,16 +37,26 @@ CREATE TABLE IF NOT EXISTS movies  (item_id INTEGER PRIMARY KEY, title TEXT NOT 
                                     year INTEGER, genres TEXT NOT NULL);
 -- Covering index: popularity, per-movie stats and similarity read ratings by movie.
 CREATE INDEX IF NOT EXISTS ratings_by_item ON ratings (item_id, rating);
+-- Users created per client (a digest of its IP) per hour; rows of past hours are dropped.
+CREATE TABLE IF NOT EXISTS client_quota (client TEXT NOT NULL, window INTEGER NOT NULL,
+                                         count INTEGER NOT NULL, PRIMARY KEY (client, window));
 """
+# Stores created before tokens existed gain the columns (their API users stay read-only).
+_MIGRATIONS = (
+    ("users", "token_salt", "ALTER TABLE users ADD COLUMN token_salt TEXT"),
+    ("users", "token_digest", "ALTER TABLE users ADD COLUMN token_digest TEXT"),
+)
 
 _PROFILE = (
     "SELECT u.user_id, u.age, u.gender, u.occupation, u.source, u.created_at, "
-    "(SELECT COUNT(*) FROM ratings r WHERE r.user_id = u.user_id) FROM users u"
+    "(SELECT COUNT(*) FROM ratings r WHERE r.user_id = u.user_id), u.token_salt, "
+    "u.token_digest FROM users u"
 )
 
 
 def _profile(row: tuple) -> UserProfile:
-    return UserProfile(row[0], row[1], row[2], row[3], row[4], row[5], row[6])
+    token = TokenRecord(row[7], row[8]) if row[7] and row[8] else None
+    return UserProfile(row[0], row[1], row[2], row[3], row[4], row[5], row[6], token)
 
 
 def _movie(row: tuple) -> Movie:
@@ -80,6 +93,7 @@ class SqliteStore:
             connection.execute("PRAGMA journal_mode = WAL")
             # FULL: a rating acknowledged with 201 survives a power cut, not only a crash.
             connection.execute("PRAGMA synchronous = FULL")
+            self._migrate(connection)
         except sqlite3.Error as exc:
             raise StoreUnavailable(f"ratings store {self.path}: {exc}") from None
         self._local.connection = connection
@@ -108,12 +122,25 @@ class SqliteStore:
         except sqlite3.DatabaseError as exc:
             raise StoreUnavailable(f"ratings store {self.path}: {exc}") from None
 
+    @staticmethod
+    def _migrate(connection: sqlite3.Connection) -> None:
+        tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
+        if "users" not in tables:
+            return  # not seeded yet: check() says so
+        for table, column, statement in _MIGRATIONS:
+            columns = {row[1] for row in connection.execute(f"PRAGMA table_info({table})")}
+            if column not in columns:
+                connection.execute(statement)
+        if "client_quota" not in tables:
+            connection.executescript(SCHEMA)
+
     def create_schema(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         connection = sqlite3.connect(self.path, timeout=self.timeout)
         try:
             connection.execute("PRAGMA journal_mode = WAL")
             connection.executescript(SCHEMA)
+            self._migrate(connection)
         finally:
             connection.close()
 
@@ -132,16 +159,18 @@ class SqliteStore:
                 f"ratings store {self.path} has no movies; run scripts/setup.d/seed.sh"
             )
 
-    def list_users(self, query: str, limit: int, offset: int) -> tuple[list[UserProfile], int]:
-        where: str = ""
-        params: tuple[str, ...] = ()
+    def list_users(
+        self, query: str, limit: int, offset: int, include: int | None = None
+    ) -> tuple[list[UserProfile], int]:
+        where = " WHERE (u.source = 'base' OR u.user_id = ?)"
+        params: tuple[str | int, ...] = (include or 0,)
         if query:
-            where = (
-                " WHERE CAST(u.user_id AS TEXT) LIKE ? ESCAPE '\\' "
-                "OR u.occupation LIKE ? ESCAPE '\\'"
+            where += (
+                " AND (CAST(u.user_id AS TEXT) LIKE ? ESCAPE '\\' "
+                "OR u.occupation LIKE ? ESCAPE '\\')"
             )
             escaped = _like(query)[1:]  # prefix match on the id
-            params = (escaped, _like(query))
+            params = (*params, escaped, _like(query))
         total = self._read("SELECT COUNT(*) FROM users u" + where, params)[0][0]
         rows = self._read(
             _PROFILE + where + " ORDER BY u.user_id LIMIT ? OFFSET ?", (*params, limit, offset)
@@ -211,23 +240,65 @@ class SqliteStore:
     # ----------------------------------------------------------------------------- writing
 
     def create_user(
-        self, age: int | None, gender: str | None, occupation: str | None, now: int
+        self,
+        age: int | None,
+        gender: str | None,
+        occupation: str | None,
+        now: int,
+        *,
+        token_for: Callable[[int], TokenRecord],
+        client: str,
+        users_per_hour: int,
     ) -> UserProfile:
+        window, retry_after = hour_window(now)
         with self._write() as connection:
+            connection.execute("DELETE FROM client_quota WHERE window < ?", (window,))
+            row = connection.execute(
+                "SELECT count FROM client_quota WHERE client = ? AND window = ?", (client, window)
+            ).fetchone()
+            if row and row[0] >= users_per_hour:
+                raise CapReached(
+                    f"this client created {row[0]} users this hour, the most allowed "
+                    f"({users_per_hour})",
+                    retry_after,
+                )
+            connection.execute(
+                "INSERT INTO client_quota (client, window, count) VALUES (?, ?, 1) "
+                "ON CONFLICT (client, window) DO UPDATE SET count = count + 1",
+                (client, window),
+            )
             # New users get ids above every existing one (docs/contracts.md).
             user_id = connection.execute(
                 "SELECT COALESCE(MAX(user_id), 0) + 1 FROM users"
             ).fetchone()[0]
+            token = token_for(user_id)
             connection.execute(
-                "INSERT INTO users (user_id, age, gender, occupation, source, created_at) "
-                "VALUES (?, ?, ?, ?, 'api', ?)",
-                (user_id, age, gender, occupation, now),
+                "INSERT INTO users (user_id, age, gender, occupation, source, created_at, "
+                "token_salt, token_digest) VALUES (?, ?, ?, ?, 'api', ?, ?, ?)",
+                (user_id, age, gender, occupation, now, token.salt, token.digest),
             )
-        return UserProfile(user_id, age, gender, occupation, "api", now, 0)
+        return UserProfile(user_id, age, gender, occupation, "api", now, 0, token)
 
-    def add_rating(self, user_id: int, item_id: int, rating: float, now: int) -> RatingRow:
+    def delete_user(self, user_id: int) -> int:
+        with self._write() as connection:
+            removed = connection.execute(
+                "DELETE FROM ratings WHERE user_id = ? AND source = 'api'", (user_id,)
+            ).rowcount
+            connection.execute("DELETE FROM users WHERE user_id = ? AND source = 'api'", (user_id,))
+        return int(removed)
+
+    def add_rating(
+        self, user_id: int, item_id: int, rating: float, now: int, cap: WriteCap
+    ) -> RatingRow:
+        day_start, _ = day_window(now)
         try:
             with self._write() as connection:
+                total, today = connection.execute(
+                    "SELECT COUNT(*), COALESCE(SUM(timestamp >= ?), 0) FROM ratings "
+                    "WHERE user_id = ?",
+                    (day_start, user_id),
+                ).fetchone()
+                check_write(cap, total=int(total), today=int(today), now=now)
                 connection.execute(
                     "INSERT INTO ratings (user_id, item_id, rating, timestamp, source) "
                     "VALUES (?, ?, ?, ?, 'api')",

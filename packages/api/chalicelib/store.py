@@ -8,9 +8,12 @@ on AWS (``chalicelib.dynamodb_store``).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+
+from chalicelib.limits import WriteCap
+from chalicelib.ownership import TokenRecord
 
 
 class StoreUnavailable(RuntimeError):
@@ -38,6 +41,8 @@ class UserProfile:
     source: str
     created_at: int
     ratings_count: int
+    # Only API users have one; never part of an answer.
+    token: TokenRecord | None = field(default=None, repr=False, compare=False)
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -82,19 +87,38 @@ class Store(Protocol):
     def check(self) -> None:
         """Raise StoreUnavailable unless the store is reachable and seeded."""
 
-    def list_users(self, query: str, limit: int, offset: int) -> tuple[list[UserProfile], int]: ...
+    def list_users(
+        self, query: str, limit: int, offset: int, include: int | None = None
+    ) -> tuple[list[UserProfile], int]:
+        """Dataset users matching ``query`` (and the API user ``include``), by id."""
 
     def get_user(self, user_id: int) -> UserProfile | None: ...
 
     def create_user(
-        self, age: int | None, gender: str | None, occupation: str | None, now: int
-    ) -> UserProfile: ...
+        self,
+        age: int | None,
+        gender: str | None,
+        occupation: str | None,
+        now: int,
+        *,
+        token_for: Callable[[int], TokenRecord],
+        client: str,
+        users_per_hour: int,
+    ) -> UserProfile:
+        """A new API user with ``token_for(user_id)`` stored beside it; CapReached when
+        ``client`` already created ``users_per_hour`` users this hour."""
+
+    def delete_user(self, user_id: int) -> int:
+        """Remove an API user with its ratings (and counters); the number of ratings removed."""
 
     def user_ratings(self, user_id: int) -> list[RatingRow]:
         """The user's ratings, oldest first (timestamp, item_id)."""
 
-    def add_rating(self, user_id: int, item_id: int, rating: float, now: int) -> RatingRow:
-        """Store one rating; DuplicateRating when this user already rated this movie."""
+    def add_rating(
+        self, user_id: int, item_id: int, rating: float, now: int, cap: WriteCap
+    ) -> RatingRow:
+        """Store one rating; DuplicateRating when this user already rated this movie,
+        CapReached when it would exceed ``cap``."""
 
     def get_movies(self, item_ids: Iterable[int]) -> dict[int, Movie]: ...
 

@@ -42,7 +42,9 @@ def build_service(
     else:
         endpoint = LocalEndpoint(settings.endpoint_url, settings.endpoint_timeout)
         registry = LocalRegistry(settings.registry_path, settings.model_package_group)
-    return RecsService(store, endpoint, registry, cache_seconds=settings.cache_seconds)
+    return RecsService(
+        store, endpoint, registry, cache_seconds=settings.cache_seconds, caps=settings.caps
+    )
 
 
 def current(factory: Any) -> RecsService:

@@ -227,6 +227,25 @@ def stub_model_packages(
         )  # fmt: skip
 
 
-def post(client: Any, path: str, payload: Any, raw: bytes | None = None) -> Any:
+def auth(token: str | None) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"} if token else {}
+
+
+def post(
+    client: Any, path: str, payload: Any, raw: bytes | None = None, token: str | None = None
+) -> Any:
     data = raw if raw is not None else json.dumps(payload).encode()
-    return client.http.post(path, body=data, headers={"Content-Type": "application/json"})
+    headers = {"Content-Type": "application/json", **auth(token)}
+    return client.http.post(path, body=data, headers=headers)
+
+
+def get(client: Any, path: str, token: str | None = None) -> Any:
+    return client.http.get(path, headers=auth(token))
+
+
+def new_user(client: Any, payload: dict[str, Any] | None = None) -> tuple[int, str]:
+    """Create an API user; (its id, its token)."""
+    response = post(client, "/users", payload or {})
+    assert response.status_code == 201, response.body
+    created = body(response)
+    return created["user_id"], created["token"]

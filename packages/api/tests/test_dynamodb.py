@@ -5,7 +5,7 @@ import math
 import boto3
 import pytest
 from chalice.test import Client
-from conftest import RATINGS, body, post, write_dataset
+from conftest import RATINGS, body, get, new_user, post, write_dataset
 from moto import mock_aws
 
 from chalicelib import wiring
@@ -70,12 +70,16 @@ def test_users_ratings_and_history(dynamo_api) -> None:
     listed = body(dynamo_api.http.get("/users?query=techn"))
     assert [u["user_id"] for u in listed["users"]] == [1, 4]
     assert listed["users"][0]["ratings_count"] == 3
-    created = post(dynamo_api, "/users", {"age": 30, "occupation": "writer"})
-    assert created.status_code == 201 and body(created)["user_id"] == 6
-    assert post(dynamo_api, "/users/6/ratings", {"item_id": 2, "rating": 4.5}).status_code == 201
-    assert post(dynamo_api, "/users/6/ratings", {"item_id": 2, "rating": 1}).status_code == 409
-    assert post(dynamo_api, "/users/6/ratings", {"item_id": 99, "rating": 1}).status_code == 404
-    user = body(dynamo_api.http.get("/users/6"))
+    user_id, token = new_user(dynamo_api, {"age": 30, "occupation": "writer"})
+    assert user_id == 6
+
+    def rate(payload: dict) -> int:
+        return int(post(dynamo_api, "/users/6/ratings", payload, token=token).status_code)
+
+    assert rate({"item_id": 2, "rating": 4.5}) == 201
+    assert rate({"item_id": 2, "rating": 1}) == 409
+    assert rate({"item_id": 99, "rating": 1}) == 404
+    user = body(get(dynamo_api, "/users/6", token))
     assert user["ratings_count"] == 1 and user["occupation"] == "writer"
     assert [(h["item_id"], h["title"], h["rating"]) for h in user["history"]] == [
         (2, "GoldenEye", 4.5)
@@ -93,8 +97,8 @@ def test_movies_popularity_and_similarity(dynamo_api) -> None:
     assert [m["item_id"] for m in found] == [1, 2, 3]
     similar = body(dynamo_api.http.get("/movies/2/similar?k=1"))
     assert similar["movies"] == [3] and similar["items"][0]["score"] == round(2 / math.sqrt(6), 6)
-    user_id = body(post(dynamo_api, "/users", {}))["user_id"]
-    fallback = body(dynamo_api.http.get(f"/users/{user_id}/recommendations?k=3"))
+    user_id, token = new_user(dynamo_api)
+    fallback = body(get(dynamo_api, f"/users/{user_id}/recommendations?k=3", token))
     assert fallback["fallback"] is True and fallback["movies"] == [1, 2, 3]
 
 

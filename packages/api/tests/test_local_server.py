@@ -124,22 +124,23 @@ def test_a_declared_method_on_a_route_without_it_is_a_json_405(server) -> None:
 
 def test_concurrent_ratings_over_http_are_all_stored(server) -> None:
     headers = {"Content-Type": "application/json"}
-    users = [
-        json.loads(_request(server + "/users", "POST", b"{}", headers)[2])["user_id"]
-        for _ in range(4)
-    ]
+    created = [json.loads(_request(server + "/users", "POST", b"{}", headers)[2]) for _ in range(4)]
+    users = [c["user_id"] for c in created]
+    tokens = {c["user_id"]: c["token"] for c in created}
 
     def rate(pair):
         user_id, item_id = pair
         payload = json.dumps({"item_id": item_id, "rating": 4}).encode()
-        return _request(f"{server}/users/{user_id}/ratings", "POST", payload, headers)[0]
+        signed = {**headers, "Authorization": f"Bearer {tokens[user_id]}"}
+        return _request(f"{server}/users/{user_id}/ratings", "POST", payload, signed)[0]
 
     pairs = [(u, i) for u in users for i in range(1, 7)]
     with ThreadPoolExecutor(max_workers=8) as pool:
         statuses = list(pool.map(rate, pairs))
     assert statuses == [201] * len(pairs)
     for user_id in users:
-        detail = json.loads(_request(f"{server}/users/{user_id}")[2])
+        signed = {"Authorization": f"Bearer {tokens[user_id]}"}
+        detail = json.loads(_request(f"{server}/users/{user_id}", headers=signed)[2])
         assert detail["ratings_count"] == 6
     # The second identical round is all conflicts, none stored twice.
     with ThreadPoolExecutor(max_workers=8) as pool:

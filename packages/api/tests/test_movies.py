@@ -2,7 +2,7 @@
 
 import math
 
-from conftest import body, post
+from conftest import body, new_user, post
 
 
 def test_search_is_case_insensitive_and_most_rated_first(api) -> None:
@@ -51,9 +51,9 @@ def test_similar_validation(api) -> None:
 
 def test_similarity_is_cached_until_it_expires(api) -> None:
     before = body(api.http.get("/movies/4/similar"))["movies"]
-    user_id = body(post(api, "/users", {}))["user_id"]
-    post(api, f"/users/{user_id}/ratings", {"item_id": 4, "rating": 5})
-    post(api, f"/users/{user_id}/ratings", {"item_id": 6, "rating": 5})
+    user_id, token = new_user(api)
+    post(api, f"/users/{user_id}/ratings", {"item_id": 4, "rating": 5}, token=token)
+    post(api, f"/users/{user_id}/ratings", {"item_id": 6, "rating": 5}, token=token)
     assert body(api.http.get("/movies/4/similar"))["movies"] == before  # cached index
     from app import service
 

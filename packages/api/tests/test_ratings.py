@@ -3,44 +3,62 @@
 import sqlite3
 import threading
 
-from conftest import body, post
+from conftest import body, get, new_user, post
 
+from chalicelib.limits import WriteCap
+from chalicelib.ownership import TokenRecord
 from chalicelib.sqlite_store import SqliteStore
+
+NO_CAP = WriteCap("ratings", 10**6, 10**6)
+
+
+def _create(store: SqliteStore) -> int:
+    def token_for(user_id: int) -> TokenRecord:
+        return TokenRecord("00" * 16, "0" * 64)
+
+    user = store.create_user(
+        None, None, None, 1, token_for=token_for, client="test", users_per_hour=10**6
+    )
+    return user.user_id
 
 
 def test_rating_is_stored_and_shows_in_the_history(api, home) -> None:
-    response = post(api, "/users/2/ratings", {"item_id": 6, "rating": 3.5})
+    user_id, token = new_user(api)
+    response = post(api, f"/users/{user_id}/ratings", {"item_id": 6, "rating": 3.5}, token=token)
     assert response.status_code == 201
     rating = body(response)
     assert (rating["user_id"], rating["item_id"], rating["rating"], rating["source"]) == (
-        2, 6, 3.5, "api",
+        user_id, 6, 3.5, "api",
     )  # fmt: skip
-    assert body(api.http.get("/users/2"))["history"][0]["item_id"] == 6
+    assert body(get(api, f"/users/{user_id}", token))["history"][0]["item_id"] == 6
     # Durable: a separate connection to the file sees the row.
     with sqlite3.connect(home / "store.db") as connection:
         row = connection.execute(
-            "SELECT rating, source FROM ratings WHERE user_id = 2 AND item_id = 6"
+            "SELECT rating, source FROM ratings WHERE user_id = ? AND item_id = 6", (user_id,)
         ).fetchone()
     assert row == (3.5, "api")
 
 
 def test_duplicate_rating_is_409(api) -> None:
-    assert post(api, "/users/2/ratings", {"item_id": 6, "rating": 3}).status_code == 201
-    again = post(api, "/users/2/ratings", {"item_id": 6, "rating": 5})
+    user_id, token = new_user(api)
+    path = f"/users/{user_id}/ratings"
+    assert post(api, path, {"item_id": 6, "rating": 3}, token=token).status_code == 201
+    again = post(api, path, {"item_id": 6, "rating": 5}, token=token)
     assert again.status_code == 409
     assert body(again)["error"]["code"] == "conflict"
-    seeded = post(api, "/users/1/ratings", {"item_id": 1, "rating": 5})
-    assert seeded.status_code == 409
 
 
 def test_rating_unknown_user_or_movie_is_404(api) -> None:
-    assert post(api, "/users/99/ratings", {"item_id": 1, "rating": 3}).status_code == 404
-    missing = post(api, "/users/2/ratings", {"item_id": 999, "rating": 3})
+    user_id, token = new_user(api)
+    unknown = post(api, "/users/99/ratings", {"item_id": 1, "rating": 3}, token=token)
+    assert unknown.status_code == 404
+    missing = post(api, f"/users/{user_id}/ratings", {"item_id": 999, "rating": 3}, token=token)
     assert missing.status_code == 404
     assert "movie 999" in body(missing)["error"]["message"]
 
 
 def test_rating_bad_values_are_400(api) -> None:
+    user_id, token = new_user(api)
     for payload in (
         {"item_id": 6, "rating": 0.25},
         {"item_id": 6, "rating": 6},
@@ -49,7 +67,7 @@ def test_rating_bad_values_are_400(api) -> None:
         {"rating": 3},
         {"item_id": 6, "rating": 3, "comment": "good"},
     ):
-        response = post(api, "/users/2/ratings", payload)
+        response = post(api, f"/users/{user_id}/ratings", payload, token=token)
         assert response.status_code == 400, payload
         assert body(response)["error"]["message"]
 
@@ -62,8 +80,8 @@ def test_concurrent_writers_lose_no_rating(home) -> None:
             "INSERT INTO movies (item_id, title, year, genres) VALUES (?, ?, NULL, '[]')",
             [(100 + i, f"M{i}") for i in range(30)],
         )
-    users = [SqliteStore(path).create_user(None, None, None, 1) for _ in range(8)]
-    assert len({u.user_id for u in users}) == 8
+    users = [_create(SqliteStore(path)) for _ in range(8)]
+    assert len(set(users)) == 8
     errors: list[BaseException] = []
     start = threading.Barrier(8)
 
@@ -72,13 +90,13 @@ def test_concurrent_writers_lose_no_rating(home) -> None:
         start.wait()
         try:
             for i in range(30):
-                store.add_rating(user_id, 100 + i, 4.0, 1000 + i)
+                store.add_rating(user_id, 100 + i, 4.0, 1000 + i, NO_CAP)
         except BaseException as exc:  # reported below: a lost write must fail the test
             errors.append(exc)
         finally:
             store.close()
 
-    threads = [threading.Thread(target=write, args=(u.user_id,)) for u in users]
+    threads = [threading.Thread(target=write, args=(u,)) for u in users]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -97,9 +115,9 @@ def test_concurrent_user_creation_hands_out_distinct_ids(home) -> None:
     def create() -> None:
         store = SqliteStore(path)
         for _ in range(10):
-            user = store.create_user(None, None, None, 1)
+            user_id = _create(store)
             with lock:
-                ids.append(user.user_id)
+                ids.append(user_id)
         store.close()
 
     threads = [threading.Thread(target=create) for _ in range(6)]

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from chalice.test import Client
-from conftest import body, post
+from conftest import body, get, new_user, post
 
 from chalicelib.settings import get_settings
 
@@ -89,9 +89,9 @@ def test_recommendations_from_the_real_endpoint(real_api) -> None:
 
 
 def test_new_user_history_reaches_the_real_endpoint(real_api) -> None:
-    user_id = body(post(real_api, "/users", {"age": 25}))["user_id"]
-    post(real_api, f"/users/{user_id}/ratings", {"item_id": 6, "rating": 5})
-    result = body(real_api.http.get(f"/users/{user_id}/recommendations?k=3"))
+    user_id, token = new_user(real_api, {"age": 25})
+    post(real_api, f"/users/{user_id}/ratings", {"item_id": 6, "rating": 5}, token=token)
+    result = body(get(real_api, f"/users/{user_id}/recommendations?k=3", token))
     assert result["fallback"] is False and result["movies"] == [5, 4, 3]
 
 

@@ -1,8 +1,9 @@
 """Recommendations through a real HTTP server implementing the endpoint contract."""
 
+import sqlite3
 import time
 
-from conftest import body, post
+from conftest import body, get, new_user, post
 
 
 def test_known_user_gets_model_answer_without_rated_movies(api, contract_endpoint) -> None:
@@ -25,10 +26,10 @@ def test_known_user_gets_model_answer_without_rated_movies(api, contract_endpoin
 
 
 def test_new_user_with_a_few_ratings_gets_personal_movies(api, contract_endpoint) -> None:
-    user_id = body(post(api, "/users", {"age": 40}))["user_id"]
-    post(api, f"/users/{user_id}/ratings", {"item_id": 5, "rating": 5})
-    post(api, f"/users/{user_id}/ratings", {"item_id": 3, "rating": 4})
-    result = body(api.http.get(f"/users/{user_id}/recommendations"))
+    user_id, token = new_user(api, {"age": 40})
+    post(api, f"/users/{user_id}/ratings", {"item_id": 5, "rating": 5}, token=token)
+    post(api, f"/users/{user_id}/ratings", {"item_id": 3, "rating": 4}, token=token)
+    result = body(get(api, f"/users/{user_id}/recommendations", token))
     assert result["fallback"] is False
     assert not {5, 3} & set(result["movies"])
     instance = contract_endpoint.requests[-1]["body"]["instances"][0]
@@ -37,17 +38,18 @@ def test_new_user_with_a_few_ratings_gets_personal_movies(api, contract_endpoint
 
 
 def test_movies_the_user_rated_are_removed_even_if_the_model_returns_them(
-    api, contract_endpoint
+    api, contract_endpoint, home
 ) -> None:
     contract_endpoint.models = ("tfrs", "leaky")
-    post(api, "/users/5/ratings", {"item_id": 5, "rating": 2})
+    with sqlite3.connect(home / "store.db") as connection:  # dataset users are API-read-only
+        connection.execute("INSERT INTO ratings VALUES (5, 5, 2.0, 999, 'base')")
     result = body(api.http.get("/users/5/recommendations?k=100&model=leaky"))
     assert result["movies"] == [3, 4, 6, 2]  # the endpoint answered 5 and 1 too
 
 
 def test_user_without_ratings_gets_flagged_popular_movies(api, contract_endpoint) -> None:
-    user_id = body(post(api, "/users", {}))["user_id"]
-    result = body(api.http.get(f"/users/{user_id}/recommendations?k=3"))
+    user_id, token = new_user(api)
+    result = body(get(api, f"/users/{user_id}/recommendations?k=3", token))
     assert result["fallback"] is True and result["reason"] == "no_ratings"
     assert result["model"] == {"name": "popularity", "version": None}
     assert result["movies"] == [1, 2, 3]  # most rated first

@@ -22,7 +22,7 @@ def test_every_app_route_is_documented_and_vice_versa() -> None:
     documented = {(m.upper(), p) for p, ops in document["paths"].items() for m in ops}
     served = {(m, p) for p, methods in app.routes.items() for m in methods if m != "OPTIONS"}
     assert served == documented
-    assert len(served) == 12
+    assert len(served) == 13
 
 
 def test_document_is_well_formed_openapi_3() -> None:
@@ -54,7 +54,7 @@ def test_document_is_well_formed_openapi_3() -> None:
             assert (
                 len(success) == 1 and "application/json" in op["responses"][success[0]]["content"]
             )
-    assert len(operation_ids) == len(set(operation_ids)) == 12
+    assert len(operation_ids) == len(set(operation_ids)) == 13
 
 
 def test_openapi_route_serves_the_document(api) -> None:

@@ -1,6 +1,6 @@
 """Users: search and paging, creation, profile with history."""
 
-from conftest import body, post
+from conftest import body, get, post
 
 
 def test_list_users_pages_in_id_order(api) -> None:
@@ -35,7 +35,7 @@ def test_create_user_returns_201_and_an_id_above_the_dataset(api) -> None:
     assert created["user_id"] == 6 and created["source"] == "api"
     assert created["history"] == [] and created["ratings_count"] == 0
     assert body(post(api, "/users", {}))["user_id"] == 7  # every field is optional
-    fetched = body(api.http.get("/users/6"))
+    fetched = body(get(api, "/users/6", created["token"]))
     assert (fetched["age"], fetched["gender"], fetched["occupation"]) == (31, "F", "scientist")
 
 
@@ -94,7 +94,7 @@ def test_a_real_bug_is_a_logged_500_in_the_error_shape(api, home, caplog) -> Non
     from chalicelib.sqlite_store import SqliteStore
 
     class Broken(SqliteStore):
-        def list_users(self, query, limit, offset):
+        def list_users(self, query, limit, offset, include=None):
             raise RuntimeError("a bug")
 
     service().store = Broken(home / "store.db")

@@ -23,6 +23,7 @@ from recs_ml.pipeline.sagemaker import EVALUATION_KEYS
 # The name of the Chalice-generated REST API resource in the SAM template it packages.
 _REST_API = "RestAPI"
 _API_HANDLER = "APIHandler"
+API_STAGE = "api"
 ENDPOINT_TIMEOUT_SECONDS = 10
 LAMBDA_TIMEOUT_SECONDS = 30
 
@@ -97,6 +98,8 @@ class Api(Construct):
                 point_in_time_recovery_enabled=True
             ),
             removal_policy=RemovalPolicy.RETAIN if retain_data else RemovalPolicy.DESTROY,
+            # The API's per-client hourly counters (user_id = -3) expire by themselves.
+            time_to_live_attribute="expires_at",
         )
         function_name = f"recs-api-{stage}-{_API_HANDLER}"
         self.log_group = logs.LogGroup(
@@ -184,7 +187,7 @@ class Api(Construct):
                 "Chalice",
                 source_dir=str(source_dir),
                 stage_config={
-                    "api_gateway_stage": "api",
+                    "api_gateway_stage": API_STAGE,
                     "manage_iam_role": False,
                     "iam_role_arn": self.role.role_arn,
                     "environment_variables": environment,
@@ -210,4 +213,6 @@ class Api(Construct):
                 }
             ],
         )
+        self.rest_api = rest_api
+        self.stage_name = API_STAGE
         self.url = f"https://{rest_api.ref}.execute-api.{stack.region}.{stack.url_suffix}/api"

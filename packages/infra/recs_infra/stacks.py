@@ -21,6 +21,7 @@ from recs_infra.pipeline_definition import (
 from recs_infra.serving import Serving
 from recs_infra.storage import Storage, data_bucket_label, data_bucket_name
 from recs_infra.training_pipeline import TrainingPipeline
+from recs_infra.waf import ApiFirewall
 from recs_infra.web import Web
 from recs_ml.pipeline.sagemaker import EVALUATION_KEYS
 
@@ -138,6 +139,17 @@ class ApiStack(cdk.Stack):
                 stage=config.stage, region=config.region, keys=EVALUATION_KEYS
             ),
             retain_data=config.retain_data,
+        )
+        rest_api = self.api.rest_api.logical_id
+        self.firewall = ApiFirewall(
+            self,
+            "Firewall",
+            # SAM's "<api>.Stage" reference: the stage's name, and an association made after it.
+            stage_arn=cdk.Fn.sub(
+                f"arn:${{AWS::Partition}}:apigateway:${{AWS::Region}}::/restapis/${{{rest_api}}}"
+                f"/stages/${{{rest_api}.Stage}}"
+            ),
+            name=f"recs-api-{config.stage}",
         )
         cdk.CfnOutput(self, "ApiUrl", value=self.api.url, description="the API's base URL")
 

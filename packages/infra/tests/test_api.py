@@ -1,3 +1,5 @@
+import json
+
 import pytest
 from infra_template import as_list, flatten, only, policy_statements, statements_allowing
 
@@ -55,6 +57,8 @@ def test_ratings_table_has_the_keys_the_api_store_uses(template):
     ]
     assert table["BillingMode"] == "PAY_PER_REQUEST"
     assert table["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    # The API's per-client hourly counters carry expires_at (chalicelib.dynamodb_store).
+    assert table["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
 
 
 def test_invoke_endpoint_is_allowed_on_our_endpoint_only(template):
@@ -88,3 +92,47 @@ def test_api_reads_only_the_pipelines_evaluation_reports(template):
     listing = s3_statements["s3:ListBucket"]
     assert [flatten(r) for r in as_list(listing["Resource"])] == [bucket]
     assert listing["Condition"] == {"StringLike": {"s3:prefix": ["pipeline/evaluation/*"]}}
+
+
+def test_waf_web_acl_guards_the_api_stage(template):
+    acl_id, acl = next(iter(template.find_resources("AWS::WAFv2::WebACL").items()))
+    properties = acl["Properties"]
+    assert properties["Scope"] == "REGIONAL" and properties["DefaultAction"] == {"Allow": {}}
+    rules = {rule["Name"]: rule for rule in properties["Rules"]}
+    rate = rules["rate-per-ip"]
+    assert rate["Priority"] == 0
+    assert rate["Statement"]["RateBasedStatement"] == {
+        "AggregateKeyType": "IP",
+        "Limit": 600,
+        "EvaluationWindowSec": 300,
+    }
+    block = rate["Action"]["Block"]["CustomResponse"]
+    assert block["ResponseCode"] == 429
+    body = properties["CustomResponseBodies"][block["CustomResponseBodyKey"]]
+    assert body["ContentType"] == "APPLICATION_JSON"
+    assert json.loads(body["Content"])["error"]["code"] == "too_many_requests"
+    managed = {
+        rule["Statement"]["ManagedRuleGroupStatement"]["Name"]
+        for rule in properties["Rules"]
+        if "ManagedRuleGroupStatement" in rule["Statement"]
+    }
+    assert managed == {"AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet"}
+    assert all(rule["VisibilityConfig"]["CloudWatchMetricsEnabled"] for rule in rules.values())
+    association = only(template, "AWS::WAFv2::WebACLAssociation")["Properties"]
+    assert association["WebACLArn"] == {"Fn::GetAtt": [acl_id, "Arn"]}
+    # The REST API's stage, through SAM's "<api>.Stage" reference (made after the stage).
+    assert association["ResourceArn"] == {
+        "Fn::Sub": "arn:${AWS::Partition}:apigateway:${AWS::Region}::/restapis/${RestAPI}"
+        "/stages/${RestAPI.Stage}"
+    }
+
+
+def test_waf_rate_limit_is_checked():
+    import aws_cdk as cdk
+
+    from recs_infra.waf import ApiFirewall
+
+    stack = cdk.Stack(cdk.App(), "Waf")
+    with pytest.raises(ValueError, match="between 10 and 2e9"):
+        ApiFirewall(stack, "F", stage_arn="arn:aws:apigateway:us-east-1::/restapis/x/stages/api",
+                    name="n", requests_per_ip_per_5_minutes=5)  # fmt: skip

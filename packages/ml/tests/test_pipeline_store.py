@@ -87,3 +87,31 @@ def test_schedule_mirrors_the_weekly_eventbridge_rule(tmp_path, monkeypatch):
     assert env == "CRON_TZ=UTC"
     assert entry.startswith(CRON_SCHEDULE + " ") and entry.endswith(MARKER)
     assert "recs pipeline run --data ml-100k" in entry and f"RECS_HOME={tmp_path}" in entry
+
+
+def test_screening_leaves_out_api_users_over_the_caps_and_counts_them():
+    from recs_ml.data import Ratings
+    from recs_ml.store import screen_api_ratings
+
+    day = 86400
+    rows = [(10, i, 4.0, 5 * day + i) for i in range(1, 4)]  # 3 in one day: at the daily cap
+    rows += [(11, i, 3.0, 5 * day + i) for i in range(1, 5)]  # 4 in one day: over it
+    rows += [(12, i, 5.0, i * day) for i in range(1, 6)]  # 5 on 5 days: over the total of 4
+    rows += [(13, 1, 2.0, 7 * day)]
+    kept, report = screen_api_ratings(Ratings.from_rows(rows), per_user=4, per_user_per_day=3)
+    assert sorted(set(kept.user_id.tolist())) == [10, 13]
+    assert len(kept) == 4 and kept.rating.tolist() == [4.0, 4.0, 4.0, 2.0]
+    assert report == {
+        "api_users": 4,
+        "api_ratings": 13,
+        "api_max_ratings_per_user": 5,
+        "api_max_ratings_per_user_day": 4,
+        "api_users_over_caps": 2,
+        "api_ratings_left_out": 9,
+        "cap_ratings_per_user": 4,
+        "cap_ratings_per_user_per_day": 3,
+    }
+    nothing, empty = screen_api_ratings(Ratings.from_rows([]), per_user=4, per_user_per_day=3)
+    assert len(nothing) == 0 and empty["api_users"] == 0
+    with pytest.raises(ValueError, match="at least 1"):
+        screen_api_ratings(Ratings.from_rows(rows), per_user=0, per_user_per_day=3)

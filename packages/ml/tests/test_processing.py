@@ -117,3 +117,22 @@ def test_ratings_file_round_trip(tmp_path):
     again = read_ratings(tmp_path / "r.csv")
     assert pairs(again) == pairs(original)
     np.testing.assert_array_equal(again.rating, original.rating)
+
+
+def test_process_leaves_out_api_users_over_the_caps_and_reports_them(tmp_path, monkeypatch):
+    from recs_ml.settings import get_settings
+
+    monkeypatch.setenv("RECS_MAX_RATINGS_PER_USER_PER_DAY", "2")
+    get_settings.cache_clear()
+    try:
+        rows = [(u, i, 4.0, 100 * u + i) for u in (1, 2) for i in range(1, 11)]
+        _write_inter(tmp_path / "tiny.inter", rows)
+        flood = [(4, i, 1.0, 50 + i, "api") for i in range(1, 4)]  # 3 ratings in one day
+        _store(tmp_path / "store.db", [(3, 4, 5.0, 10, "api"), (3, 5, 4.0, 11, "api"), *flood])
+        summary = process(tmp_path / "tiny.inter", tmp_path / "out", store=tmp_path / "store.db")
+    finally:
+        get_settings.cache_clear()
+    assert summary["store_ratings"] == 2 and summary["ratings"] == 22
+    assert summary["api_users"] == 2 and summary["api_users_over_caps"] == 1
+    assert summary["api_ratings_left_out"] == 3 and summary["api_max_ratings_per_user_day"] == 3
+    assert 4 not in set(read_processed(tmp_path / "out").train.user_id.tolist())

@@ -228,6 +228,27 @@ def read_processed(directory: Path) -> ProcessedData:
     )
 
 
+def _screen_api_ratings(extras: list[Ratings]) -> dict[str, int]:
+    """Leave out API users over the API's caps (in place); the counts for the report."""
+    from recs_ml.settings import get_settings
+    from recs_ml.store import screen_api_ratings
+
+    settings = get_settings()
+    caps = {
+        "per_user": settings.max_ratings_per_user,
+        "per_user_per_day": settings.max_ratings_per_user_per_day,
+    }
+    _, totals = screen_api_ratings(Ratings.from_rows([]), **caps)
+    for index, extra in enumerate(extras):
+        extras[index], report = screen_api_ratings(extra, **caps)
+        for key, value in report.items():
+            if key.startswith("api_max"):
+                totals[key] = max(totals[key], value)
+            elif not key.startswith("cap_"):
+                totals[key] += value
+    return totals
+
+
 def process(
     data: str | Path,
     output: Path,
@@ -246,6 +267,7 @@ def process(
 
         extras.append(read_dynamodb_ratings(ratings_table))
     added = 0
+    caps_report = _screen_api_ratings(extras)
     for extra in extras:
         if not len(extra):
             continue
@@ -262,6 +284,7 @@ def process(
     return {
         "ratings": len(dataset.ratings),
         "store_ratings": added,
+        **caps_report,
         "train": len(split.train),
         "validation": len(split.validation),
         "test": len(split.test),

@@ -33,6 +33,10 @@ class Settings(BaseSettings):
         default=None, description="the local endpoint's URL (default http://host:port above)"
     )
     model_package_group: str = "recs-movielens"
+    # The API's caps on one user's ratings (same variables as packages/api); the process step
+    # leaves out API users above them.
+    max_ratings_per_user: int = Field(default=1000, ge=1)
+    max_ratings_per_user_per_day: int = Field(default=200, ge=1)
 
     @property
     def data_dir(self) -> Path:

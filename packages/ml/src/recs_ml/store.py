@@ -173,3 +173,62 @@ def _dynamodb_rating(where: str, item: dict[str, Any]) -> tuple[int, int, float,
             "non-numeric rating or timestamp"
         )
     return int(user_id), int(item_id), rating, int(timestamp)
+
+
+# --------------------------------------------------------------------------- abuse caps
+
+DAY_SECONDS = 86400
+
+
+def screen_api_ratings(
+    ratings: Ratings, *, per_user: int, per_user_per_day: int
+) -> tuple[Ratings, dict[str, int]]:
+    """Leave out every API user with more than ``per_user`` ratings, or more than
+    ``per_user_per_day`` in one UTC day: the API's own caps, applied again so that a flood
+    which got past them (or was written to the table directly) never reaches training.
+
+    Returns the ratings kept and the counts for the pipeline report.
+    """
+    import numpy as np
+
+    if per_user < 1 or per_user_per_day < 1:
+        raise ValueError(f"caps must be at least 1, got {per_user} and {per_user_per_day}")
+    users = np.asarray(ratings.user_id, dtype=np.int64)
+    report = {
+        "api_users": 0,
+        "api_ratings": len(users),
+        "api_max_ratings_per_user": 0,
+        "api_max_ratings_per_user_day": 0,
+        "api_users_over_caps": 0,
+        "api_ratings_left_out": 0,
+        "cap_ratings_per_user": per_user,
+        "cap_ratings_per_user_per_day": per_user_per_day,
+    }
+    if not len(users):
+        return ratings, report
+    user_ids, per_user_counts = np.unique(users, return_counts=True)
+    days = np.asarray(ratings.timestamp, dtype=np.int64) // DAY_SECONDS
+    user_days, per_day_counts = np.unique(
+        np.stack([users, days], axis=1), axis=0, return_counts=True
+    )
+    over = np.union1d(
+        user_ids[per_user_counts > per_user], user_days[per_day_counts > per_user_per_day, 0]
+    )
+    keep = ~np.isin(users, over)
+    report.update(
+        api_users=len(user_ids),
+        api_max_ratings_per_user=int(per_user_counts.max()),
+        api_max_ratings_per_user_day=int(per_day_counts.max()),
+        api_users_over_caps=len(over),
+        api_ratings_left_out=int((~keep).sum()),
+    )
+    if keep.all():
+        return ratings, report
+    rows = np.flatnonzero(keep)
+    kept = Ratings(
+        user_id=ratings.user_id[rows],
+        item_id=ratings.item_id[rows],
+        rating=ratings.rating[rows],
+        timestamp=ratings.timestamp[rows],
+    )
+    return kept, report

@@ -1,11 +1,13 @@
 import axios, { isAxiosError } from 'axios'
 import type { components, paths } from './generated/schema.ts'
+import { tokenFor, userIdOfUrl } from './tokens.ts'
 
 /** Shapes of the API, straight from the generated OpenAPI types. */
 export type Schemas = components['schemas']
 export type UserSummary = Schemas['UserSummary']
 export type UserDetail = Schemas['UserDetail']
 export type UserCreate = Schemas['UserCreate']
+export type UserCreated = Schemas['UserCreated']
 export type HistoryEntry = Schemas['HistoryEntry']
 export type Rating = Schemas['Rating']
 export type RatingCreate = Schemas['RatingCreate']
@@ -31,6 +33,14 @@ export const http = axios.create({
   baseURL: apiBaseUrl(),
   timeout: 15_000,
   headers: { Accept: 'application/json' },
+})
+
+// A request about user N carries N's token when this browser holds it (API users are private).
+http.interceptors.request.use((config) => {
+  const userId = userIdOfUrl(config.url)
+  const token = userId === null ? undefined : tokenFor(userId)
+  if (token) config.headers.set('Authorization', `Bearer ${token}`)
+  return config
 })
 
 /** Why a call failed: the API could not be reached at all, or it answered with an error. */
@@ -67,7 +77,7 @@ export function toApiError(error: unknown): ApiError {
   return new ApiError('http', error instanceof Error ? error.message : String(error))
 }
 
-type Method = 'get' | 'post'
+type Method = 'get' | 'post' | 'delete'
 type Operation<P extends keyof paths, M extends Method> = NonNullable<paths[P][M]>
 type JsonOf<R> = R extends { content: { 'application/json': infer T } } ? T : never
 type Success<O> = O extends { responses: infer R }
@@ -119,6 +129,7 @@ export const api = {
     call('get', '/users', { query: { query, limit }, signal }),
   createUser: (body: UserCreate) => call('post', '/users', { body }),
   getUser: (userId: number, signal?: AbortSignal) => call('get', '/users/{user_id}', { path: { user_id: userId }, signal }),
+  deleteUser: (userId: number) => call('delete', '/users/{user_id}', { path: { user_id: userId } }),
   rateMovie: (userId: number, body: RatingCreate) =>
     call('post', '/users/{user_id}/ratings', { path: { user_id: userId }, body }),
   recommendations: (userId: number, k: number, model: string | undefined, signal?: AbortSignal) =>

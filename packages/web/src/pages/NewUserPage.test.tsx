@@ -1,5 +1,5 @@
 import { fireEvent, screen, waitFor, within } from '@testing-library/react'
-import { describe, expect, test } from 'vitest'
+import { describe, expect, test, vi } from 'vitest'
 import type { Recommendations, UserDetail } from '../api/client.ts'
 import { modelsResponse, movieSearchStar } from '../test/fixtures.ts'
 import { renderApp } from '../test/renderApp.tsx'
@@ -16,6 +16,8 @@ const newUser: UserDetail = {
   created_at: 1795400000,
   history: [],
 }
+
+const TOKEN = '944.' + 'k'.repeat(43)
 
 const popular: Recommendations = {
   user_id: 944,
@@ -48,7 +50,7 @@ describe('new user flow', () => {
     let rated = false
     const { api, user } = renderApp('/', (api) => {
       api.onGet('/models').reply(200, modelsResponse)
-      api.onPost('/users').reply(201, newUser)
+      api.onPost('/users').reply(201, { ...newUser, token: TOKEN })
       api.onGet('/users/944').reply(() => [
         200,
         rated
@@ -86,6 +88,11 @@ describe('new user flow', () => {
 
     expect(await screen.findByText('Rated “Star Wars” 4.5 of 5.')).toBeInTheDocument()
     expect(JSON.parse(api.history.post[1].data as string)).toEqual({ item_id: 50, rating: 4.5 })
+    // The token the API returned once is kept and proves ownership on every call about user 944.
+    expect(api.history.post[0].headers?.Authorization).toBeUndefined()
+    expect(api.history.post[1].headers?.Authorization).toBe(`Bearer ${TOKEN}`)
+    expect(api.history.get.filter((c) => c.url === '/users/944').every((c) => c.headers?.Authorization === `Bearer ${TOKEN}`)).toBe(true)
+    expect(api.history.get.filter((c) => c.url === '/models').some((c) => c.headers?.Authorization)).toBe(false)
     expect(await screen.findByText('Empire Strikes Back, The')).toBeInTheDocument()
     const updated = screen.getByRole('table', { name: 'Recommendations' })
     expect(within(updated).queryByText('Star Wars')).not.toBeInTheDocument()
@@ -94,6 +101,30 @@ describe('new user flow', () => {
     expect(screen.queryByText(/User 944 is ready/)).not.toBeInTheDocument()
     const top = screen.getByRole('list', { name: 'Top rated movies' })
     expect(top).toHaveTextContent('Star Wars')
+  })
+
+  test('the landing page offers the saved users, copies a token, takes one from another device and forgets', async () => {
+    const { user } = renderApp('/', (api) => {
+      api.onGet('/models').reply(200, modelsResponse)
+    })
+    const card = await screen.findByRole('region', { name: 'Your users' })
+    expect(within(card).getByText('This browser holds no user token yet.')).toBeInTheDocument()
+    await user.type(within(card).getByRole('textbox', { name: 'Token from another device' }), 'not a token')
+    await user.click(within(card).getByRole('button', { name: 'Add' }))
+    expect(within(card).getByText(/That is not a user token/)).toBeInTheDocument()
+    await user.clear(within(card).getByRole('textbox', { name: 'Token from another device' }))
+    await user.type(within(card).getByRole('textbox', { name: 'Token from another device' }), TOKEN)
+    await user.click(within(card).getByRole('button', { name: 'Add' }))
+    expect(window.localStorage.getItem('recs.userTokens')).toContain(TOKEN)
+    const writeText = vi.fn(() => Promise.resolve())
+    Object.defineProperty(navigator, 'clipboard', { value: { writeText }, configurable: true })
+    await user.click(within(card).getByRole('button', { name: 'Copy the token of user 944' }))
+    expect(writeText).toHaveBeenCalledWith(TOKEN)
+    expect(await within(card).findByText('Token copied')).toBeInTheDocument()
+    expect(within(card).getByRole('link', { name: 'Continue as user 944' })).toHaveAttribute('href', '/users/944')
+    await user.click(within(card).getByRole('button', { name: 'Forget user 944' }))
+    expect(within(card).queryByRole('link', { name: 'Continue as user 944' })).not.toBeInTheDocument()
+    expect(window.localStorage.getItem('recs.userTokens')).not.toContain(TOKEN)
   })
 
   test('a rated movie is not offered again, and a rejected rating says why', async () => {

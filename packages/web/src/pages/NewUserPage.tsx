@@ -11,6 +11,7 @@ import { useMutation, useQueryClient } from '@tanstack/react-query'
 import { useState, type FormEvent } from 'react'
 import { useNavigate } from 'react-router'
 import { api, toApiError, type UserCreate } from '../api/client.ts'
+import { saveToken } from '../api/tokens.ts'
 
 type Occupation = NonNullable<UserCreate['occupation']>
 type Gender = NonNullable<UserCreate['gender']>
@@ -45,7 +46,9 @@ export default function NewUserPage() {
   const [touched, setTouched] = useState(false)
   const create = useMutation({
     mutationFn: (body: UserCreate) => api.createUser(body),
-    onSuccess: (user) => {
+    onSuccess: ({ token, ...user }) => {
+      // The API shows the token only now: keep it, or nobody can rate as this user again.
+      saveToken(user.user_id, token)
       void queryClient.invalidateQueries({ queryKey: ['users'] })
       queryClient.setQueryData(['user', user.user_id], user)
       navigate(`/users/${user.user_id}`, { state: { created: true } })
@@ -71,7 +74,8 @@ export default function NewUserPage() {
           New user
         </Typography>
         <Typography color="text.secondary">
-          Every field is optional. After creating the user you rate a few movies and the recommendations follow each rating.
+          Every field is optional. After creating the user you rate a few movies and the recommendations follow each rating. The user
+          is private: only this browser, which keeps the user's token, can see its ratings and rate as it.
         </Typography>
       </Box>
       <Card>

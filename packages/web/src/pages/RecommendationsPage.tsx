@@ -21,6 +21,7 @@ import ModelSelect from '../components/ModelSelect.tsx'
 import MovieRater from '../components/MovieRater.tsx'
 import RatedMoviesPanel from '../components/RatedMoviesPanel.tsx'
 import RecommendationsCard from '../components/RecommendationsCard.tsx'
+import SavedUsersCard from '../components/SavedUsersCard.tsx'
 import SimilarMoviesDialog from '../components/SimilarMoviesDialog.tsx'
 import UserPicker from '../components/UserPicker.tsx'
 
@@ -56,6 +57,7 @@ export default function RecommendationsPage() {
           <ModelSelect value={model} onChange={(next) => show(userId, next)} />
         </Stack>
       </Paper>
+      {rawUserId === undefined ? <SavedUsersCard /> : null}
       {rawUserId === undefined ? (
         <Card>
           <CardContent>

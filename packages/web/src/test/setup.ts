@@ -9,6 +9,7 @@ let consoleProblems: unknown[][] = []
 
 beforeEach(() => {
   consoleProblems = []
+  if (typeof window !== 'undefined') window.localStorage.clear() // tokens must not leak between tests
   // React and MUI report misuse (bad props, missing keys, invalid nesting) on the console: any is a failure.
   for (const level of ['error', 'warn'] as const) {
     vi.spyOn(console, level).mockImplementation((...args: unknown[]) => {

@@ -127,10 +127,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Search and page users (query matches the start of the id or part of the occupation) */
+        /** Search and page the dataset's users (query matches the start of the id or part of the occupation); with a token, its own user too */
         get: operations["listUsers"];
         put?: never;
-        /** Create a user; every field is optional */
+        /** Create a user; every field is optional. The answer carries the user's token, once */
         post: operations["createUser"];
         delete?: never;
         options?: never;
@@ -145,11 +145,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A user's profile and rated history, newest first */
+        /** A user's profile and rated history, newest first (an API user's needs its token) */
         get: operations["getUser"];
         put?: never;
         post?: never;
-        delete?: never;
+        /** Delete an API user with its ratings (needs its token; dataset users are read-only) */
+        delete: operations["deleteUser"];
         options?: never;
         head?: never;
         patch?: never;
@@ -164,7 +165,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Rate a movie (0.5 to 5 stars in half steps); each movie once per user */
+        /** Rate a movie (0.5 to 5 stars in half steps); each movie once per user; needs the user's token */
         post: operations["rateMovie"];
         delete?: never;
         options?: never;
@@ -321,6 +322,24 @@ export interface components {
             gender?: "M" | "F" | null;
             /** @enum {string|null} */
             occupation?: "administrator" | "artist" | "doctor" | "educator" | "engineer" | "entertainment" | "executive" | "healthcare" | "homemaker" | "lawyer" | "librarian" | "marketing" | "none" | "other" | "programmer" | "retired" | "salesman" | "scientist" | "student" | "technician" | "writer" | null;
+        };
+        UserCreated: {
+            age: number | null;
+            created_at: number;
+            gender: string | null;
+            history: components["schemas"]["HistoryEntry"][];
+            occupation: string | null;
+            ratings_count: number;
+            /** @enum {string} */
+            source: "base" | "api";
+            /** @description send as 'Authorization: Bearer <token>' to write on this user or read it; shown only in this answer */
+            token: string;
+            user_id: number;
+        };
+        UserDeleted: {
+            deleted: boolean;
+            ratings_removed: number;
+            user_id: number;
         };
         UserDetail: {
             age: number | null;
@@ -586,6 +605,26 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description the user's token is needed: Authorization: Bearer <token> */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the token is not this user's, or the user belongs to the dataset (read-only) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description no such user or movie */
             404: {
                 headers: {
@@ -640,6 +679,26 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description the user's token is needed: Authorization: Bearer <token> */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the token is not this user's, or the user belongs to the dataset (read-only) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     createUser: {
@@ -661,7 +720,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["UserDetail"];
+                    "application/json": components["schemas"]["UserCreated"];
                 };
             };
             /** @description invalid parameter or body */
@@ -685,6 +744,17 @@ export interface operations {
             /** @description the body is not application/json */
             415: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description a cap is reached (writes per user, users per client); Retry-After says when to retry */
+            429: {
+                headers: {
+                    /** @description seconds until the cap frees up */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -716,6 +786,87 @@ export interface operations {
             };
             /** @description invalid parameter or body */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the user's token is needed: Authorization: Bearer <token> */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the token is not this user's, or the user belongs to the dataset (read-only) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no such user or movie */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description a user's id */
+                user_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserDeleted"];
+                };
+            };
+            /** @description invalid parameter or body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the user's token is needed: Authorization: Bearer <token> */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the token is not this user's, or the user belongs to the dataset (read-only) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -768,6 +919,26 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description the user's token is needed: Authorization: Bearer <token> */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the token is not this user's, or the user belongs to the dataset (read-only) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description no such user or movie */
             404: {
                 headers: {
@@ -804,6 +975,17 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description a cap is reached (writes per user, users per client); Retry-After says when to retry */
+            429: {
+                headers: {
+                    /** @description seconds until the cap frees up */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     getRecommendations: {
@@ -834,6 +1016,26 @@ export interface operations {
             };
             /** @description invalid parameter or body */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the user's token is needed: Authorization: Bearer <token> */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the token is not this user's, or the user belongs to the dataset (read-only) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
