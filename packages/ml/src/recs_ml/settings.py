@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     endpoint_host: str = "127.0.0.1"
     endpoint_port: int = 8080
     model_package_group: str = "recs-movielens"
+    # Catalogs of at least this many items are served through an IVF index (recs_ml.ann).
+    index_threshold: int = Field(default=100_000, ge=1)
+    index_target_recall: float = Field(default=0.97, gt=0.0, le=1.0)
 
     @property
     def data_dir(self) -> Path:
