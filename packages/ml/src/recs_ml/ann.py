@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from recs_ml.progress import progress
 from recs_ml.serving import MASKED, SIGNATURE, Recommender, Scorer, check_k, last_items, tf
 
 # Catalog size from which the exported retrieval searches an index instead of every item.
@@ -80,7 +81,9 @@ def default_nlist(items: int) -> int:
     return int(max(1, min(lists, items // 8)))
 
 
-def _nearest(vectors: np.ndarray, centroids: np.ndarray) -> np.ndarray:
+def _nearest(
+    vectors: np.ndarray, centroids: np.ndarray, advance: Callable[[int], None] | None = None
+) -> np.ndarray:
     """Index of the closest centroid (L2) for each vector, in chunks to bound memory."""
     half_norms = 0.5 * np.einsum("ij,ij->i", centroids, centroids)
     chunk = max(256, 2**22 // len(centroids))  # a 16 MiB score block
@@ -89,11 +92,17 @@ def _nearest(vectors: np.ndarray, centroids: np.ndarray) -> np.ndarray:
         block = vectors[start : start + chunk]
         # argmin |x - c|^2 = argmax x.c - |c|^2 / 2
         out[start : start + chunk] = np.argmax(block @ centroids.T - half_norms, axis=1)
+        if advance is not None:
+            advance(len(block))
     return out
 
 
 def kmeans(
-    vectors: np.ndarray, lists: int, iterations: int, seed: int
+    vectors: np.ndarray,
+    lists: int,
+    iterations: int,
+    seed: int,
+    advance: Callable[[int], None] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Lloyd's k-means (L2), seeded; an emptied centroid restarts at a random vector.
 
@@ -112,6 +121,8 @@ def kmeans(
         empty = np.flatnonzero(~filled)
         if len(empty):
             centroids[empty] = vectors[rng.choice(len(vectors), len(empty), replace=False)]
+        if advance is not None:
+            advance(1)
     return centroids.astype(np.float32), assignment
 
 
@@ -148,8 +159,10 @@ def build_layout(
     rng = np.random.default_rng(seed)
     size = min(items, max(lists, sample_per_list * lists))
     sample = vectors[np.sort(rng.choice(items, size, replace=False))] if size < items else vectors
-    centroids, _ = kmeans(sample, lists, iterations, seed)
-    assignment = _nearest(vectors, centroids)
+    with progress(f"index k-means ({lists} lists)", total=iterations, unit="iterations") as bar:
+        centroids, _ = kmeans(sample, lists, iterations, seed, bar.advance)
+    with progress("index assignment", total=items, unit="items") as bar:
+        assignment = _nearest(vectors, centroids, bar.advance)
     order = np.argsort(assignment, kind="stable").astype(np.int64)
     counts = np.bincount(assignment, minlength=lists)
     offsets = np.r_[0, np.cumsum(counts)].astype(np.int64)
