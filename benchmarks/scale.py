@@ -6,6 +6,13 @@ p50/p99 and recall@10 against exact search. Every latency is measured interleave
 NumPy top-k on the same query, and reported as a ratio to it, because the machine is shared.
 
     uv run --frozen --no-sync python benchmarks/scale.py [--quick] [--items N]
+
+With ``--served`` it measures what the endpoint serves instead: the exported SavedModel with
+its TensorFlow-ops IVF index (recs_ml.ann) beside the exact SavedModel, both loaded the way
+TF Serving loads them, plus faiss IVF-Flat at the same nlist/nprobe and NumPy exact search,
+in-process and over HTTP through ``recs serve``:
+
+    uv run --frozen --no-sync python benchmarks/scale.py --served --items N [--json FILE]
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -344,6 +352,12 @@ def report(rows: list[Row], setup: dict[str, Any]) -> tuple[dict[str, Any], str]
 
 def main() -> None:
     parser = argument_parser(__doc__.splitlines()[0])
+    parser.add_argument(
+        "--served",
+        action="store_true",
+        help="only the exported SavedModel (IVF index vs exact) in-process and over HTTP",
+    )
+    parser.add_argument("--json", type=Path, help="also write the --served figures to this file")
     parser.add_argument("--items", type=int, help="catalog size (default 1,000,000; quick 100,000)")
     parser.add_argument("--dim", type=int, default=64, help="embedding size (default 64)")
     parser.add_argument("--queries", type=int, help="recall queries (default 1000; quick 200)")
@@ -364,6 +378,21 @@ def main() -> None:
     if queries < 1 or latency_queries < 1:
         parser.error("--queries and --latency-queries must be at least 1")
     latency_queries = min(latency_queries, queries)
+    if args.served:
+        from served import run_served
+
+        run_served(
+            items=items,
+            dim=args.dim,
+            clusters=max(10, items // 500),
+            queries=queries,
+            latency_queries=latency_queries,
+            seed=args.seed,
+            json_path=args.json,
+        )
+        return
+    if args.json:
+        parser.error("--json goes with --served")
     setup = {
         "items": items,
         "dim": args.dim,

@@ -2,12 +2,16 @@
 
     python scripts/serving_compat.py answer ARTIFACT_DIR OUT.json
     python scripts/serving_compat.py compare EXPECTED.json ACTUAL.json
+    python scripts/serving_compat.py indexed OUT.tar.gz [ITEMS]   (needs recs_ml)
 
 `answer` loads each ``<model>/1`` SavedModel with plain ``tf.saved_model.load`` (no recs_ml,
 no Keras: what TensorFlow Serving does) and calls its ``serving_default`` signature on fixed
-requests. `compare` exits 1 unless both files hold the same models with the same item ids and
-scores within a relative 1e-4. scripts/serving_compat.sh runs `answer` under this project's
-TensorFlow and under the version of the SageMaker TF Serving image, then `compare`.
+requests, then on requests made of the item ids its own cold-start answer names (so a
+catalog without the MovieLens ids is asked about real items too). `compare` exits 1 unless
+both files hold the same models with the same item ids and scores within a relative 1e-4.
+scripts/serving_compat.sh runs `answer` under this project's TensorFlow and under the
+version of the SageMaker TF Serving image, then `compare`. `indexed` exports a synthetic
+catalog above the index threshold, so the check covers the IVF path (recs_ml.ann) too.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from __future__ import annotations
 import json
 import math
 import sys
+import tempfile
 from pathlib import Path
 
 # (history, exclude, k): a known user's history, an empty one (cold start), an exclusion.
@@ -34,23 +39,73 @@ def answer(artifact: Path, out: Path) -> int:
     for name in models:
         signature = tf.saved_model.load(str(artifact / name / "1")).signatures["serving_default"]
         rows = []
-        for history, exclude, k in REQUESTS:
+
+        def ask(
+            history: list[int], exclude: list[int], k: int, signature=signature
+        ) -> dict[str, list]:
             result = signature(
                 user_id=tf.constant([0], tf.int64),
                 history=tf.constant([history], tf.int64),
                 exclude=tf.constant([exclude], tf.int64),
                 k=tf.constant([k], tf.int32),
             )
-            rows.append(
-                {
-                    "item_ids": result["item_ids"].numpy()[0].tolist(),
-                    "scores": [float(s) for s in result["scores"].numpy()[0]],
-                }
-            )
+            return {
+                "item_ids": result["item_ids"].numpy()[0].tolist(),
+                "scores": [float(s) for s in result["scores"].numpy()[0]],
+            }
+
+        for history, exclude, k in REQUESTS:
+            rows.append(ask(history, exclude, k))
+        known = ask([0], [0], 30)["item_ids"]
+        for history, exclude, k in derived_requests(known):
+            rows.append(ask(history, exclude, k))
         answers[name] = rows
     record = {"tensorflow": tf.__version__, "models": answers}
     out.write_text(json.dumps(record, indent=1), encoding="utf-8")
     print(f"TensorFlow {tf.__version__}: {len(models)} models answered ({', '.join(models)})")
+    return 0
+
+
+def derived_requests(known: list[int]) -> list[tuple[list[int], list[int], int]]:
+    """Requests over ids the model knows: histories of 1 and 3 items, an exclusion."""
+    if len(known) < 12:
+        return []
+    return [
+        ([known[0]], [0], 10),
+        (known[1:4], known[4:10], 10),
+        (known[10:12], [known[0]], 100),
+    ]
+
+
+def indexed(out: Path, items: int) -> int:
+    """A model.tar.gz whose models search an IVF index: a synthetic catalog of ``items``."""
+    import numpy as np
+
+    from recs_ml.ann import AverageHistoryScorer
+    from recs_ml.artifact import pack
+    from recs_ml.export import export_models
+    from recs_ml.training import TrainedModels
+
+    rng = np.random.default_rng(0)
+    centres = rng.standard_normal((max(10, items // 500), 32)).astype(np.float32)
+    vectors = centres[rng.integers(0, len(centres), items)]
+    vectors += 0.3 * rng.standard_normal(vectors.shape).astype(np.float32)
+    item_ids = np.arange(1, items + 1, dtype=np.int64) * 3
+    stored = {u: rng.choice(item_ids, 3, replace=False).tolist() for u in range(1, 301)}
+    scorer = AverageHistoryScorer(vectors, length=3)
+    trained = TrainedModels(
+        item_ids=item_ids,
+        user_histories=stored,
+        scorers={"tfrs": scorer, "retrieval": scorer},
+        default_model="tfrs",
+        hyperparameters={"model": "average-history"},
+        chosen={},
+        validation_metrics={"tfrs": {}, "retrieval": {}},
+    )
+    with tempfile.TemporaryDirectory() as scratch:
+        manifest = export_models(trained, Path(scratch), "synthetic", index_threshold=1)
+        pack(Path(scratch), out)
+    print(f"{out}: {items:,} items; indexes {manifest.indexes}")
     return 0
 
 
@@ -87,8 +142,11 @@ def main(argv: list[str]) -> int:
         return answer(Path(argv[1]), Path(argv[2]))
     if len(argv) == 3 and argv[0] == "compare":
         return compare(Path(argv[1]), Path(argv[2]))
+    if len(argv) in (2, 3) and argv[0] == "indexed":
+        return indexed(Path(argv[1]), int(argv[2]) if len(argv) == 3 else 120_000)
     print(
-        "usage: serving_compat.py answer ARTIFACT_DIR OUT.json | compare A.json B.json",
+        "usage: serving_compat.py answer ARTIFACT_DIR OUT.json | compare A.json B.json | "
+        "indexed OUT.tar.gz [ITEMS]",
         file=sys.stderr,
     )
     return 2

@@ -2,6 +2,9 @@
 # Checks that an exported model.tar.gz answers the same under the TensorFlow of the SageMaker
 # TF Serving image (recs_ml.pipeline.sagemaker.SERVING_TF_VERSION) as under ours.
 #   scripts/serving_compat.sh [MODEL_TAR_GZ]    default: the latest approved version's artifact
+#   scripts/serving_compat.sh --indexed [ITEMS] an artifact exported over a synthetic catalog of
+#                                               ITEMS (default 120000) items: its models search
+#                                               the TensorFlow-ops IVF index (recs_ml.ann)
 # Env: RECS_TFS_VERSION (default: the image's version, e.g. 2.20),
 #      RECS_COMPAT_PYTHON (a Python with that TensorFlow; default: a venv made under
 #      $RECS_HOME/venvs/ with tensorflow-cpu from PyPI, about 250 MB on first use).
@@ -12,8 +15,15 @@ source scripts/lib.sh
 ours=".venv/bin/python"
 [ -x "$ours" ] || { echo "serving_compat.sh: run scripts/setup.sh first" >&2; exit 2; }
 
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+
 artifact="${1:-}"
-if [ -z "$artifact" ]; then
+if [ "$artifact" = "--indexed" ]; then
+  step "an artifact with an IVF index (${2:-120000} synthetic items)"
+  run "$ours" scripts/serving_compat.py indexed "$work/indexed.tar.gz" "${2:-120000}"
+  artifact="$work/indexed.tar.gz"
+elif [ -z "$artifact" ]; then
   artifact="$("$ours" -c '
 from recs_ml.registry import Registry
 package = Registry().latest_approved()
@@ -41,8 +51,6 @@ if [ -z "$theirs" ]; then
   fi
 fi
 
-work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
 mkdir "$work/artifact"
 tar -xzf "$artifact" -C "$work/artifact"
 

@@ -11,7 +11,7 @@ import pytest
 from test_models_retrieval import TINY, planted_data
 
 from recs_ml.artifact import ArtifactError, pack, unpack, verify
-from recs_ml.export import export_models
+from recs_ml.export import export_models, load_model
 from recs_ml.serving import Recommender, recommend_batch
 from recs_ml.training import Hyperparameters, train_models
 
@@ -49,6 +49,9 @@ def test_layout_and_manifest(exported):
     assert 0.0 <= manifest.metrics["tfrs"]["ndcg@10"] <= 1.0
     assert manifest.hyperparameters["embedding_dim"] == TINY["embedding_dim"]
     assert verify(directory).files == manifest.files
+    # A catalog below the index threshold serves every model by exact search.
+    assert {index["kind"] for index in manifest.indexes.values()} == {"exact"}
+    assert set(manifest.indexes) == set(manifest.models)
 
 
 def test_reload_in_fresh_process_gives_same_topk_without_tfrs(exported, tmp_path):
@@ -88,3 +91,23 @@ def test_tampered_artifact_is_rejected(exported, tmp_path):
     (copy / "ease" / "1" / "saved_model.pb").write_bytes(b"not a model")
     with pytest.raises(ArtifactError, match="checksum mismatch"):
         verify(copy)
+
+
+def test_above_the_threshold_retrieval_models_search_an_index(exported, tmp_path):
+    trained, _, _ = exported
+    manifest = export_models(trained, tmp_path, "checksum", index_threshold=1, log=lambda _: None)
+    kinds = {name: index["kind"] for name, index in manifest.indexes.items()}
+    assert kinds == {"tfrs": "ivf", "retrieval": "ivf", "ease": "exact", "mostpop": "exact"}
+    index = manifest.indexes["tfrs"]
+    assert index["items"] == len(trained.item_ids)
+    assert 1 <= index["nprobe"] <= index["nlist"]
+    assert index["tuned_recall"] >= index["target_recall"]
+    histories = [trained.user_histories[u] for u in USERS] + [NEW_HISTORY]
+    for name in ("tfrs", "retrieval"):
+        serve = load_model(tmp_path, name)
+        answers = recommend_batch(serve, histories, 10)
+        expected = expected_lists(trained, name)[: len(USERS)] + expected_lists(trained, name)[-1:]
+        hits = sum(len(set(a) & set(b)) for a, b in zip(answers, expected, strict=True))
+        assert hits / (10 * len(answers)) >= 0.9, name
+        for history, answer in zip(histories, answers, strict=True):
+            assert len(answer) == 10 and not set(answer) & set(history)

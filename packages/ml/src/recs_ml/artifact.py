@@ -34,6 +34,8 @@ class Manifest:
     hyperparameters: dict[str, Any] = field(default_factory=dict)
     metrics: dict[str, dict[str, float]] = field(default_factory=dict)
     files: dict[str, str] = field(default_factory=dict)
+    # How each model finds its top-k: {"kind": "exact"} or the IVF index parameters.
+    indexes: dict[str, dict[str, Any]] = field(default_factory=dict)
     version: int | None = None
     created_at: str = field(
         default_factory=lambda: datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -61,6 +61,20 @@ def last_items(history: tf.Tensor, length: int) -> tf.Tensor:
     return tf.where(positions < count[:, None], window, tf.zeros_like(window))
 
 
+def check_k(k: tf.Tensor) -> None:
+    tf.debugging.assert_greater_equal(k, 1, message="k must be between 1 and 100")
+    tf.debugging.assert_less_equal(k, MAX_K, message="k must be between 1 and 100")
+
+
+# The serving signature (docs/contracts.md); every exported model answers exactly this.
+SIGNATURE = [
+    tf.TensorSpec([None], tf.int64, name="user_id"),
+    tf.TensorSpec([None, None], tf.int64, name="history"),
+    tf.TensorSpec([None, None], tf.int64, name="exclude"),
+    tf.TensorSpec([None], tf.int32, name="k"),
+]
+
+
 class Recommender(tf.Module):
     """``serving_default``: user_id, history, exclude, k → item_ids, scores (best first)."""
 
@@ -106,19 +120,17 @@ class Recommender(tf.Module):
         ragged = tf.RaggedTensor.from_row_splits(self.history_values, self.history_splits)
         return tf.cast(tf.gather(ragged, rows).to_tensor(default_value=0), tf.int64)
 
-    @tf.function(
-        input_signature=[
-            tf.TensorSpec([None], tf.int64, name="user_id"),
-            tf.TensorSpec([None, None], tf.int64, name="history"),
-            tf.TensorSpec([None, None], tf.int64, name="exclude"),
-            tf.TensorSpec([None], tf.int32, name="k"),
-        ]
-    )
+    @tf.function(input_signature=SIGNATURE)
     def serve(
         self, user_id: tf.Tensor, history: tf.Tensor, exclude: tf.Tensor, k: tf.Tensor
     ) -> dict[str, tf.Tensor]:
-        tf.debugging.assert_greater_equal(k, 1, message="k must be between 1 and 100")
-        tf.debugging.assert_less_equal(k, MAX_K, message="k must be between 1 and 100")
+        check_k(k)
+        indices = self.history_indices(user_id, history)
+        top = tf.minimum(tf.reduce_max(k), self.n - 1)
+        return self.exact_answer(indices, self.item_table.lookup(exclude), top)
+
+    def history_indices(self, user_id: tf.Tensor, history: tf.Tensor) -> tf.Tensor:
+        """Catalog indices of each row's history: the request's own, else the stored one."""
         stored = self.stored_history(user_id)
         width = tf.maximum(tf.shape(history)[1], tf.shape(stored)[1])
         given = tf.pad(history, [[0, 0], [0, width - tf.shape(history)[1]]])
@@ -126,10 +138,14 @@ class Recommender(tf.Module):
         # A request's own history wins; a known user without one gets the stored history.
         has_history = tf.reduce_any(history > 0, axis=1, keepdims=True)
         effective = tf.where(has_history, given, stored)
-        indices = self.item_table.lookup(effective)
-        blocked = multi_hot(indices, self.n) + multi_hot(self.item_table.lookup(exclude), self.n)
+        return self.item_table.lookup(effective)
+
+    def exact_answer(
+        self, indices: tf.Tensor, excluded: tf.Tensor, top: tf.Tensor
+    ) -> dict[str, tf.Tensor]:
+        """Every catalog item scored; history and ``excluded`` (catalog indices) masked."""
+        blocked = multi_hot(indices, self.n) + multi_hot(excluded, self.n)
         allowed = tf.logical_and(blocked < 0.5, tf.range(self.n)[None, :] > 0)
-        top = tf.minimum(tf.reduce_max(k), self.n - 1)
         best, scores = self.scorer.rank(indices, allowed, top)
         return {
             "item_ids": tf.gather(self.catalog, tf.cast(best, tf.int64)),

@@ -36,19 +36,30 @@ def candidate_features(
     """Top-``count`` allowed candidates by retrieval → (indices, features [B, N, 4], valid)."""
     top = tf.math.top_k(tf.where(allowed, retrieval, MASKED), k=count)
     valid = top.values > MASKED / 2
-    ease_scores = tf.gather(ease, top.indices, batch_dims=1)
-    pop = tf.gather(popularity, top.indices)
-    rank = tf.cast(tf.range(tf.shape(top.indices)[1]), tf.float32)[None, :] / RANK_SCALE
-    features = tf.stack(
+    return top.indices, features_of(top.indices, top.values, valid, ease, popularity), valid
+
+
+def features_of(
+    indices: tf.Tensor,
+    retrieval: tf.Tensor,
+    valid: tf.Tensor,
+    ease: tf.Tensor,
+    popularity: tf.Tensor,
+) -> tf.Tensor:
+    """Features ``[B, N, 4]`` of candidates ``indices`` in retrieval order (``retrieval``:
+    their retrieval scores) from every item's EASE scores ``[B, n]`` and popularity ``[n]``."""
+    ease_scores = tf.gather(ease, indices, batch_dims=1)
+    pop = tf.gather(popularity, indices)
+    rank = tf.cast(tf.range(tf.shape(indices)[1]), tf.float32)[None, :] / RANK_SCALE
+    return tf.stack(
         [
-            _standardise(top.values, valid),
+            _standardise(retrieval, valid),
             _standardise(ease_scores, valid),
             _standardise(pop, valid),
-            tf.broadcast_to(rank, tf.shape(top.values)),
+            tf.broadcast_to(rank, tf.shape(retrieval)),
         ],
         axis=-1,
     )
-    return top.indices, features, valid
 
 
 class RelevanceRanker(tfrs.Model):
@@ -108,6 +119,24 @@ class RankedScorer(Scorer):
             allowed,
             count,
         )
+        return self._reorder(indices, features, valid, k)
+
+    def rerank(
+        self,
+        history: tf.Tensor,
+        indices: tf.Tensor,
+        retrieval: tf.Tensor,
+        valid: tf.Tensor,
+        k: tf.Tensor,
+    ) -> tuple[tf.Tensor, tf.Tensor]:
+        """Top ``k`` of candidates found elsewhere (an index), given in retrieval order."""
+        ease = self.ease.scores(history)
+        features = features_of(indices, retrieval, valid, ease, self.popularity)
+        return self._reorder(indices, features, valid, k)
+
+    def _reorder(
+        self, indices: tf.Tensor, features: tf.Tensor, valid: tf.Tensor, k: tf.Tensor
+    ) -> tuple[tf.Tensor, tf.Tensor]:
         scores = self.ranker_scorer(features)[..., 0]
         scores = tf.where(valid, scores, MASKED)
         top = tf.math.top_k(scores, k=k)

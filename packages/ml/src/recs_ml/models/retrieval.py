@@ -118,6 +118,11 @@ class RetrievalScorer(Scorer):
         """Take the item vectors of ``model``'s current weights (the user tower is shared)."""
         self.candidates.assign(model.item_tower(tf.range(self.candidates.shape[0])))
 
+    def user_vectors(self, history: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        """User embeddings ``[B, d]`` and which rows have no history (served by popularity)."""
+        window = last_items(history, self.length)
+        return self.user_tower(window), tf.reduce_all(window == 0, axis=1)
+
     def scores(self, history: tf.Tensor) -> tf.Tensor:
         window = last_items(history, self.length)
         users = self.user_tower(window)
