@@ -22,7 +22,7 @@ from chalicelib.errors import (
     error_body,
     local_server_error,
 )
-from chalicelib.limits import client_key
+from chalicelib.limits import client_address, client_key
 from chalicelib.ownership import bearer_token
 from chalicelib.service import Caller, RecsService
 from chalicelib.settings import get_settings
@@ -115,8 +115,10 @@ def route(method: str, path: str) -> Callable[[Callable[..., Any]], Callable[...
 def _caller(request: Any, *, with_token: bool) -> Caller:
     """The bearer token (never logged) and a digest of the source IP, for ownership and caps."""
     identity = (request.context or {}).get("identity") or {}
-    token = bearer_token((request.headers or {}).get("authorization")) if with_token else None
-    return Caller(token=token, client=client_key(identity.get("sourceIp")))
+    headers = request.headers or {}
+    token = bearer_token(headers.get("authorization")) if with_token else None
+    address = client_address(identity.get("sourceIp"), headers, settings.client_ip_header)
+    return Caller(token=token, client=client_key(address))
 
 
 def _snake(name: str) -> str:

@@ -12,6 +12,7 @@ above them, so a flood that got past the API still does not reach the training d
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 DAY = 86400
@@ -51,6 +52,16 @@ def day_window(now: int) -> tuple[int, int]:
 def hour_window(now: int) -> tuple[int, int]:
     start = now - now % HOUR
     return start, start + HOUR - now
+
+
+def client_address(
+    source_ip: str | None, headers: Mapping[str, str], header: str | None
+) -> str | None:
+    """The client's address: the first entry of ``header`` (set by the proxy in front of the
+    API) when configured and present, else the connection's source address."""
+    forwarded = headers.get(header, "") if header else ""
+    first = forwarded.split(",", 1)[0].strip()
+    return first or source_ip
 
 
 def client_key(source_ip: str | None) -> str:

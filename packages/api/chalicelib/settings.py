@@ -48,6 +48,9 @@ class Settings:
     max_feedback_per_user: int = 1000
     max_feedback_per_user_per_day: int = 200
     max_users_per_client_per_hour: int = 20
+    # Behind a proxy (the page's /api on Amplify), the header that carries the client's
+    # address; its first entry is the client. None: the connection's source address.
+    client_ip_header: str | None = None
 
     @property
     def caps(self) -> Caps:
@@ -121,6 +124,7 @@ class Settings:
             max_users_per_client_per_hour=int(
                 number("RECS_MAX_USERS_PER_CLIENT_PER_HOUR", 20, 1, 10**6)
             ),
+            client_ip_header=env.get("RECS_CLIENT_IP_HEADER", "").strip().lower() or None,
         )
 
 

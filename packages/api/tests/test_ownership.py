@@ -229,3 +229,14 @@ def test_the_token_is_never_stored_or_logged_in_clear(
     else:
         items = store.table.scan()["Items"]
         assert secret not in repr(items)
+
+
+def test_behind_a_proxy_the_client_is_the_forwarded_address() -> None:
+    from chalicelib.limits import client_address, client_key
+
+    headers = {"x-forwarded-for": "203.0.113.7, 198.51.100.2"}
+    assert client_address("10.0.0.1", headers, "x-forwarded-for") == "203.0.113.7"
+    # Without the header, or when none is configured, the connection's address counts.
+    assert client_address("10.0.0.1", {}, "x-forwarded-for") == "10.0.0.1"
+    assert client_address("10.0.0.1", headers, None) == "10.0.0.1"
+    assert client_key("203.0.113.7") != client_key("203.0.113.8")

@@ -177,6 +177,9 @@ class Api(Construct):
             "RECS_MODEL_PACKAGE_GROUP": model_package_group,
             # A serverless endpoint's cold start takes seconds; the API's default is for local.
             "RECS_ENDPOINT_TIMEOUT": str(ENDPOINT_TIMEOUT_SECONDS),
+            # The page calls the API through Amplify's /api proxy: the per-client caps count
+            # the address it forwards, not the proxy's.
+            "RECS_CLIENT_IP_HEADER": "x-forwarded-for",
         }
         if web_origin:
             environment["RECS_WEB_ORIGIN"] = web_origin

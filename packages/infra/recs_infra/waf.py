@@ -88,8 +88,13 @@ class ApiFirewall(Construct):
                         )
                     ),
                     statement=wafv2.CfnWebACL.StatementProperty(
+                        # Counted per client address as the page's proxy (Amplify) forwards
+                        # it; per source IP, every visitor would share the proxy's budget.
                         rate_based_statement=wafv2.CfnWebACL.RateBasedStatementProperty(
-                            aggregate_key_type="IP",
+                            aggregate_key_type="FORWARDED_IP",
+                            forwarded_ip_config=wafv2.CfnWebACL.ForwardedIPConfigurationProperty(
+                                header_name="X-Forwarded-For", fallback_behavior="MATCH"
+                            ),
                             limit=requests_per_ip_per_5_minutes,
                             evaluation_window_sec=300,
                         )

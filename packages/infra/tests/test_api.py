@@ -42,6 +42,8 @@ def test_function_gets_the_table_endpoint_and_group_from_the_stage(template):
     assert variables["RECS_RATINGS_TABLE"] == {"Ref": table_id}
     assert variables["RECS_ENDPOINT_NAME"] == ENDPOINT
     assert variables["RECS_MODEL_PACKAGE_GROUP"] == GROUP
+    # Requests arrive through Amplify's /api proxy: caps count the forwarded client address.
+    assert variables["RECS_CLIENT_IP_HEADER"] == "x-forwarded-for"
 
 
 def test_ratings_table_has_the_keys_the_api_store_uses(template):
@@ -102,7 +104,9 @@ def test_waf_web_acl_guards_the_api_stage(template):
     rate = rules["rate-per-ip"]
     assert rate["Priority"] == 0
     assert rate["Statement"]["RateBasedStatement"] == {
-        "AggregateKeyType": "IP",
+        # Per client as Amplify's /api proxy forwards it, not per proxy address.
+        "AggregateKeyType": "FORWARDED_IP",
+        "ForwardedIPConfig": {"HeaderName": "X-Forwarded-For", "FallbackBehavior": "MATCH"},
         "Limit": 600,
         "EvaluationWindowSec": 300,
     }
