@@ -212,6 +212,12 @@ class ProcessedData:
     items: dict[int, Item]
     users: dict[int, User]
     data_checksum: str
+    directory: Path | None = None
+
+    @property
+    def train_shards(self) -> list[Path]:
+        """Parquet shards of train (by user then time), when the process step wrote them."""
+        return shard_paths(self.directory) if self.directory is not None else []
 
     @property
     def fit(self) -> Ratings:
@@ -305,6 +311,7 @@ def read_processed(directory: Path) -> ProcessedData:
         items=items,
         users=users,
         data_checksum=checksum,
+        directory=directory,
     )
 
 

@@ -46,9 +46,11 @@ class Hyperparameters:
     ranker: str = "auto"
     ranker_epochs: int = 10
     ranker_hidden: int = 32
-    ease_max_items: int = 8000
+    ease_max_items: int = 5000
     eval_users: int = 5000
     max_train_minutes: float = 0.0
+    # Stream training examples from the process step's shards (when it wrote them).
+    stream: bool = True
     # Names set explicitly (CLI, SageMaker JSON): size defaults never override them.
     explicit: frozenset[str] = field(default=frozenset(), repr=False, compare=False)
 
@@ -141,7 +143,7 @@ SIZE_DEFAULTS: list[tuple[float, dict[str, Any]]] = [
             "history_length": 20,
             "candidates": 50,
             "ranker_epochs": 3,
-            "ease_max_items": 6000,
+            "ease_max_items": 4000,
         },
     ),
 ]
@@ -273,19 +275,40 @@ def _fit_retrieval(
     deadline: float = float("inf"),
     log: Callable[[str], None] | None = None,
     timing: list[float] | None = None,
+    shards: list[Path] | None = None,
+    without_validation: bool = False,
 ) -> Any:
+    """The retrieval model fitted on ``ratings`` — or, when ``shards`` are given, on the
+    train shards streamed with tf.data (``without_validation``: the fit set)."""
     import tensorflow as tf
 
     from recs_ml.models.retrieval import SequenceRetrieval, next_item_examples
 
     tf.keras.utils.set_random_seed(hp.seed)
-    _, sequences = _sequences(catalog, ratings)
-    history, target = next_item_examples(sequences, hp.history_length)
-    if len(target) == 0:
+    if shards:
+        # Streamed from the Parquet shards: memory is one shard's examples, not all of them.
+        from recs_ml.streaming import streamed_dataset, target_counts
+
+        counts = target_counts(shards, catalog, without_validation)
+        examples = int(counts.sum())
+        dataset = streamed_dataset(
+            shards, catalog, hp.history_length, without_validation, hp.batch_size, hp.seed
+        )
+    else:
+        _, sequences = _sequences(catalog, ratings)
+        history, target = next_item_examples(sequences, hp.history_length)
+        counts = np.bincount(target, minlength=catalog.n).astype(np.float64)
+        examples = int(target.shape[0])
+        dataset = (
+            tf.data.Dataset.from_tensor_slices({"history": history, "target": target})
+            .shuffle(len(target), seed=hp.seed, reshuffle_each_iteration=True)
+            .batch(hp.batch_size)
+            .prefetch(2)
+        )
+    if examples == 0:
         from recs_ml.data import DataError
 
         raise DataError("train/ratings.csv", None, "no user has two ratings to learn from")
-    counts = np.bincount(target, minlength=catalog.n).astype(np.float64)
     probability = np.maximum(counts, 1.0) / counts.sum()
     model = SequenceRetrieval(
         catalog.n,
@@ -297,16 +320,9 @@ def _fit_retrieval(
         logq=hp.logq,
     )
     model.compile(optimizer=tf.keras.optimizers.Adam(hp.learning_rate))
-    dataset = (
-        tf.data.Dataset.from_tensor_slices({"history": history, "target": target})
-        .shuffle(len(target), seed=hp.seed, reshuffle_each_iteration=True)
-        .batch(hp.batch_size)
-        .prefetch(2)
-    )
     from recs_ml.progress import progress
 
     seconds = timing if timing is not None else []
-    examples = len(target)
     with progress("train retrieval", total=examples * epochs, unit="examples") as bar:
         callback = _ProgressCallback(bar, examples, hp.batch_size)
         for epoch in range(1, epochs + 1):
@@ -497,7 +513,7 @@ def train_models(
     )
     for lam in hp.lambdas():
         weights = fit_gram.weights(lam)
-        ease_module.scorer.weights.assign(weights)
+        ease_module.scorer.ease.weights.assign(weights)
         ndcg = evaluate_serving(ease_module.serve, fit_known, validation_rows, size)["ndcg@10"]
         log(f"validation: EASE lambda={lam:g} ndcg@10={ndcg:.4f}")
         if ndcg > best_ease:
@@ -531,8 +547,9 @@ def train_models(
     select_deadline = time.perf_counter() + (budget - (mark - started)) / 2
     epoch_seconds: list[float] = []
     retrieval_model = _fit_retrieval(
-        catalog, fit, hp, features, hp.epochs, on_epoch, select_deadline, log, epoch_seconds
-    )
+        catalog, fit, hp, features, hp.epochs, on_epoch, select_deadline, log, epoch_seconds,
+        shards=data.train_shards if hp.stream else None, without_validation=True,
+    )  # fmt: skip
     best_epochs = max(epoch_scores, key=lambda e: epoch_scores[e])
     retrieval_model.set_weights(snapshots[best_epochs])
     retrieval_fit = RetrievalScorer(retrieval_model, catalog.n, hp.history_length, fit_popularity)
@@ -584,7 +601,10 @@ def train_models(
         final_epochs = max(1, min(best_epochs, int(left // per_epoch)))
         if final_epochs < best_epochs:
             log(f"time budget: final fit {final_epochs} of {best_epochs} epochs")
-    final_retrieval_model = _fit_retrieval(catalog, data.train, hp, features, final_epochs)
+    final_retrieval_model = _fit_retrieval(
+        catalog, data.train, hp, features, final_epochs,
+        shards=data.train_shards if hp.stream else None,
+    )  # fmt: skip
     retrieval = RetrievalScorer(final_retrieval_model, catalog.n, hp.history_length, popularity)
     scorers: dict[str, Any] = {
         "retrieval": retrieval,
