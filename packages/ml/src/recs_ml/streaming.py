@@ -17,7 +17,6 @@ import numpy as np
 from recs_ml.data import Ratings
 from recs_ml.processing import holdout_tail
 
-SHUFFLE_BUFFER = 200_000
 CHUNK_EXAMPLES = 65_536
 
 
@@ -109,20 +108,37 @@ def streamed_dataset(
     seed: int,
     shuffle: bool = True,
 ) -> Any:
-    """A ``tf.data`` pipeline of ``{"history", "target"}`` batches read from the shards."""
+    """A ``tf.data`` pipeline of ``{"history", "target"}`` batches read from the shards.
+
+    Shuffling is two-level, without a per-example buffer: the shard order is permuted each
+    epoch, and each shard's examples (whole users, ~1M rows) are permuted before batching.
+    Memory is one shard's examples, whatever the number of shards.
+    """
     import tensorflow as tf
 
-    def generate() -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        yield from example_chunks(paths, catalog, length, without_validation)
+    epoch = [0]
 
-    chunks = tf.data.Dataset.from_generator(
+    def generate() -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        rng = np.random.default_rng([seed, epoch[0]])
+        epoch[0] += 1
+        order = rng.permutation(len(paths)) if shuffle else np.arange(len(paths))
+        for shard in order.tolist():
+            chunks = list(example_chunks([paths[shard]], catalog, length, without_validation))
+            if not chunks:
+                continue
+            history = np.concatenate([c[0] for c in chunks])
+            target = np.concatenate([c[1] for c in chunks])
+            del chunks
+            rows = rng.permutation(target.shape[0]) if shuffle else np.arange(target.shape[0])
+            for start in range(0, rows.shape[0], batch_size):
+                pick = rows[start : start + batch_size]
+                yield history[pick], target[pick]
+
+    batches = tf.data.Dataset.from_generator(
         generate,
         output_signature=(
             tf.TensorSpec([None, length], tf.int64),
             tf.TensorSpec([None], tf.int64),
         ),
     )
-    examples = chunks.unbatch().map(lambda h, t: {"history": h, "target": t})
-    if shuffle:
-        examples = examples.shuffle(SHUFFLE_BUFFER, seed=seed, reshuffle_each_iteration=True)
-    return examples.batch(batch_size).prefetch(2)
+    return batches.map(lambda h, t: {"history": h, "target": t}).prefetch(2)

@@ -324,22 +324,27 @@ def _fit_retrieval(
 
     seconds = timing if timing is not None else []
     with progress("train retrieval", total=examples * epochs, unit="examples") as bar:
-        callback = _ProgressCallback(bar, examples, hp.batch_size)
+        callback = _ProgressCallback(bar, examples, hp.batch_size, deadline)
         for epoch in range(1, epochs + 1):
             begin = time.perf_counter()
             model.fit(dataset, epochs=1, verbose=0, callbacks=[callback])
             seconds.append(time.perf_counter() - begin)
             if on_epoch is not None:
                 on_epoch(epoch, model)
-            if epoch < epochs and time.perf_counter() + seconds[-1] > deadline:
+            if time.perf_counter() > deadline or (
+                epoch < epochs and time.perf_counter() + seconds[-1] > deadline
+            ):
                 if log is not None:
                     log(f"time budget: stopping after epoch {epoch} of {epochs}")
                 break
     return model
 
 
-def _ProgressCallback(bar: Any, examples: int, batch_size: int) -> Any:  # noqa: N802
-    """A Keras callback advancing ``bar`` by the examples of each finished batch."""
+def _ProgressCallback(  # noqa: N802
+    bar: Any, examples: int, batch_size: int, deadline: float = float("inf")
+) -> Any:
+    """A Keras callback advancing ``bar`` by the examples of each finished batch, and
+    stopping training mid-epoch once ``deadline`` (a perf_counter time) has passed."""
     import tensorflow as tf
 
     class Callback(tf.keras.callbacks.Callback):  # type: ignore[misc]
@@ -350,6 +355,8 @@ def _ProgressCallback(bar: Any, examples: int, batch_size: int) -> Any:  # noqa:
             step = min(batch_size, examples - self.seen)
             self.seen += step
             bar.advance(step)
+            if time.perf_counter() > deadline:
+                self.model.stop_training = True
 
     return Callback()
 
@@ -603,6 +610,7 @@ def train_models(
             log(f"time budget: final fit {final_epochs} of {best_epochs} epochs")
     final_retrieval_model = _fit_retrieval(
         catalog, data.train, hp, features, final_epochs,
+        deadline=started + budget, log=log,
         shards=data.train_shards if hp.stream else None,
     )  # fmt: skip
     retrieval = RetrievalScorer(final_retrieval_model, catalog.n, hp.history_length, popularity)
