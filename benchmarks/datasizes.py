@@ -223,7 +223,7 @@ def markdown(figures: dict[str, Any]) -> str:
             row.append("–")
         rows.append(row)
     text = (
-        "Wall time / peak RSS of each step by data size (synthetic data in the shape of "
+        "## Data sizes\n\nWall time / peak RSS of each step by data size (synthetic data in the shape of "
         "ML-100K, beer reviews and ML-25M; each step a process under `/usr/bin/time -v`, "
         "2 shared cores).\n\n"
     )
