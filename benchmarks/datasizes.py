@@ -223,8 +223,9 @@ def markdown(figures: dict[str, Any]) -> str:
             row.append("–")
         rows.append(row)
     text = (
-        "## Data sizes\n\nWall time / peak RSS of each step by data size (synthetic data in the shape of "
-        "ML-100K, beer reviews and ML-25M; each step a process under `/usr/bin/time -v`, "
+        "## Data sizes\n\nWall time / peak RSS of each step by data size "
+        "(synthetic data in the shape of ML-100K, beer reviews and ML-25M; "
+        "each step a process under `/usr/bin/time -v`, "
         "2 shared cores).\n\n"
     )
     text += markdown_table(
