@@ -45,7 +45,7 @@ SIZES: dict[str, tuple[int, int, int]] = {
 }
 STEPS = ("synth", "process", "stream", "train", "evaluate", "serve")
 SERVE_REQUESTS = 1000
-STREAM_BATCHES = 200
+STREAM_BATCHES = 100
 
 
 def timed(command: list[str], log: Path, env: dict[str, str] | None = None) -> dict[str, Any]:
@@ -112,7 +112,10 @@ def stream_probe(data_dir: Path, batches: int, hp_pairs: list[str]) -> dict[str,
         dropout=hp.dropout,
     )
     model.compile(optimizer=tf.keras.optimizers.Adam(hp.learning_rate))
-    dataset = streamed_dataset(paths, catalog, hp.history_length, False, hp.batch_size, hp.seed)
+    # Repeated: small sizes have fewer batches in an epoch than the probe runs.
+    dataset = streamed_dataset(
+        paths, catalog, hp.history_length, False, hp.batch_size, hp.seed
+    ).repeat()
     warm = 20
     model.fit(dataset.take(warm), verbose=0)
     begin = time.perf_counter()
