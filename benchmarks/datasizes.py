@@ -322,7 +322,22 @@ def main() -> None:
     parser.add_argument("--stream-probe", type=Path, default=None, help=argparse_hidden())
     parser.add_argument("--batches", type=int, default=STREAM_BATCHES)
     parser.add_argument("--serve-probe", type=Path, nargs=2, default=None, help=argparse_hidden())
+    parser.add_argument(
+        "--merge-from",
+        type=Path,
+        default=None,
+        help="add the size × step cells of another datasizes.json (e.g. measured in a "
+        "separate run) to the results, then rewrite them; nothing is measured",
+    )
     args = parser.parse_args()
+    if args.merge_from is not None:
+        figures = load_previous()
+        other = json.loads(args.merge_from.read_text())["figures"]["sizes"]
+        for label, cells in other.items():
+            figures["sizes"].setdefault(label, {}).update(cells)
+        plot(figures, bench_dir() / "datasizes.png")
+        write_result(NAME, figures, markdown(figures))
+        return
     if args.stream_probe is not None:
         stream_probe(args.stream_probe, args.batches, args.hp)
         return
