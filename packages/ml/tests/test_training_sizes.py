@@ -16,9 +16,10 @@ from recs_ml.training import (
 
 def test_size_defaults_apply_only_to_values_not_set():
     small = Hyperparameters.parse({}).for_size(100_000)
-    assert small == Hyperparameters()
+    assert small == Hyperparameters(stream=False)
+    assert Hyperparameters.parse({"stream": "true"}).for_size(100_000).stream
     beer = Hyperparameters.parse({}).for_size(1_500_000)
-    assert (beer.epochs, beer.batch_size) == (3, 2048)
+    assert (beer.epochs, beer.batch_size, beer.stream) == (3, 2048, True)
     huge = Hyperparameters.parse({}).for_size(25_000_000)
     assert (huge.epochs, huge.batch_size, huge.ease_max_items) == (2, 4096, 4000)
     pinned = Hyperparameters.parse({"epochs": "7", "batch_size": 512}).for_size(25_000_000)

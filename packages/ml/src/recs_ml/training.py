@@ -49,7 +49,8 @@ class Hyperparameters:
     ease_max_items: int = 5000
     eval_users: int = 5000
     max_train_minutes: float = 0.0
-    # Stream training examples from the process step's shards (when it wrote them).
+    # Stream training examples from the process step's shards (when it wrote them); the
+    # size defaults turn it off for small data.
     stream: bool = True
     # Names set explicitly (CLI, SageMaker JSON): size defaults never override them.
     explicit: frozenset[str] = field(default=frozenset(), repr=False, compare=False)
@@ -133,7 +134,8 @@ class Hyperparameters:
 # negatives per step: the retrieval loss samples its negatives from the batch, so the batch
 # size is the number of negatives, and a bigger batch keeps 2 cores busy).
 SIZE_DEFAULTS: list[tuple[float, dict[str, Any]]] = [
-    (500_000, {}),
+    # Small data trains from memory (examples are a few MB), the way its figures were set.
+    (500_000, {"stream": False}),
     (5_000_000, {"epochs": 3, "batch_size": 2048, "candidates": 50, "ranker_epochs": 5}),
     (
         float("inf"),
