@@ -218,9 +218,12 @@ def markdown(figures: dict[str, Any]) -> str:
                 row.append(f"{cell['wall_s']:,.0f} s / {cell['peak_rss_mb']:,.0f} MB")
         stream = cells.get("stream")
         if stream and stream.get("exit", 0) == 0 and "examples_per_s" in stream:
+            series = [mb for _, mb in stream.get("rss_mb_over_time", [])]
+            # RSS once training runs (second half of the samples): flat means streamed.
+            late = series[len(series) // 2 :] or [0]
             row.append(
                 f"{stream['examples_per_s']:,.0f} ex/s, epoch ≈ {stream['projected_epoch_min']} "
-                f"min, RSS max {stream['rss_mb_max']:,.0f} MB"
+                f"min; RSS {min(late):,.0f}–{max(late):,.0f} MB while training"
             )
         else:
             row.append("–")
@@ -240,7 +243,7 @@ def markdown(figures: dict[str, Any]) -> str:
         if cells.get("evaluate", {}).get("metrics")
     }
     if quality:
-        text += "\nTest-split NDCG@10 from the evaluate step (served model vs capped EASE):\n\n"
+        text += "\n\nTest-split NDCG@10 from the evaluate step (served model vs capped EASE):\n\n"
         text += markdown_table(
             ["size", "served", "EASE (capped)", "MostPop", "served / EASE", "users (sample)"],
             [
@@ -262,7 +265,7 @@ def markdown(figures: dict[str, Any]) -> str:
     }
     if served:
         text += (
-            "\nEndpoint memory: the artifact loaded as the endpoint loads it (every model, "
+            "\n\nEndpoint memory: the artifact loaded as the endpoint loads it (every model, "
             "warmed up), then 1,000 single-user requests (budget: 2,048 MB serverless):\n\n"
         )
         text += markdown_table(
@@ -279,7 +282,10 @@ def markdown(figures: dict[str, Any]) -> str:
                 for label, c in served.items()
             ],
         )
-    text += "\n![growth curve](datasizes.png)\n"
+    text += (
+        "\n\nThe machine was shared while measuring (see the load average above): times are "
+        "upper bounds; memory is not affected.\n\n![growth curve](datasizes.png)\n"
+    )
     return text
 
 
