@@ -258,6 +258,14 @@ def markdown(figures: dict[str, Any]) -> str:
                 for label, m in quality.items()
             ],
         )
+        for label in quality:
+            train = figures["sizes"][label].get("train", {})
+            if train.get("hp"):
+                text += (
+                    f"\n\n{label} trained with `--hp {' '.join(train['hp'])}`"
+                    + (f" on {train['data']}" if train.get("data") else "")
+                    + "."
+                )
     served = {
         label: cells["serve"]
         for label, cells in figures["sizes"].items()
@@ -408,6 +416,7 @@ def main() -> None:
             size = sum(p.stat().st_size for p in model.rglob("*") if p.is_file())
             cells["train"]["artifact_mb"] = round(size / 2**20, 1) if model.is_dir() else None
             cells["train"]["tarball"] = str(tarball)
+            cells["train"]["hp"] = list(args.hp)
         if ratings <= full_limit and "evaluate" in steps:
             cell = timed(
                 [*python, "-m", "recs_ml.steps.evaluate", "--model-dir", str(model),
