@@ -165,6 +165,8 @@ def test_unknown_path_and_format_are_clear(tmp_path):
     with pytest.raises(DataError, match="no such file or directory"):
         load_dataset(tmp_path / "nope.csv")
     with pytest.raises(DataError, match="unknown format"):
+        load_dataset(write(tmp_path / "ratings.xlsx", "x"))
+    with pytest.raises(DataError, match="not a readable Parquet file"):
         load_dataset(write(tmp_path / "ratings.parquet", "x"))
 
 

@@ -105,3 +105,67 @@ def test_last_items_window():
     window = last_items(history, 3).numpy().tolist()
     assert window == [[6, 7, 8], [3, 4, 0], [0, 0, 0]]
     assert last_items(tf.constant([[1, 2]], tf.int64), 4).numpy().tolist() == [[1, 2, 0, 0]]
+
+
+def _random_ratings(seed=0, users=40, items=12):
+    rng = np.random.default_rng(seed)
+    rows = [
+        (u, i, 4.0, u * 100 + i)
+        for u in range(1, users + 1)
+        for i in range(1, items + 1)
+        if rng.random() < 0.35 + 0.03 * i  # later items more popular
+    ]
+    return Ratings.from_rows(rows)
+
+
+def test_capped_ease_with_cap_above_catalog_is_ease():
+    from recs_ml.baselines import CappedEase, CappedEaseScorer, ease_columns
+
+    r = _random_ratings()
+    catalog = Catalog(np.unique(r.item_id))
+    _, matrix = catalog.interactions(r)
+    _, sparse = catalog.sparse_interactions(r)
+    popularity = catalog.popularity(r)
+    columns = ease_columns(popularity, 10_000)
+    assert columns.tolist() == list(range(1, catalog.n))
+    capped = CappedEaseScorer(
+        CappedEase(sparse, columns).weights(5.0), columns, catalog.n, popularity
+    )
+    plain = EaseScorer(fit_ease(matrix, 5.0))
+    history = tf.constant([[1, 4, 0], [12, 2, 7], [3, 0, 0]], tf.int64)
+    np.testing.assert_allclose(
+        capped.scores(history).numpy(), plain.scores(history).numpy(), rtol=1e-4, atol=1e-5
+    )
+    capped_ids, _ = call(Recommender(capped, catalog.item_ids, {}), [0], [[1, 4]], [[]], [5])
+    plain_ids, _ = call(Recommender(plain, catalog.item_ids, {}), [0], [[1, 4]], [[]], [5])
+    assert capped_ids == plain_ids
+
+
+def test_capped_ease_keeps_the_popular_items_and_ranks_the_rest_by_popularity():
+    from recs_ml.baselines import CappedEase, CappedEaseScorer, ease_columns
+
+    r = _random_ratings(seed=1)
+    catalog = Catalog(np.unique(r.item_id))
+    _, sparse = catalog.sparse_interactions(r)
+    popularity = catalog.popularity(r)
+    columns = ease_columns(popularity, 5)
+    # The five most rated items, by count.
+    assert set(columns.tolist()) == set(np.argsort(-popularity[1:], kind="stable")[:5] + 1)
+    weights = CappedEase(sparse, columns).weights(5.0)
+    assert weights.shape == (6, 6) and weights.dtype == np.float32
+    # The capped model equals EASE fitted on the capped items alone.
+    only = sparse[:, columns].toarray()
+    expected = fit_ease(np.concatenate([np.zeros((only.shape[0], 1)), only], axis=1), 5.0)
+    np.testing.assert_allclose(weights, expected, rtol=1e-4, atol=1e-5)
+    scorer = CappedEaseScorer(weights, columns, catalog.n, popularity)
+    scores = scorer.scores(tf.constant([[int(columns[0]), 0]], tf.int64)).numpy()[0]
+    inside = np.zeros(catalog.n, bool)
+    inside[columns] = True
+    inside_scores, outside = scores[inside], scores[~inside][1:]  # column 0 is padding
+    assert outside.max() < inside_scores.min()
+    # Outside the cap, more popular items score higher.
+    rest = np.flatnonzero(~inside)[1:]
+    order = np.argsort(-outside, kind="stable")
+    assert (np.diff(popularity[rest][order]) <= 0).all()
+    with pytest.raises(ValueError, match="item cap must be positive"):
+        ease_columns(popularity, 0)

@@ -1,4 +1,4 @@
-"""``recs data fetch | info``."""
+"""``recs data fetch | info | synth``."""
 
 from __future__ import annotations
 
@@ -39,6 +39,28 @@ def _info(args: argparse.Namespace) -> int:
     return 0
 
 
+def _synth(args: argparse.Namespace) -> int:
+    import sys
+
+    from recs_ml.synth import SynthConfig, SynthError, write_synthetic
+
+    try:
+        config = SynthConfig(
+            ratings=args.ratings,
+            users=args.users,
+            items=args.items,
+            seed=args.seed,
+            clusters=args.clusters,
+        )
+        summaries = [write_synthetic(config, path) for path in args.output]
+    except SynthError as exc:
+        print(f"recs data synth: error: {exc}", file=sys.stderr)
+        return 2
+    for summary in summaries:
+        print(json.dumps(summary))
+    return 0
+
+
 def add_commands(subparsers: argparse._SubParsersAction) -> None:
     data = subparsers.add_parser("data", help="fetch and inspect datasets")
     commands = data.add_subparsers(dest="data_command", required=True, metavar="ACTION")
@@ -46,5 +68,25 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     fetch.add_argument("--wheel", type=Path, help="use a downloaded recbole-1.2.1 wheel (offline)")
     fetch.set_defaults(handler=_fetch)
     info = commands.add_parser("info", help="load a dataset and print its counts")
-    info.add_argument("--data", default="ml-100k", help="ml-100k, or a path (.inter, u.data, .csv)")
+    info.add_argument(
+        "--data", default="ml-100k", help="ml-100k, or a path (.inter, u.data, .csv, .parquet)"
+    )
     info.set_defaults(handler=_info)
+    synth = commands.add_parser(
+        "synth",
+        help="write a realistic synthetic ratings file (power-law popularity and activity, "
+        "drifting taste clusters), the same for a seed",
+    )
+    synth.add_argument("--ratings", type=int, default=100_000, help="number of ratings")
+    synth.add_argument("--users", type=int, default=1_000, help="number of users")
+    synth.add_argument("--items", type=int, default=2_000, help="number of items")
+    synth.add_argument("--seed", type=int, default=0, help="random seed")
+    synth.add_argument("--clusters", type=int, default=24, help="number of taste clusters")
+    synth.add_argument(
+        "--output",
+        type=Path,
+        action="append",
+        required=True,
+        help="a .csv or .parquet file; repeat to write both",
+    )
+    synth.set_defaults(handler=_synth)

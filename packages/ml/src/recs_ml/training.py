@@ -46,6 +46,14 @@ class Hyperparameters:
     ranker: str = "auto"
     ranker_epochs: int = 10
     ranker_hidden: int = 32
+    ease_max_items: int = 5000
+    eval_users: int = 5000
+    max_train_minutes: float = 0.0
+    # Stream training examples from the process step's shards (when it wrote them); the
+    # size defaults turn it off for small data.
+    stream: bool = True
+    # Names set explicitly (CLI, SageMaker JSON): size defaults never override them.
+    explicit: frozenset[str] = field(default=frozenset(), repr=False, compare=False)
 
     _ranges = {
         "embedding_dim": (1, 1024),
@@ -58,6 +66,9 @@ class Hyperparameters:
         "ranker_epochs": (1, 100),
         "ranker_hidden": (2, 1024),
         "seed": (0, 2**31 - 1),
+        "ease_max_items": (1, 100_000),
+        "eval_users": (100, 10_000_000),
+        "max_train_minutes": (0.0, 100_000.0),
     }
 
     def __post_init__(self) -> None:
@@ -83,7 +94,22 @@ class Hyperparameters:
         return values
 
     def as_dict(self) -> dict[str, Any]:
-        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        return {
+            f.name: getattr(self, f.name)
+            for f in dataclasses.fields(self)
+            if f.init and f.name != "explicit"
+        }
+
+    def for_size(self, ratings: int) -> Hyperparameters:
+        """These hyperparameters with the defaults for ``ratings`` training ratings (see
+        :data:`SIZE_DEFAULTS`) in place of every value that was not set explicitly."""
+        chosen: dict[str, Any] = {}
+        for limit, values in SIZE_DEFAULTS:
+            if ratings <= limit:
+                chosen = values
+                break
+        changes = {k: v for k, v in chosen.items() if k not in self.explicit}
+        return dataclasses.replace(self, **changes) if changes else self
 
     @classmethod
     def parse(cls, raw: dict[str, Any]) -> Hyperparameters:
@@ -96,9 +122,33 @@ class Hyperparameters:
                 raise HyperparameterError(
                     f"unknown hyperparameter {key!r}; known: {', '.join(sorted(fields))}"
                 )
+            if name == "explicit":
+                raise HyperparameterError("'explicit' is not a hyperparameter")
             kind = type(getattr(cls(), name))
             values[name] = _convert(name, value, kind)
-        return cls(**values)
+        return cls(**values, explicit=frozenset(values))
+
+
+# Defaults by the number of training ratings: (up to this many ratings, values). Larger data
+# gets fewer epochs (each epoch holds more examples) and bigger batches (more in-batch
+# negatives per step: the retrieval loss samples its negatives from the batch, so the batch
+# size is the number of negatives, and a bigger batch keeps 2 cores busy).
+SIZE_DEFAULTS: list[tuple[float, dict[str, Any]]] = [
+    # Small data trains from memory (examples are a few MB), the way its figures were set.
+    (500_000, {"stream": False}),
+    (5_000_000, {"epochs": 3, "batch_size": 2048, "candidates": 50, "ranker_epochs": 5}),
+    (
+        float("inf"),
+        {
+            "epochs": 2,
+            "batch_size": 4096,
+            "history_length": 20,
+            "candidates": 50,
+            "ranker_epochs": 3,
+            "ease_max_items": 4000,
+        },
+    ),
+]
 
 
 def _convert(name: str, value: Any, kind: type) -> Any:
@@ -224,21 +274,44 @@ def _fit_retrieval(
     features: np.ndarray | None,
     epochs: int,
     on_epoch: Callable[[int, Any], None] | None = None,
-    fit_progress: FitProgress | None = None,
+    deadline: float = float("inf"),
+    log: Callable[[str], None] | None = None,
+    timing: list[float] | None = None,
+    shards: list[Path] | None = None,
+    without_validation: bool = False,
     stage: str = "retrieval",
 ) -> Any:
+    """The retrieval model fitted on ``ratings`` — or, when ``shards`` are given, on the
+    train shards streamed with tf.data (``without_validation``: the fit set)."""
     import tensorflow as tf
 
     from recs_ml.models.retrieval import SequenceRetrieval, next_item_examples
 
     tf.keras.utils.set_random_seed(hp.seed)
-    _, sequences = _sequences(catalog, ratings)
-    history, target = next_item_examples(sequences, hp.history_length)
-    if len(target) == 0:
+    if shards:
+        # Streamed from the Parquet shards: memory is one shard's examples, not all of them.
+        from recs_ml.streaming import streamed_dataset, target_counts
+
+        counts = target_counts(shards, catalog, without_validation)
+        examples = int(counts.sum())
+        dataset = streamed_dataset(
+            shards, catalog, hp.history_length, without_validation, hp.batch_size, hp.seed
+        )
+    else:
+        _, sequences = _sequences(catalog, ratings)
+        history, target = next_item_examples(sequences, hp.history_length)
+        counts = np.bincount(target, minlength=catalog.n).astype(np.float64)
+        examples = int(target.shape[0])
+        dataset = (
+            tf.data.Dataset.from_tensor_slices({"history": history, "target": target})
+            .shuffle(len(target), seed=hp.seed, reshuffle_each_iteration=True)
+            .batch(hp.batch_size)
+            .prefetch(2)
+        )
+    if examples == 0:
         from recs_ml.data import DataError
 
         raise DataError("train/ratings.csv", None, "no user has two ratings to learn from")
-    counts = np.bincount(target, minlength=catalog.n).astype(np.float64)
     probability = np.maximum(counts, 1.0) / counts.sum()
     model = SequenceRetrieval(
         catalog.n,
@@ -250,18 +323,45 @@ def _fit_retrieval(
         logq=hp.logq,
     )
     model.compile(optimizer=tf.keras.optimizers.Adam(hp.learning_rate))
-    dataset = (
-        tf.data.Dataset.from_tensor_slices({"history": history, "target": target})
-        .shuffle(len(target), seed=hp.seed, reshuffle_each_iteration=True)
-        .batch(hp.batch_size)
-        .prefetch(2)
-    )
-    callbacks = list(fit_progress(stage, epochs, len(target))) if fit_progress else []
-    for epoch in range(1, epochs + 1):
-        model.fit(dataset, epochs=1, verbose=0, callbacks=callbacks)
-        if on_epoch is not None:
-            on_epoch(epoch, model)
+    from recs_ml.progress import progress
+
+    seconds = timing if timing is not None else []
+    with progress(f"train {stage}", total=examples * epochs, unit="examples") as bar:
+        callback = _ProgressCallback(bar, examples, hp.batch_size, deadline)
+        for epoch in range(1, epochs + 1):
+            begin = time.perf_counter()
+            model.fit(dataset, epochs=1, verbose=0, callbacks=[callback])
+            seconds.append(time.perf_counter() - begin)
+            if on_epoch is not None:
+                on_epoch(epoch, model)
+            if time.perf_counter() > deadline or (
+                epoch < epochs and time.perf_counter() + seconds[-1] > deadline
+            ):
+                if log is not None:
+                    log(f"time budget: stopping after epoch {epoch} of {epochs}")
+                break
     return model
+
+
+def _ProgressCallback(  # noqa: N802
+    bar: Any, examples: int, batch_size: int, deadline: float = float("inf")
+) -> Any:
+    """A Keras callback advancing ``bar`` by the examples of each finished batch, and
+    stopping training mid-epoch once ``deadline`` (a perf_counter time) has passed."""
+    import tensorflow as tf
+
+    class Callback(tf.keras.callbacks.Callback):  # type: ignore[misc]
+        def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
+            self.seen = 0
+
+        def on_train_batch_end(self, batch: int, logs: Any = None) -> None:
+            step = min(batch_size, examples - self.seen)
+            self.seen += step
+            bar.advance(step)
+            if time.perf_counter() > deadline:
+                self.model.stop_training = True
+
+    return Callback()
 
 
 def _ranker_data(
@@ -335,26 +435,29 @@ def _fit_ranker(
     return ranker
 
 
-# Keras callbacks reporting one series of epochs: (stage, epochs, examples per epoch).
-FitProgress = Callable[[str, int, int], list[Any]]
-
-
 def train_models(
     data: ProcessedData,
     hp: Hyperparameters,
     log: Callable[[str], None] = print,
-    fit_progress: FitProgress | None = None,
 ) -> TrainedModels:
     import tensorflow as tf
 
-    from recs_ml.baselines import Catalog, EaseScorer, MostPopScorer, fit_ease
-    from recs_ml.evaluation import evaluate_serving, histories, holdout_sets
+    from recs_ml.baselines import (
+        CappedEase,
+        CappedEaseScorer,
+        Catalog,
+        MostPopScorer,
+        ease_columns,
+    )
+    from recs_ml.evaluation import evaluate_serving, histories, holdout_sets, take_users
     from recs_ml.models.ranking import RankedScorer
     from recs_ml.models.retrieval import RetrievalScorer
     from recs_ml.serving import Recommender
 
     check_training_data(data)
     started = time.perf_counter()
+    hp = hp.for_size(len(data.train))
+    budget = hp.max_train_minutes * 60.0 if hp.max_train_minutes > 0 else float("inf")
     timings: dict[str, float] = {}
     item_ids = np.unique(
         np.concatenate(
@@ -365,8 +468,21 @@ def train_models(
     size = catalog.n - 1
     features = _item_features(catalog, data.items)
     fit = data.fit
-    fit_histories = histories(fit)
-    validation = holdout_sets(data.validation)
+    # Validation users: every one up to eval_users, above that a fixed-seed sample.
+    from recs_ml.evaluation import sample_users
+
+    val_sample = np.asarray(
+        sample_users(np.unique(data.validation.user_id).tolist(), hp.eval_users, hp.seed),
+        dtype=np.int64,
+    )
+    validation_rows = take_users(data.validation, val_sample)
+    fit_known = take_users(fit, val_sample)
+    fit_histories = histories(fit_known)
+    validation = holdout_sets(validation_rows)
+    log(
+        f"training on {len(data.train):,} ratings, {size:,} items; validation on "
+        f"{len(val_sample):,} users; hyperparameters {hp.as_dict()}"
+    )
 
     # Validation users split in two: the ranker learns on one half and is judged on the other.
     rng = np.random.default_rng(hp.seed)
@@ -376,31 +492,47 @@ def train_models(
     ranker_users = sorted(val_users[:half].tolist())
     judge_users = sorted(val_users[half:].tolist()) or ranker_users
     judge_set = set(judge_users)
-    judge_rows = np.flatnonzero(np.isin(data.validation.user_id, list(judge_set)))
-    judge_holdout = take(data.validation, judge_rows)
+    judge_rows = np.flatnonzero(np.isin(validation_rows.user_id, list(judge_set)))
+    judge_holdout = take(validation_rows, judge_rows)
 
     def judge(scorer: Any) -> dict[str, float]:
         module = Recommender(scorer, catalog.item_ids, fit_histories)
-        return evaluate_serving(module.serve, fit, judge_holdout, size)
+        return evaluate_serving(module.serve, fit_known, judge_holdout, size)
 
-    # Baselines on train minus validation; EASE's lambda chosen on validation.
-    _, fit_matrix = catalog.interactions(fit)
+    # Baselines on train minus validation; EASE's lambda chosen on validation. EASE is
+    # capped to the most popular ease_max_items items; the rest fall back to popularity.
+    _, fit_matrix = catalog.sparse_interactions(fit)
     fit_popularity = catalog.popularity(fit)
     mostpop_fit = MostPopScorer(fit_popularity)
+    fit_columns = ease_columns(fit_popularity, hp.ease_max_items)
+    fit_gram = CappedEase(fit_matrix, fit_columns)
+    del fit_matrix
+    capped = fit_columns.shape[0]
+    log(
+        f"EASE on the {capped:,} most popular of {size:,} items "
+        f"({4 * (capped + 1) ** 2 / 2**20:,.0f} MB float32); the rest by popularity"
+    )
     best_lambda, best_ease, best_weights = 0.0, -1.0, None
     # One module for the whole grid: assigning new weights avoids re-tracing.
     ease_module = Recommender(
-        EaseScorer(np.zeros((catalog.n, catalog.n), np.float32)), catalog.item_ids, fit_histories
+        CappedEaseScorer(
+            np.zeros((capped + 1, capped + 1), np.float32), fit_columns, catalog.n, fit_popularity
+        ),
+        catalog.item_ids,
+        fit_histories,
     )
     for lam in hp.lambdas():
-        weights = fit_ease(fit_matrix, lam)
-        ease_module.scorer.weights.assign(weights)
-        ndcg = evaluate_serving(ease_module.serve, fit, data.validation, size)["ndcg@10"]
+        weights = fit_gram.weights(lam)
+        ease_module.scorer.ease.weights.assign(weights)
+        ndcg = evaluate_serving(ease_module.serve, fit_known, validation_rows, size)["ndcg@10"]
         log(f"validation: EASE lambda={lam:g} ndcg@10={ndcg:.4f}")
         if ndcg > best_ease:
             best_lambda, best_ease, best_weights = lam, ndcg, weights
+        del weights
     assert best_weights is not None
-    ease_fit = EaseScorer(best_weights)
+    del fit_gram, ease_module
+    ease_fit = CappedEaseScorer(best_weights, fit_columns, catalog.n, fit_popularity)
+    del best_weights
     timings["ease_select_s"] = time.perf_counter() - started
 
     # Retrieval on train minus validation; the epoch count chosen on validation.
@@ -416,14 +548,19 @@ def train_models(
             epoch_module.append(Recommender(scorer, catalog.item_ids, fit_histories))
         epoch_module[0].scorer.refresh(model)
         serve = epoch_module[0].serve
-        epoch_scores[epoch] = evaluate_serving(serve, fit, data.validation, size)["ndcg@10"]
+        epoch_scores[epoch] = evaluate_serving(serve, fit_known, validation_rows, size)["ndcg@10"]
         snapshots[epoch] = model.get_weights()
         log(f"validation: retrieval epoch {epoch} ndcg@10={epoch_scores[epoch]:.4f}")
 
     mark = time.perf_counter()
+    # With a time budget, choosing epochs may use half of what is left; the final fit the rest.
+    select_deadline = time.perf_counter() + (budget - (mark - started)) / 2
+    epoch_seconds: list[float] = []
     retrieval_model = _fit_retrieval(
-        catalog, fit, hp, features, hp.epochs, on_epoch, fit_progress, "retrieval (validation)"
-    )
+        catalog, fit, hp, features, hp.epochs, on_epoch, select_deadline, log, epoch_seconds,
+        shards=data.train_shards if hp.stream else None, without_validation=True,
+        stage="retrieval (validation)",
+    )  # fmt: skip
     best_epochs = max(epoch_scores, key=lambda e: epoch_scores[e])
     retrieval_model.set_weights(snapshots[best_epochs])
     retrieval_fit = RetrievalScorer(retrieval_model, catalog.n, hp.history_length, fit_popularity)
@@ -460,13 +597,27 @@ def train_models(
     # Final models on all of train with the chosen hyperparameters.
     mark = time.perf_counter()
     train_histories = histories(data.train)
-    _, train_matrix = catalog.interactions(data.train)
     popularity = catalog.popularity(data.train)
+    train_columns = ease_columns(popularity, hp.ease_max_items)
+    _, train_matrix = catalog.sparse_interactions(data.train)
+    train_gram = CappedEase(train_matrix, train_columns)
+    del train_matrix
+    ease = CappedEaseScorer(train_gram.weights(best_lambda), train_columns, catalog.n, popularity)
+    del train_gram
+    final_epochs = best_epochs
+    if budget < float("inf") and epoch_seconds:
+        # Train has more examples than fit: scale the measured epoch time.
+        per_epoch = np.mean(epoch_seconds) * len(data.train) / max(len(fit), 1)
+        left = budget - (time.perf_counter() - started)
+        final_epochs = max(1, min(best_epochs, int(left // per_epoch)))
+        if final_epochs < best_epochs:
+            log(f"time budget: final fit {final_epochs} of {best_epochs} epochs")
     final_retrieval_model = _fit_retrieval(
-        catalog, data.train, hp, features, best_epochs, None, fit_progress, "retrieval (final)"
-    )
+        catalog, data.train, hp, features, final_epochs,
+        deadline=started + budget, log=log,
+        shards=data.train_shards if hp.stream else None, stage="retrieval (final)",
+    )  # fmt: skip
     retrieval = RetrievalScorer(final_retrieval_model, catalog.n, hp.history_length, popularity)
-    ease = EaseScorer(fit_ease(train_matrix, best_lambda))
     scorers: dict[str, Any] = {
         "retrieval": retrieval,
         "ease": ease,
@@ -493,7 +644,9 @@ def train_models(
         hyperparameters=hp.as_dict(),
         chosen={
             "ease_lambda": best_lambda,
-            "retrieval_epochs": best_epochs,
+            "retrieval_epochs": final_epochs,
+            "ease_items": int(train_columns.shape[0]),
+            "validation_users": len(val_sample),
             "ranker": use_ranker,
             "validation_ndcg_by_epoch": epoch_scores,
         },

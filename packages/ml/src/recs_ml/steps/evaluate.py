@@ -12,6 +12,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+DEFAULT_MAX_USERS = 10_000
+
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="recs_ml.steps.evaluate", description=__doc__)
@@ -19,7 +21,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--data-dir", type=Path, default=Path("/opt/ml/processing/data"))
     parser.add_argument("--output", type=Path, default=Path("/opt/ml/processing/evaluation"))
     parser.add_argument("--split", choices=("test", "validation"), default="test")
-    return parser.parse_args(argv)
+    parser.add_argument(
+        "--max-users",
+        type=int,
+        default=DEFAULT_MAX_USERS,
+        help="above this many users, evaluate a fixed-seed sample of this many "
+        f"(default {DEFAULT_MAX_USERS}); the report gives the sample size and 95%% intervals",
+    )
+    parser.add_argument("--seed", type=int, default=0, help="seed of the user sample")
+    args = parser.parse_args(argv)
+    if args.max_users < 100:
+        parser.error(f"--max-users must be at least 100, got {args.max_users}")
+    return args
 
 
 def resolve_artifact(model_dir: Path) -> Path:
@@ -37,13 +50,23 @@ def resolve_artifact(model_dir: Path) -> Path:
     return model_dir
 
 
-def evaluate_artifact(model_dir: Path, data_dir: Path, split: str = "test") -> dict[str, Any]:
-    """Metrics of every model in the artifact; known history = train (or fit for validation)."""
+def evaluate_artifact(
+    model_dir: Path,
+    data_dir: Path,
+    split: str = "test",
+    max_users: int | None = DEFAULT_MAX_USERS,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Metrics of every model in the artifact; known history = train (or fit for validation).
+
+    Every model is measured on the same users: all of them, or above ``max_users`` the same
+    fixed-seed sample."""
     import tensorflow as tf
 
     from recs_ml.artifact import read_manifest
-    from recs_ml.evaluation import evaluate_serving
+    from recs_ml.evaluation import evaluate_sample
     from recs_ml.processing import read_item_ids, read_processed
+    from recs_ml.progress import progress
 
     directory = resolve_artifact(model_dir)
     manifest = read_manifest(directory)
@@ -51,13 +74,24 @@ def evaluate_artifact(model_dir: Path, data_dir: Path, split: str = "test") -> d
     known, holdout = (data.train, data.test) if split == "test" else (data.fit, data.validation)
     catalog_size = len(read_item_ids(data_dir))
     metrics = {}
-    for name in manifest.models:
-        serve = tf.saved_model.load(str(directory / name / "1")).signatures["serving_default"]
-        metrics[name] = evaluate_serving(serve, known, holdout, catalog_size)
+    sample: dict[str, Any] = {}
+    with progress("evaluate models", total=len(manifest.models), unit="models") as bar:
+        for name in manifest.models:
+            loaded = tf.saved_model.load(str(directory / name / "1"))
+            serve = loaded.signatures["serving_default"]
+            metrics[name], info = evaluate_sample(
+                serve, known, holdout, catalog_size, max_users=max_users, seed=seed
+            )
+            sample.setdefault("ci95", {})[name] = info["ci95"]
+            sample.update({key: info[key] for key in ("users", "users_total", "sampled")})
+            sample["seed"] = seed
+            del loaded, serve
+            bar.advance(1)
     return {
         "default_model": manifest.default_model,
         "metrics": metrics,
-        "users": len(set(holdout.user_id.tolist())),
+        "users": sample["users"],
+        "sample": sample,
     }
 
 
@@ -68,12 +102,19 @@ def main(argv: list[str] | None = None) -> int:
 
     args = parse_args(argv)
     try:
-        result = evaluate_artifact(args.model_dir, args.data_dir, args.split)
+        result = evaluate_artifact(
+            args.model_dir, args.data_dir, args.split, args.max_users, args.seed
+        )
     except (ArtifactError, DataError) as exc:
         print(f"evaluate: error: {exc}", file=sys.stderr)
         return 2
     report = write_report(
-        args.output, result["metrics"], result["default_model"], result["users"], args.split
+        args.output,
+        result["metrics"],
+        result["default_model"],
+        result["users"],
+        args.split,
+        result["sample"],
     )
     print(json.dumps(report))
     return 0

@@ -61,16 +61,13 @@ def run(
     data_dir: Path, model_dir: Path, pairs: list[str], config: Path | None = None
 ) -> dict[str, object]:
     from recs_ml.export import export_models
-    from recs_ml.fit_progress import keras_progress
     from recs_ml.processing import read_processed
     from recs_ml.training import check_training_data, load_hyperparameters, train_models
 
     hp = load_hyperparameters(pairs, config)
     data = read_processed(data_dir)
     check_training_data(data)
-    trained = train_models(
-        data, hp, log=lambda line: print(line, flush=True), fit_progress=keras_progress
-    )
+    trained = train_models(data, hp, log=lambda line: print(line, flush=True))
     manifest = export_models(trained, model_dir, data.data_checksum)
     return {
         "model_dir": str(model_dir),
