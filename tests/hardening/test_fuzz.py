@@ -16,7 +16,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from hardening_stack import call, post_json
+from hardening_stack import bearer, call, post_json
 
 OPENAPI = Path(__file__).resolve().parents[2] / "packages" / "api" / "openapi.json"
 CONFIG_FILE = Path(__file__).with_name("schemathesis.toml")
@@ -59,14 +59,15 @@ def test_api_honours_its_openapi_document(api: str, tmp_path: Path) -> None:
 
 
 def test_a_created_user_can_rate_read_and_get_recommendations(api: str) -> None:
-    """The links' workflow with real data (the stateful phase rates random movie ids)."""
+    """The links' workflow with real data and the user's token (the stateful phase rates
+    random movie ids and, holding no token, gets the documented 401 for an API user)."""
     created = post_json(f"{api}/users", {"age": 30})
     assert created.status == 201, created.body
-    user = created.json()["user_id"]
-    rated = post_json(f"{api}/users/{user}/ratings", {"item_id": 1, "rating": 4.5})
+    user, token = created.json()["user_id"], created.json()["token"]
+    rated = post_json(f"{api}/users/{user}/ratings", {"item_id": 1, "rating": 4.5}, token=token)
     assert rated.status == 201, rated.body
-    detail = call(f"{api}/users/{user}")
+    detail = call(f"{api}/users/{user}", headers=bearer(token))
     assert detail.status == 200 and [r["item_id"] for r in detail.json()["history"]] == [1]
-    recommended = call(f"{api}/users/{user}/recommendations?k=5")
+    recommended = call(f"{api}/users/{user}/recommendations?k=5", headers=bearer(token))
     assert recommended.status == 200
     assert 1 not in recommended.json()["movies"]

@@ -12,6 +12,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hardening_stack import API_DIR, Stack
@@ -21,7 +22,7 @@ sys.path.insert(0, str(API_DIR))
 from chalicelib.endpoint import LocalEndpoint  # noqa: E402
 from chalicelib.errors import Unavailable  # noqa: E402
 from chalicelib.registry import LocalRegistry  # noqa: E402
-from chalicelib.service import RecsService  # noqa: E402
+from chalicelib.service import Caller, RecsService  # noqa: E402
 from chalicelib.sqlite_store import SqliteStore  # noqa: E402
 
 
@@ -58,45 +59,51 @@ def _service(path: Path) -> RecsService:
 
 
 def _fill(directory: Path) -> None:
-    with open(directory / "filler", "wb") as handle:
+    # Unbuffered: a buffer left half-written by the refused write would fail again at close.
+    with open(directory / "filler", "wb", buffering=0) as handle:
         try:
             while True:
                 handle.write(b"\0" * 65536)
-                handle.flush()
         except OSError:
             pass
 
 
+def _new_user(service: RecsService, body: dict[str, Any]) -> tuple[int, Caller]:
+    """A new API user and a caller holding its token (writes on it need the token)."""
+    created = service.create_user(body)
+    return created["user_id"], Caller(token=created["token"])
+
+
 def test_full_disk_is_a_clear_503_and_stored_ratings_survive(small_disk: Path) -> None:
     service = _service(small_disk / "store.db")
-    user = service.create_user({"age": 30})["user_id"]
-    kept = service.rate(user, {"item_id": 1, "rating": 4.0})
+    user, owner = _new_user(service, {"age": 30})
+    kept = service.rate(user, {"item_id": 1, "rating": 4.0}, owner)
     _fill(small_disk)
     with pytest.raises(Unavailable) as error:
         for item in range(2, 400):  # the WAL grows until the disk refuses a page
-            service.rate(user, {"item_id": item, "rating": 3.0})
+            service.rate(user, {"item_id": item, "rating": 3.0}, owner)
     assert error.value.status == 503
     assert "full" in error.value.message and "store" in error.value.message
     (small_disk / "filler").unlink()
     # The store is still consistent and still has what it acknowledged.
     fresh = _service(small_disk / "store.db")
-    assert fresh.get_user(user)["history"][-1]["item_id"] == kept["item_id"]
+    assert fresh.get_user(user, owner)["history"][-1]["item_id"] == kept["item_id"]
     with sqlite3.connect(small_disk / "store.db") as db:
         assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
 
 
 def test_read_only_disk_is_a_clear_503_and_nothing_is_lost(small_disk: Path) -> None:
     service = _service(small_disk / "store.db")
-    user = service.create_user({})["user_id"]
-    service.rate(user, {"item_id": 7, "rating": 5.0})
+    user, owner = _new_user(service, {})
+    service.rate(user, {"item_id": 7, "rating": 5.0}, owner)
     service.store.close()
     subprocess.run(["mount", "-o", "remount,ro", str(small_disk)], check=True)
     # WAL mode needs its -shm file beside the database, so even reads are refused: a 503 that
     # names the store file, never a 500 or a hang.
     service = _service(small_disk / "store.db")
     for attempt in (
-        lambda: service.get_user(user),
-        lambda: service.rate(user, {"item_id": 8, "rating": 2.0}),
+        lambda: service.get_user(user, owner),
+        lambda: service.rate(user, {"item_id": 8, "rating": 2.0}, owner),
         lambda: service.create_user({}),
     ):
         with pytest.raises(Unavailable) as error:
@@ -105,7 +112,7 @@ def test_read_only_disk_is_a_clear_503_and_nothing_is_lost(small_disk: Path) -> 
         assert str(small_disk / "store.db") in error.value.message
     service.store.close()
     subprocess.run(["mount", "-o", "remount,rw", str(small_disk)], check=True)
-    history = _service(small_disk / "store.db").get_user(user)["history"]
+    history = _service(small_disk / "store.db").get_user(user, owner)["history"]
     assert [(h["item_id"], h["rating"]) for h in history] == [(7, 5.0)]
 
 
