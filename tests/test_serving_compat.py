@@ -71,7 +71,8 @@ def _compare(expected: Path, actual: Path) -> subprocess.CompletedProcess[str]:
 def test_a_changed_answer_is_reported(tmp_path: Path, tarball: Path):
     expected = _answers(tmp_path, tarball)
     answers = json.loads(expected.read_text())
-    assert [len(row["item_ids"]) for row in answers["models"]["ease"]] == [10, 10, 25]
+    # The fixed requests, then those derived from the model's own item ids (k 10, 10, 100).
+    assert [len(row["item_ids"]) for row in answers["models"]["ease"]] == [10, 10, 25, 10, 10, 100]
     answers["tensorflow"] = "2.19.1"
 
     swapped = json.loads(json.dumps(answers))
@@ -92,7 +93,7 @@ def test_a_changed_answer_is_reported(tmp_path: Path, tarball: Path):
     shorter["models"]["ease"].pop()
     (tmp_path / "shorter.json").write_text(json.dumps(shorter))
     done = _compare(expected, tmp_path / "shorter.json")
-    assert done.returncode == 1 and "ease: 2 answers, expected 3" in done.stderr
+    assert done.returncode == 1 and "ease: 5 answers, expected 6" in done.stderr
 
     del answers["models"]["mostpop"]
     (tmp_path / "fewer.json").write_text(json.dumps(answers))
