@@ -32,7 +32,15 @@ import time
 from pathlib import Path
 from typing import Any
 
-from common import REPO, argument_parser, bench_dir, markdown_table, results_dir, write_result
+from common import (
+    REPO,
+    argument_parser,
+    bench_dir,
+    markdown_table,
+    results_dir,
+    rss_bytes,
+    write_result,
+)
 
 NAME = "datasizes"
 # label: (ratings, users, items)
@@ -83,19 +91,13 @@ def stream_probe(data_dir: Path, batches: int, hp_pairs: list[str]) -> dict[str,
     from recs_ml.streaming import streamed_dataset, target_counts
     from recs_ml.training import load_hyperparameters
 
-    def rss_mb() -> float:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-        return 0.0
-
     started = time.perf_counter()
     samples: list[tuple[float, float]] = []
     done = threading.Event()
 
     def sample() -> None:
         while not done.is_set():
-            samples.append((round(time.perf_counter() - started, 1), round(rss_mb(), 0)))
+            samples.append((round(time.perf_counter() - started, 1), round(rss_bytes() / 2**20, 0)))
             done.wait(1.0)
 
     threading.Thread(target=sample, daemon=True).start()
@@ -148,12 +150,6 @@ def serve_probe(model_dir: Path, data_dir: Path, requests: int) -> dict[str, Any
     from recs_ml.evaluation import histories
     from recs_ml.processing import read_ratings
 
-    def rss_mb() -> float:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-        return 0.0
-
     with tempfile.TemporaryDirectory() as tmp:
         tarball = pack(model_dir, Path(tmp) / "model.tar.gz")
         artifact_mb = tarball.stat().st_size / 2**20
@@ -163,9 +159,9 @@ def serve_probe(model_dir: Path, data_dir: Path, requests: int) -> dict[str, Any
         users = sorted(known)[:requests]
         rows = [known[u][-50:] for u in users]
         del train, known
-        before = rss_mb()
+        before = rss_bytes() / 2**20
         version = load_version(tarball, Path(tmp) / "loaded", group="bench", version=1)
-        after_load = rss_mb()
+        after_load = rss_bytes() / 2**20
         latencies = []
         for index in range(requests):
             row = rows[index % len(rows)]
@@ -179,7 +175,7 @@ def serve_probe(model_dir: Path, data_dir: Path, requests: int) -> dict[str, Any
             started = time.perf_counter()
             version.predict(version.default_model, batch)
             latencies.append(time.perf_counter() - started)
-        after_requests = rss_mb()
+        after_requests = rss_bytes() / 2**20
     result = {
         "artifact_mb": round(artifact_mb, 1),
         "rss_mb_before_load": round(before, 0),
