@@ -1,5 +1,5 @@
-"""Training and serving TensorFlow stay on the same minor version whenever SageMaker has a TF
-Serving image for it; otherwise serving runs the newest image there is, never an older one."""
+"""Training and serving TensorFlow are the same minor version: the training pin is the newest
+TensorFlow that SageMaker publishes a TF Serving image for, and the pipeline registers that image."""
 
 from __future__ import annotations
 
@@ -45,13 +45,21 @@ def sagemaker_tf_serving_versions() -> list[tuple[int, int]]:
     return sorted({_minor(v) for v in versions})
 
 
-def test_serving_runs_the_training_minor_or_the_newest_image_below_it():
+def test_training_and_serving_use_the_same_minor_version():
     training = _minor(training_tf_pin())
-    available = sagemaker_tf_serving_versions()
-    expected = max(v for v in available if v <= training)
-    assert _minor(SERVING_TF_VERSION) == expected, (
-        f"training uses TensorFlow {training}, SageMaker has TF Serving images up to "
-        f"{available[-1]}: set SERVING_TF_VERSION to {expected[0]}.{expected[1]}"
+    assert _minor(SERVING_TF_VERSION) == training, (
+        f"training pins TensorFlow {training[0]}.{training[1]} but the pipeline registers the "
+        f"TF Serving image {SERVING_TF_VERSION}: pin both to the same minor version"
     )
-    # Today no 2.21 image exists; the gap stays one minor at most (serving_compat.sh checks it).
-    assert training[0] == expected[0] and training[1] - expected[1] <= 1
+    assert training in sagemaker_tf_serving_versions(), (
+        f"SageMaker has no TF Serving image for TensorFlow {training[0]}.{training[1]}"
+    )
+
+
+def test_the_pin_is_the_newest_serving_image():
+    """When SageMaker publishes a newer image, both pins move to it together."""
+    newest = sagemaker_tf_serving_versions()[-1]
+    assert _minor(training_tf_pin()) == newest, (
+        f"SageMaker now has a TF Serving image for {newest[0]}.{newest[1]}: move tensorflow and "
+        f"tf-keras in packages/ml/pyproject.toml and SERVING_TF_VERSION to it (uv lock)"
+    )

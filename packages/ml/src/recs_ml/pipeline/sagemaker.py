@@ -27,9 +27,8 @@ from recs_ml.pipeline import DEFAULT_BASELINE, DEFAULT_METRIC, PLAIN_METRICS, pl
 DEFAULT_PIPELINE_NAME = "recs-movielens-training"
 DEFAULT_INSTANCE_TYPE = "ml.m5.xlarge"
 # TensorFlow of the TF Serving image that serves the registered model: the newest SageMaker
-# TensorFlow inference image (the SDK's image_uris config; none exists for 2.21, the training
-# TensorFlow). scripts/serving_compat.sh checks an artifact answers the same under both, and
-# packages/ml/tests/test_tf_versions.py keeps it = min(training minor, newest image).
+# TensorFlow inference image (the SDK's image_uris config), and the minor version training pins
+# (packages/ml/pyproject.toml); packages/ml/tests/test_tf_versions.py keeps the two equal.
 SERVING_TF_VERSION = "2.20"
 # A CPU instance type picks the CPU image (serverless endpoints run on CPU).
 INFERENCE_IMAGE_INSTANCE_TYPE = "ml.m5.large"
