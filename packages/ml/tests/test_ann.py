@@ -16,6 +16,10 @@ from recs_ml.ann import (
     build_ivf,
     build_layout,
     default_nlist,
+    exact_top,
+    recall,
+    search_layout,
+    tune_nprobe,
 )
 from recs_ml.baselines import EaseScorer
 from recs_ml.models.ranking import RankedScorer, RelevanceRanker
@@ -186,3 +190,27 @@ def test_bad_parameters_are_clear_errors():
         build_ivf(vectors, vectors[:5], target_recall=1.5, log=lambda _: None)
     assert default_nlist(1_000_000) == 4096
     assert default_nlist(10) == 1
+
+
+@pytest.mark.parametrize("target", [0.8, 0.95, 0.99])
+def test_tuned_nprobe_is_the_smallest_to_within_a_sixteenth(catalog, target):
+    vectors, _, scorer, histories = catalog
+    queries = user_vectors(scorer, histories)
+    layout = build_layout(vectors, nlist=64, seed=0)
+    nprobe, found = tune_nprobe(layout, vectors, queries, target)
+    truth = exact_top(vectors, queries)
+
+    def measured(probes):
+        return recall(search_layout(layout, queries, probes), truth)
+
+    assert found == measured(nprobe) >= target
+    # One step (1/16 of the bracketing power of two, at least 1) fewer misses the target.
+    step = max(1, 2 ** int(np.ceil(np.log2(nprobe))) // 16)
+    assert nprobe == 1 or measured(max(1, nprobe - step)) < target
+
+
+def test_tuning_an_unreachable_recall_probes_every_list(catalog):
+    vectors, _, scorer, histories = catalog
+    layout = build_layout(vectors, nlist=8, seed=0)
+    nprobe, found = tune_nprobe(layout, vectors, user_vectors(scorer, histories), 1.01)
+    assert nprobe == layout.nlist and found <= 1.0
