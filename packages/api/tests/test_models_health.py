@@ -5,6 +5,7 @@ import sqlite3
 
 from conftest import body
 
+from chalicelib.models_info import model_info
 from recs_ml.registry import _SCHEMA
 
 
@@ -41,9 +42,11 @@ def test_models_lists_served_models_and_every_version(api, home, contract_endpoi
     assert result["endpoint"] == {"status": "ok", "version": 7, "default_model": "tfrs"}
     assert result["models"] == [
         {"name": "tfrs", "default": True, "version": 7, "status": "Approved",
-         "metrics": {"ndcg@10": 0.21, "recall@10": 0.3}},
+         "metrics": {"ndcg@10": 0.21, "recall@10": 0.3}, "metrics_split": "validation",
+         **model_info("tfrs")},
         {"name": "mostpop", "default": False, "version": 7, "status": "Approved",
-         "metrics": {"ndcg@10": 0.11}},
+         "metrics": {"ndcg@10": 0.11}, "metrics_split": "validation",
+         **model_info("mostpop")},
     ]  # fmt: skip
     assert [(v["version"], v["status"], v["serving"]) for v in result["versions"]] == [
         (6, "Rejected", False), (7, "Approved", True), (8, "PendingManualApproval", False),
