@@ -49,7 +49,7 @@ def replay(ratings: Any, users: Any) -> tuple[list[int], list[list[int]], dict[i
 
     order = order_by_user_time(ratings)
     user_col, item_col = ratings.user_id[order], ratings.item_id[order]
-    held = set(int(u) for u in users)
+    held = {int(u) for u in users}
     starts = np.flatnonzero(np.r_[True, user_col[1:] != user_col[:-1]])
     ends = np.r_[starts[1:], len(user_col)]
     chosen, histories, relevant = [], [], {}
