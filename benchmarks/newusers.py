@@ -101,7 +101,7 @@ def main() -> None:
         trained = run(root / "data", root / "model", pairs)
         train_s = time.perf_counter() - began
         catalog = len(read_item_ids(root / "data"))
-        known_items = set(read_item_ids(root / "data"))
+        known_items = {int(i) for i in np.unique(dataset.ratings.item_id)}
 
         metrics: dict[str, dict[str, float]] = {}
         ci95: dict[str, float] = {}
@@ -158,7 +158,8 @@ def main() -> None:
         f"trained by the pipeline's own steps on the other users' {len(dataset.ratings)} "
         f"ratings. Each held-out user's first {HISTORY} ratings are their whole history "
         f"(user id unknown to the models); the next {NEXT} are relevant "
-        f"({unseen} of them are movies only held-out users rated, which no model can show)."
+        f"({unseen} of them are movies only held-out users rated, which the models never saw "
+        "rated)."
         f"{' (--quick: fewer epochs)' if args.quick else ''}\n\n"
         f"{table}\n\n{targets}\n\n"
         f"Train {train_s:.0f} s on a shared 2-core machine (an upper bound); peak RSS "
