@@ -114,11 +114,16 @@ def test_links_let_a_client_follow_a_created_user() -> None:
     document = json.loads(OPENAPI_PATH.read_text(encoding="utf-8"))
     links = document["paths"]["/users"]["post"]["responses"]["201"]["links"]
     assert {link["operationId"] for link in links.values()} == {
-        "getUser", "rateMovie", "getRecommendations"
+        "getUser", "rateMovie", "getRecommendations", "addFeedback"
     }  # fmt: skip
     assert all(
         link["parameters"] == {"user_id": "$response.body#/user_id"} for link in links.values()
     )
+    marked = document["paths"]["/users/{user_id}/feedback"]["post"]["responses"]["201"]["links"]
+    assert marked["UndoNotInterested"] == {
+        "operationId": "deleteFeedback",
+        "parameters": {"user_id": "$request.path.user_id", "item_id": "$response.body#/item_id"},
+    }
 
 
 def test_parameters_get_defaults_and_types() -> None:
