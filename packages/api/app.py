@@ -166,14 +166,48 @@ def rate_movie(params: dict, body: dict, caller: Caller) -> dict:
     return service().rate(params["user_id"], body, caller)
 
 
+@route("GET", "/users/{user_id}/feedback")
+def list_feedback(params: dict, body: None, caller: Caller) -> dict:
+    return service().list_feedback(params["user_id"], caller)
+
+
+@route("POST", "/users/{user_id}/feedback")
+def add_feedback(params: dict, body: dict, caller: Caller) -> tuple[int, dict]:
+    return service().add_feedback(params["user_id"], body, caller)
+
+
+@route("DELETE", "/users/{user_id}/feedback/{item_id}")
+def delete_feedback(params: dict, body: None, caller: Caller) -> dict:
+    return service().delete_feedback(params["user_id"], params["item_id"], caller)
+
+
 @route("GET", "/users/{user_id}/recommendations")
 def recommendations(params: dict, body: None, caller: Caller) -> dict:
-    return service().recommend(params["user_id"], params["k"], params["model"], caller)
+    return service().recommend(
+        params["user_id"],
+        params["k"],
+        params["model"],
+        caller,
+        genres=params["genres"],
+        year_min=params["year_min"],
+        year_max=params["year_max"],
+        offset=params["offset"],
+    )
 
 
 @route("GET", "/movies")
 def list_movies(params: dict, body: None, caller: Caller) -> dict:
     return service().list_movies(params["query"], params["limit"])
+
+
+@route("GET", "/movies/popular")
+def popular_movies(params: dict, body: None, caller: Caller) -> dict:
+    return service().popular_movies(params["genre"], params["limit"], params["user_id"], caller)
+
+
+@route("GET", "/movies/genres")
+def genres(params: dict, body: None, caller: Caller) -> dict:
+    return service().list_genres()
 
 
 @route("GET", "/movies/{item_id}")
@@ -183,7 +217,7 @@ def get_movie(params: dict, body: None, caller: Caller) -> dict:
 
 @route("GET", "/movies/{item_id}/similar")
 def similar_movies(params: dict, body: None, caller: Caller) -> dict:
-    return service().similar(params["item_id"], params["k"])
+    return service().similar(params["item_id"], params["k"], params["user_id"], caller)
 
 
 @route("GET", "/models")

@@ -8,12 +8,16 @@ query of one partition, never a scan (similarity's one-off index build aside):
   user_id = -2  item_id = 0           ``value``: the largest user id handed out (atomic ADD)
   user_id = -2  item_id = 1           row counts of the loaded base dataset
   user_id = -3  item_id = <digest>    users one client created in one hour (``expires_at``)
+  user_id = -4  item_id = <user id> * 2**31 + <movie id>   a not-interested mark: kind,
+                timestamp (one user's marks are one key range of the partition)
   user_id >= 1  item_id = <movie id>  rating, timestamp, source
 
 An API user's profile also holds its token's ``token_salt`` and ``token_digest`` (never the
 token) and, per kind of write, the UTC day and count of that day's writes (``ratings_day``,
 ``ratings_day_count``). A rating is one transaction: the conditional put (no duplicate), the
-counter updates on its user (within the caps) and movie succeed or fail together.
+counter updates on its user (within the caps) and movie succeed or fail together; a
+not-interested mark likewise with its user's ``feedback_*`` counters. Marks carry no
+``source``, so retraining (which reads ``source = 'api'`` ratings) leaves them out.
 """
 
 from __future__ import annotations
@@ -29,7 +33,9 @@ from botocore.exceptions import BotoCoreError, ClientError
 from chalicelib.limits import CapReached, WriteCap, check_write, day_window, hour_window
 from chalicelib.ownership import TokenRecord
 from chalicelib.store import (
+    CatalogEntry,
     DuplicateRating,
+    FeedbackRow,
     Movie,
     RatingRow,
     SeedData,
@@ -41,6 +47,8 @@ MOVIES = 0
 PROFILES = -1
 BOOKKEEPING = -2
 CLIENT_QUOTA = -3
+FEEDBACK = -4
+FEEDBACK_STRIDE = 2**31  # item ids are below it (the API's item_id maximum)
 COUNTER = {"user_id": BOOKKEEPING, "item_id": 0}
 SEED_RECORD = {"user_id": BOOKKEEPING, "item_id": 1}
 
@@ -84,6 +92,15 @@ def _profile(item: dict[str, Any]) -> UserProfile:
 def _movie(item: dict[str, Any]) -> Movie:
     return Movie(int(item["item_id"]), str(item["title"]), _int(item.get("year")),
                  [str(g) for g in item.get("genres", [])])  # fmt: skip
+
+
+def _feedback_key(user_id: int, item_id: int) -> dict[str, int]:
+    return {"user_id": FEEDBACK, "item_id": user_id * FEEDBACK_STRIDE + item_id}
+
+
+def _feedback_row(item: dict[str, Any]) -> FeedbackRow:
+    user_id, item_id = divmod(int(item["item_id"]), FEEDBACK_STRIDE)
+    return FeedbackRow(user_id, item_id, str(item["kind"]), int(item["timestamp"]))
 
 
 def _stats(item: dict[str, Any]) -> tuple[int, float | None]:
@@ -212,6 +229,27 @@ class DynamoStore:
         counts.sort(key=lambda c: (-c[1], c[0]))
         return counts[:limit]
 
+    def catalog(self) -> list[CatalogEntry]:
+        items = list(self._partition(MOVIES))
+        items.sort(key=lambda i: (-int(i.get("ratings_count", 0)), int(i["item_id"])))
+        return [(_movie(i), *_stats(i)) for i in items]
+
+    def feedback(self, user_id: int) -> list[FeedbackRow]:
+        first = user_id * FEEDBACK_STRIDE
+        kwargs: dict[str, Any] = {
+            "KeyConditionExpression": Key("user_id").eq(FEEDBACK)
+            & Key("item_id").between(first, first + FEEDBACK_STRIDE - 1)
+        }
+        rows: list[FeedbackRow] = []
+        while True:
+            page = self._call(self.table.query, **kwargs)
+            rows.extend(_feedback_row(item) for item in page.get("Items", []))
+            if "LastEvaluatedKey" not in page:
+                break
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        rows.sort(key=lambda r: (-r.timestamp, -r.item_id))
+        return rows
+
     def iter_ratings(self) -> Iterator[tuple[int, int]]:
         kwargs: dict[str, Any] = {
             "FilterExpression": Attr("user_id").gt(0),
@@ -311,6 +349,8 @@ class DynamoStore:
             except BotoCoreError as exc:
                 raise StoreUnavailable(f"DynamoDB table {name}: {exc}") from None
             removed += 1
+        for mark in self.feedback(user_id):
+            self._call(self.table.delete_item, Key=_feedback_key(user_id, mark.item_id))
         self._call(self.table.delete_item, Key={"user_id": PROFILES, "item_id": user_id})
         return removed
 
@@ -338,10 +378,62 @@ class DynamoStore:
         value = Decimal(str(rating))
         item = {"user_id": user_id, "item_id": item_id, "rating": value, "timestamp": now,
                 "source": "api"}  # fmt: skip
+        movie_counters = {
+            "Update": {"TableName": self.table.name,
+                       "Key": {"user_id": MOVIES, "item_id": item_id},
+                       "UpdateExpression": "ADD ratings_count :one, rating_sum :r",
+                       "ConditionExpression": "attribute_exists(item_id)",
+                       "ExpressionAttributeValues": {":one": 1, ":r": value}}
+        }  # fmt: skip
+        if not self._capped_put(item, user_id, now, cap, [movie_counters]):
+            raise DuplicateRating(f"user {user_id} already rated movie {item_id}")
+        return RatingRow(user_id, item_id, rating, now, "api")
+
+    def add_feedback(
+        self, user_id: int, item_id: int, kind: str, now: int, cap: WriteCap
+    ) -> tuple[FeedbackRow, bool]:
+        key = _feedback_key(user_id, item_id)
+        existing = self._get(key["user_id"], key["item_id"])
+        if existing:
+            return _feedback_row(existing), False
+        item = {**key, "kind": kind, "timestamp": now}
+        if not self._capped_put(item, user_id, now, cap, []):
+            stored = self._get(key["user_id"], key["item_id"])  # marked meanwhile
+            if stored:
+                return _feedback_row(stored), False
+        return FeedbackRow(user_id, item_id, kind, now), True
+
+    def delete_feedback(self, user_id: int, item_id: int) -> bool:
+        name = self.table.name
+        try:
+            self.client.transact_write_items(
+                TransactItems=[
+                    {"Delete": {"TableName": name, "Key": _feedback_key(user_id, item_id),
+                                "ConditionExpression": "attribute_exists(item_id)"}},
+                    {"Update": {"TableName": name,
+                                "Key": {"user_id": PROFILES, "item_id": user_id},
+                                "UpdateExpression": "ADD feedback_count :minus",
+                                "ConditionExpression": "attribute_exists(item_id)",
+                                "ExpressionAttributeValues": {":minus": -1}}},
+                ]
+            )  # fmt: skip
+        except ClientError as exc:
+            reasons = exc.response.get("CancellationReasons") or []
+            if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
+                return False
+            raise StoreUnavailable(f"DynamoDB table {name}: {exc}") from None
+        except BotoCoreError as exc:
+            raise StoreUnavailable(f"DynamoDB table {name}: {exc}") from None
+        return True
+
+    def _capped_put(
+        self, item: dict[str, Any], user_id: int, now: int, cap: WriteCap, more: list[Any]
+    ) -> bool:
+        """Put ``item`` unless its key exists (False then), counting one ``cap.kind`` write on
+        the user within the caps, and ``more`` transaction items, all or nothing."""
         name = self.table.name
         day, _ = day_window(now)
         kind = cap.kind
-        movie_key = {"user_id": MOVIES, "item_id": item_id}
         names = {"#total": f"{kind}_count", "#day": f"{kind}_day", "#today": f"{kind}_day_count"}
         values: dict[str, Any] = {":one": 1, ":day": day, ":total_cap": cap.total,
                                   ":day_cap": cap.per_day}  # fmt: skip
@@ -368,17 +460,14 @@ class DynamoStore:
                                     "ConditionExpression": condition,
                                     "ExpressionAttributeNames": names,
                                     "ExpressionAttributeValues": values}},
-                        {"Update": {"TableName": name, "Key": movie_key,
-                                    "UpdateExpression": "ADD ratings_count :one, rating_sum :r",
-                                    "ConditionExpression": "attribute_exists(item_id)",
-                                    "ExpressionAttributeValues": {":one": 1, ":r": value}}},
+                        *more,
                     ]
                 )  # fmt: skip
-                return RatingRow(user_id, item_id, rating, now, "api")
+                return True
             except ClientError as exc:
                 codes = [r.get("Code") for r in exc.response.get("CancellationReasons") or []]
                 if codes and codes[0] == "ConditionalCheckFailed":
-                    raise DuplicateRating(f"user {user_id} already rated movie {item_id}") from None
+                    return False
                 if len(codes) > 1 and codes[1] == "ConditionalCheckFailed":
                     continue  # the other branch, or a cap: decided below
                 raise StoreUnavailable(f"DynamoDB table {name}: {exc}") from None

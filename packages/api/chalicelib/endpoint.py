@@ -50,13 +50,22 @@ class Endpoint(Protocol):
     def ping(self) -> EndpointStatus: ...
 
     def recommend(
-        self, user_id: int, history: list[int], k: int, model: str | None
+        self,
+        user_id: int,
+        history: list[int],
+        k: int,
+        model: str | None,
+        exclude: list[int] | None = None,
     ) -> Prediction: ...
 
 
-def request_body(user_id: int, history: list[int], k: int) -> bytes:
-    """Row-form TF Serving request; the model excludes the history itself."""
-    instance = {"user_id": user_id, "history": history or [0], "exclude": [0], "k": k}
+def request_body(
+    user_id: int, history: list[int], k: int, exclude: list[int] | None = None
+) -> bytes:
+    """Row-form TF Serving request; the model excludes the history itself, and ``exclude``
+    (movies filtered out or marked not interested) too."""
+    instance = {"user_id": user_id, "history": history or [0], "exclude": exclude or [0],
+                "k": k}  # fmt: skip
     return json.dumps({"instances": [instance]}).encode()
 
 
@@ -146,12 +155,19 @@ class LocalEndpoint:
             models=tuple(str(m) for m in info.get("models") or ()),
         )
 
-    def recommend(self, user_id: int, history: list[int], k: int, model: str | None) -> Prediction:
+    def recommend(
+        self,
+        user_id: int,
+        history: list[int],
+        k: int,
+        model: str | None,
+        exclude: list[int] | None = None,
+    ) -> Prediction:
         headers = {"Content-Type": "application/json", "Accept": "application/json"}
         if model:
             headers["X-Amzn-SageMaker-Custom-Attributes"] = f"tfs-model-name={model}"
         status, response_headers, body = self._request(
-            "POST", "/invocations", request_body(user_id, history, k), headers
+            "POST", "/invocations", request_body(user_id, history, k, exclude), headers
         )
         if status == 400:
             raise EndpointRejected(_error_text(body) or "the endpoint rejected the request")
@@ -237,7 +253,14 @@ class SageMakerEndpoint:
             default_model=self.default_model,
         )
 
-    def recommend(self, user_id: int, history: list[int], k: int, model: str | None) -> Prediction:
+    def recommend(
+        self,
+        user_id: int,
+        history: list[int],
+        k: int,
+        model: str | None,
+        exclude: list[int] | None = None,
+    ) -> Prediction:
         chosen = model or self.default_model
         try:
             response = self.runtime.invoke_endpoint(
@@ -245,7 +268,7 @@ class SageMakerEndpoint:
                 ContentType="application/json",
                 Accept="application/json",
                 CustomAttributes=f"tfs-model-name={chosen}",
-                Body=request_body(user_id, history, k),
+                Body=request_body(user_id, history, k, exclude),
             )
             body = response["Body"].read()
         except ClientError as exc:

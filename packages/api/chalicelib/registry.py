@@ -35,6 +35,9 @@ class ModelVersion:
     artifact_uri: str = ""
     # Why the last deployment of this version failed; None when it did not (or never ran).
     deploy_error: str | None = None
+    # The split ``metrics`` were measured on: "test" (the evaluation step's report) or
+    # "validation" (the training manifest's).
+    metrics_split: str = "validation"
 
 
 class Registry(Protocol):
@@ -52,6 +55,22 @@ def _metrics(raw: str | bytes | None) -> dict[str, Any]:
     except (ValueError, RecursionError):
         return {}
     return _model_metrics(value)
+
+
+def _report_metrics(raw: str | bytes | None) -> tuple[dict[str, Any], str] | None:
+    """(metrics, split) of an evaluation step's report (``recs_ml.evaluation.write_report``:
+    ``{"metrics": ..., "split": "test"}``); None when there is none or it holds no metrics."""
+    try:
+        report = json.loads(raw) if raw else None
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(report, dict):
+        return None
+    metrics = _model_metrics(report.get("metrics"))
+    if not metrics:
+        return None
+    split = report.get("split")
+    return metrics, split if split in ("test", "validation") else "test"
 
 
 def finite_numbers(metrics: Any) -> dict[str, float]:
@@ -100,19 +119,27 @@ class LocalRegistry:
                 }
                 # A registry file written before deployments were recorded has no such column.
                 deploy_error = "deploy_error" if "deploy_error" in columns else "NULL"
+                evaluation = "evaluation" if "evaluation" in columns else "NULL"
                 rows = connection.execute(
                     "SELECT version, approval_status, metrics, created_at, artifact_uri, "
-                    f"{deploy_error} FROM model_packages WHERE group_name = ? ORDER BY version",
+                    f"{deploy_error}, {evaluation} FROM model_packages WHERE group_name = ? "
+                    "ORDER BY version",
                     (self.group,),
                 ).fetchall()
             finally:
                 connection.close()
         except sqlite3.Error as exc:
             raise RegistryUnavailable(f"registry {self.path}: {exc}") from None
-        return [
-            ModelVersion(int(v), str(s), _metrics(m), int(c), str(u), str(e) if e else None)
-            for v, s, m, c, u, e in rows
-        ]
+        found = []
+        for v, s, m, c, u, e, report in rows:
+            tested = _report_metrics(report)
+            metrics, split = tested if tested else (_metrics(m), "validation")
+            found.append(
+                ModelVersion(
+                    int(v), str(s), metrics, int(c), str(u), str(e) if e else None, split
+                )  # fmt: skip
+            )
+        return found
 
 
 class SageMakerRegistry:
@@ -127,6 +154,7 @@ class SageMakerRegistry:
         self.group = group
         self.s3 = s3
         self._reports: dict[str, dict[str, Any]] = {}  # package ARN -> metrics (immutable)
+        self._splits: dict[str, str] = {}  # report URI -> the split it was measured on
 
     def versions(self) -> list[ModelVersion]:
         found: list[ModelVersion] = []
@@ -151,29 +179,38 @@ class SageMakerRegistry:
         containers = (detail.get("InferenceSpecification") or {}).get("Containers") or [{}]
         created = detail.get("CreationTime") or summary.get("CreationTime")
         version = detail.get("ModelPackageVersion") or summary.get("ModelPackageVersion") or 0
+        metrics, split = self._metrics_of(detail, properties)
         return ModelVersion(
             version=int(version),
             status=str(detail.get("ModelApprovalStatus") or summary.get("ModelApprovalStatus")),
-            metrics=self._metrics_of(detail, properties),
+            metrics=metrics,
             created_at=int(created.timestamp() * 1000) if created is not None else 0,
             artifact_uri=str(containers[0].get("ModelDataUrl", "")),
             deploy_error=_deploy_error(properties),
+            metrics_split=split,
         )
 
-    def _metrics_of(self, detail: dict[str, Any], properties: dict[str, Any]) -> dict[str, Any]:
+    def _metrics_of(
+        self, detail: dict[str, Any], properties: dict[str, Any]
+    ) -> tuple[dict[str, Any], str]:
+        """(metrics, split): the ``metrics`` property (the manifest's, validation, unless a
+        ``metrics_split`` property says otherwise), else the evaluation report's."""
         if properties.get("metrics"):
-            return _metrics(properties["metrics"])
+            split = properties.get("metrics_split")
+            return _metrics(properties["metrics"]), (
+                split if split in ("test", "validation") else "validation"
+            )
         quality = (detail.get("ModelMetrics") or {}).get("ModelQuality") or {}
         uri = str((quality.get("Statistics") or {}).get("S3Uri") or "")
         if not uri or self.s3 is None:
-            return {}
+            return {}, "test"
         key = str(detail.get("ModelPackageArn") or uri)
         if key not in self._reports:
             metrics = self._read_report(uri)
             if metrics is None:
-                return {}  # not cached: a passing S3 error is retried on the next call
+                return {}, "test"  # not cached: a passing S3 error is retried on the next call
             self._reports[key] = metrics
-        return self._reports[key]
+        return self._reports[key], self._splits.get(uri, "test")
 
     def _read_report(self, uri: str) -> dict[str, Any] | None:
         bucket, _, key = uri.removeprefix("s3://").partition("/")
@@ -197,4 +234,8 @@ class SageMakerRegistry:
         except (ValueError, RecursionError):
             logger.warning("model metrics %s: not JSON", uri)
             return {}
-        return _model_metrics(report.get("metrics") if isinstance(report, dict) else None)
+        if not isinstance(report, dict):
+            return {}
+        split = report.get("split")
+        self._splits[uri] = split if split in ("test", "validation") else "test"
+        return _model_metrics(report.get("metrics"))

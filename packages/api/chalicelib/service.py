@@ -24,15 +24,27 @@ from chalicelib.errors import (
     TooManyRequests,
     Unavailable,
 )
+from chalicelib.explain import Taste
+from chalicelib.filters import EXCLUDE_LIMIT, Filters, parse_filters, parse_genres
 from chalicelib.limits import CapReached, Caps, WriteCap
+from chalicelib.models_info import POPULARITY_MODELS, model_info
 from chalicelib.registry import Registry, RegistryUnavailable, finite_numbers
 from chalicelib.similarity import SimilarityIndex
-from chalicelib.store import DuplicateRating, Movie, Store, StoreUnavailable, UserProfile
+from chalicelib.store import (
+    CatalogEntry,
+    DuplicateRating,
+    Movie,
+    RatingRow,
+    Store,
+    StoreUnavailable,
+    UserProfile,
+)
 
 log = logging.getLogger(__name__)
 
 POPULAR_POOL = 5000  # the whole catalog: k=100 stays full after removing a heavy rater's history
 POPULAR_TTL = 60.0
+MAX_RANK = 100  # the endpoint's largest k: offset + k of one request stays within it
 DEFAULT_CAPS = Caps(
     ratings=WriteCap("ratings", 1000, 200),
     feedback=WriteCap("feedback", 1000, 200),
@@ -70,6 +82,7 @@ class RecsService:
         self.clock = clock
         self._lock = threading.Lock()
         self._popular: tuple[float, list[tuple[int, int]]] | None = None
+        self._catalog: tuple[float, list[CatalogEntry]] | None = None
         self._similarity: tuple[float, SimilarityIndex] | None = None
 
     # ----------------------------------------------------------------------------- helpers
@@ -133,6 +146,52 @@ class RecsService:
         with self._lock:
             self._popular = (now, ranking)
         return ranking
+
+    def catalog(self) -> list[CatalogEntry]:
+        """Every movie with its ratings count and mean, most rated first; refreshed like
+        ``popular``."""
+        now = time.monotonic()
+        with self._lock:
+            cached = self._catalog
+        if cached and now - cached[0] < min(POPULAR_TTL, self.cache_seconds or POPULAR_TTL):
+            return cached[1]
+        entries = self.store.catalog()
+        with self._lock:
+            self._catalog = (now, entries)
+        return entries
+
+    def genres(self) -> list[tuple[str, int]]:
+        """(genre, number of movies), most common first (ties: by name)."""
+        counts: dict[str, int] = {}
+        for movie, _, _ in self._store_call(self.catalog):
+            for genre in movie.genres:
+                counts[genre] = counts.get(genre, 0) + 1
+        return sorted(counts.items(), key=lambda pair: (-pair[1], pair[0]))
+
+    def _taste(self, ratings: list[RatingRow]) -> Taste:
+        counts = {movie.item_id: n for movie, n, _ in self._store_call(self.catalog)}
+        index = self._store_call(self.similarity)
+        return Taste(index, [(r.item_id, r.rating) for r in ratings], counts)
+
+    def _explained(
+        self, pairs: list[tuple[int, float]], ratings: list[RatingRow], popularity: bool
+    ) -> list[dict[str, Any]]:
+        """``_scored`` items with ``match``, ``because`` and ``reason`` (chalicelib.explain)."""
+        items = self._scored(pairs)
+        taste = self._taste(ratings)
+        titles = self._store_call(lambda: self.store.get_movies(r.item_id for r in ratings))
+        for item in items:
+            item["match"] = taste.match(item["item_id"])
+            reason = None if popularity else taste.because(item["item_id"])
+            if reason is not None and reason.item_id in titles:
+                item["because"] = {"item_id": reason.item_id,
+                                   "title": titles[reason.item_id].title,
+                                   "rating": reason.rating}  # fmt: skip
+                item["reason"] = "similar_to_rated"
+            else:
+                item["because"] = None
+                item["reason"] = "popular" if popularity else "taste"
+        return items
 
     def similarity(self) -> SimilarityIndex:
         """Item-item co-rating index, built once from every rating and rebuilt when stale."""
@@ -212,7 +271,7 @@ class RecsService:
         self._owned_user(user_id, caller)
         removed = self._store_call(lambda: self.store.delete_user(user_id))
         with self._lock:
-            self._popular = None  # the counts changed
+            self._popular = self._catalog = None  # the counts changed
         return {"user_id": user_id, "deleted": True, "ratings_removed": removed}
 
     def get_user(self, user_id: int, caller: Caller = ANONYMOUS) -> dict[str, Any]:
@@ -243,59 +302,140 @@ class RecsService:
             raise Conflict(f"{exc}; each movie can be rated once") from None
         return dict(row.to_dict())
 
+    # ----------------------------------------------------------------------------- feedback
+
+    def list_feedback(self, user_id: int, caller: Caller = ANONYMOUS) -> dict[str, Any]:
+        self._readable_user(user_id, caller)
+        rows = self._store_call(lambda: self.store.feedback(user_id))
+        movies = self._store_call(lambda: self.store.get_movies(r.item_id for r in rows))
+        items = [
+            {**movies[r.item_id].to_dict(), "kind": r.kind, "timestamp": r.timestamp}
+            for r in rows
+            if r.item_id in movies
+        ]
+        return {"user_id": user_id, "items": items}
+
+    def add_feedback(
+        self, user_id: int, body: dict[str, Any], caller: Caller = ANONYMOUS
+    ) -> tuple[int, dict[str, Any]]:
+        self._owned_user(user_id, caller)
+        item_id = int(body["item_id"])
+        self._movie(item_id)
+        row, created = self._capped(
+            lambda: self.store.add_feedback(
+                user_id, item_id, str(body["kind"]), self._now(), self.caps.feedback
+            )
+        )
+        return (201 if created else 200), dict(row.to_dict())
+
+    def delete_feedback(
+        self, user_id: int, item_id: int, caller: Caller = ANONYMOUS
+    ) -> dict[str, Any]:
+        self._owned_user(user_id, caller)
+        if not self._store_call(lambda: self.store.delete_feedback(user_id, item_id)):
+            raise NotFound(f"user {user_id} has not marked movie {item_id} not interested")
+        return {"user_id": user_id, "item_id": item_id, "deleted": True}
+
     # ----------------------------------------------------------------------------- recommendations
 
     def recommend(
-        self, user_id: int, k: int, model: str, caller: Caller = ANONYMOUS
+        self,
+        user_id: int,
+        k: int,
+        model: str,
+        caller: Caller = ANONYMOUS,
+        *,
+        genres: str = "",
+        year_min: int | None = None,
+        year_max: int | None = None,
+        offset: int = 0,
     ) -> dict[str, Any]:
+        if offset + k > MAX_RANK:
+            raise BadRequest(
+                f"offset + k must be at most {MAX_RANK}, got {offset} + {k}; the endpoint "
+                f"ranks at most {MAX_RANK} movies"
+            )
+        known = [g for g, _ in self.genres()] if genres.strip(" ,") else []
+        filters = parse_filters(genres, year_min, year_max, known)
         user = self._readable_user(user_id, caller)
         ratings = self._store_call(lambda: self.store.user_ratings(user_id))
+        hidden = {f.item_id for f in self._store_call(lambda: self.store.feedback(user_id))}
         rated = {r.item_id for r in ratings}
+        unwanted = hidden | self._filtered_out(filters)
+        page = {**filters.to_dict(), "offset": offset, "k": k}
         if not ratings:
-            return self._fallback(user_id, k, rated, "no_ratings")
+            return self._fallback(user_id, k, offset, rated | unwanted, "no_ratings", page, [])
         # The contract's user_id is 0 for users the model never saw; API users are new to it.
         known_id = user_id if user.source == "base" else 0
+        # Filtered-out and not-interested movies go in the request's exclude, so the model's
+        # top offset + k are all wanted ones (chalicelib.filters); a huge list: filter after.
+        exclude = sorted(unwanted) if len(unwanted) <= EXCLUDE_LIMIT else sorted(hidden)
+        want = offset + k if len(exclude) == len(unwanted) else MAX_RANK
         try:
-            prediction = self.endpoint.recommend(known_id, [r.item_id for r in ratings], k, model)
+            prediction = self.endpoint.recommend(
+                known_id, [r.item_id for r in ratings], want, model, exclude
+            )
         except EndpointRejected as exc:
             raise BadRequest(f"the endpoint rejected the request: {exc}") from None
         except EndpointUnavailable as exc:
             log.warning("endpoint unavailable, answering popular movies: %s", exc)
-            return self._fallback(user_id, k, rated, "endpoint_unavailable")
+            return self._fallback(
+                user_id, k, offset, rated | unwanted, "endpoint_unavailable", page, ratings
+            )
         pairs = [
             (i, s) for i, s in zip(prediction.item_ids, prediction.scores, strict=True)
-            if i not in rated and i > 0
-        ][:k]  # fmt: skip
-        items = self._scored(pairs)
+            if i not in rated and i not in unwanted and i > 0
+        ][offset : offset + k]  # fmt: skip
+        name = prediction.model_name or model or "default"
+        items = self._explained(pairs, ratings, popularity=name in POPULARITY_MODELS)
         return {
             "user_id": user_id,
-            "model": {
-                "name": prediction.model_name or model or "default",
-                "version": prediction.version,
-            },  # fmt: skip
+            "model": {"name": name, "version": prediction.version, **model_info(name)},
             "fallback": False,
             "reason": None,
+            "filters": page,
             "movies": [item["item_id"] for item in items],
             "items": items,
         }
 
-    def _fallback(self, user_id: int, k: int, rated: set[int], reason: str) -> dict[str, Any]:
+    def _filtered_out(self, filters: Filters) -> set[int]:
+        """Catalog movies that the filters leave out."""
+        if not filters.active:
+            return set()
+        return {
+            movie.item_id
+            for movie, _, _ in self._store_call(self.catalog)
+            if not filters.matches(movie)
+        }
+
+    def _fallback(
+        self,
+        user_id: int,
+        k: int,
+        offset: int,
+        unwanted: set[int],
+        reason: str,
+        page: dict[str, Any],
+        ratings: list[RatingRow],
+    ) -> dict[str, Any]:
         try:
             ranking = self.popular()
         except StoreUnavailable as exc:
             raise Unavailable(
                 f"the endpoint did not answer and popular movies are unavailable: {exc}"
             ) from None
-        top = [(i, n) for i, n in ranking if i not in rated][:k]
-        if not top:
+        top = [(i, n) for i, n in ranking if i not in unwanted][offset : offset + k]
+        if not top and offset == 0 and not page["genres"] and page["year_min"] is None \
+                and page["year_max"] is None:  # fmt: skip
             raise Unavailable("the endpoint did not answer and no popular movie is left to show")
-        best = ranking[0][1] or 1  # score = share of the most rated movie's count
-        items = self._scored([(i, n / best) for i, n in top])
+        best = ranking[0][1] if ranking else 1  # score = share of the most rated movie's count
+        items = self._explained([(i, n / (best or 1)) for i, n in top], ratings, popularity=True)
         return {
             "user_id": user_id,
-            "model": {"name": "popularity", "version": None},
+            "model": {"name": "popularity", "version": None, **model_info("popularity")},
             "fallback": True,
             "reason": reason,
+            "filters": page,
             "movies": [item["item_id"] for item in items],
             "items": items,
         }
@@ -322,11 +462,43 @@ class RecsService:
         count, mean = self._store_call(lambda: self.store.movie_stats(item_id))
         return {**movie.to_dict(), "ratings_count": count, "mean_rating": _mean(mean)}
 
-    def similar(self, item_id: int, k: int) -> dict[str, Any]:
+    def similar(
+        self, item_id: int, k: int, user_id: int | None = None, caller: Caller = ANONYMOUS
+    ) -> dict[str, Any]:
         self._movie(item_id)
+        hidden: set[int] = set()
+        if user_id is not None:
+            self._readable_user(user_id, caller)
+            hidden = {f.item_id for f in self._store_call(lambda: self.store.feedback(user_id))}
         index = self._store_call(self.similarity)
-        items = self._scored(index.similar(item_id, k))
+        pairs = [(i, s) for i, s in index.neighbours(item_id) if i not in hidden][:k]
+        items = self._scored(pairs)
         return {"item_id": item_id, "movies": [i["item_id"] for i in items], "items": items}
+
+    def popular_movies(
+        self, genre: str, limit: int, user_id: int | None = None, caller: Caller = ANONYMOUS
+    ) -> dict[str, Any]:
+        chosen = parse_genres(genre, (g for g, _ in self.genres()), name="genre")
+        skip: set[int] = set()
+        if user_id is not None:
+            self._readable_user(user_id, caller)
+            skip = {r.item_id for r in self._store_call(lambda: self.store.user_ratings(user_id))}
+            skip |= {f.item_id for f in self._store_call(lambda: self.store.feedback(user_id))}
+        rows = [
+            (movie, n, mean)
+            for movie, n, mean in self._store_call(self.catalog)
+            if movie.item_id not in skip and (not chosen or set(chosen) & set(movie.genres))
+        ]
+        return {
+            "items": [
+                {**m.to_dict(), "ratings_count": n, "mean_rating": _mean(mean)}
+                for m, n, mean in rows[:limit]
+            ],
+            "total": len(rows),
+        }
+
+    def list_genres(self) -> dict[str, Any]:
+        return {"genres": [{"name": g, "movies": n} for g, n in self.genres()]}
 
     # ----------------------------------------------------------------------------- models
 
@@ -344,16 +516,20 @@ class RecsService:
         if not names and serving is not None:
             names = sorted(serving.metrics)
         default = ping.default_model if ping.ok else None
-        models = [
-            {
-                "name": name,
-                "default": name == default,
-                "version": serving.version if serving else None,
-                "status": serving.status if serving else None,
-                "metrics": finite_numbers(serving.metrics.get(name)) if serving else {},
-            }
-            for name in names
-        ]
+        models = []
+        for name in names:
+            metrics = finite_numbers(serving.metrics.get(name)) if serving else {}
+            models.append(
+                {
+                    "name": name,
+                    **model_info(name),
+                    "default": name == default,
+                    "version": serving.version if serving else None,
+                    "status": serving.status if serving else None,
+                    "metrics": metrics,
+                    "metrics_split": serving.metrics_split if serving and metrics else None,
+                }
+            )
         return {
             "group": self.registry.group,
             "endpoint": {
@@ -367,6 +543,7 @@ class RecsService:
                     "version": v.version,
                     "status": v.status,
                     "metrics": v.metrics,
+                    "metrics_split": v.metrics_split if v.metrics else None,
                     "created_at": v.created_at,
                     "artifact_uri": v.artifact_uri,
                     "serving": ping.ok and v.version == ping.version,

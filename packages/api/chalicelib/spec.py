@@ -95,9 +95,32 @@ def _item_id() -> Param:
     )
 
 
+def _user_id_filter() -> Param:
+    return Param(
+        "user_id", "query", "integer",
+        "leave out this user's not-interested movies (an API user's needs its token)",
+        minimum=1, maximum=2**31 - 1,
+    )  # fmt: skip
+
+
 def _k(description: str) -> Param:
     return Param("k", "query", "integer", description, default=10, minimum=1, maximum=100)
 
+
+def _year(name: str, bound: str) -> Param:
+    return Param(
+        name, "query", "integer",
+        f"only movies released in or {bound} this year (movies without a year are left out)",
+        minimum=1800, maximum=2100,
+    )  # fmt: skip
+
+
+# Filters of the recommendations, applied before top-k (chalicelib.filters).
+_GENRES_PARAM = Param(
+    "genres", "query", "string",
+    "comma-separated genres (GET /movies/genres); a movie qualifies when it has any of them",
+    default="", max_length=400,
+)  # fmt: skip
 
 _QUERY = Param(
     "query", "query", "string", "case-insensitive text to search for", default="", max_length=100
@@ -133,6 +156,7 @@ OPERATIONS: tuple[Operation, ...] = (
                 ("GetCreatedUser", "getUser"),
                 ("RateAsCreatedUser", "rateMovie"),
                 ("RecommendForCreatedUser", "getRecommendations"),
+                ("MarkForCreatedUser", "addFeedback"),
             )
         ),
     ),
@@ -172,8 +196,40 @@ OPERATIONS: tuple[Operation, ...] = (
                   "a model the endpoint serves (GET /models); empty = its default",
                   default="", max_length=40, pattern=MODEL_PARAM_PATTERN,
                   pattern_means="a model name (lowercase letters, digits, - and _)"),
+            _GENRES_PARAM,
+            _year("year_min", "after"),
+            _year("year_max", "before"),
+            Param("offset", "query", "integer",
+                  "recommendations to skip, for 'show more' (offset + k at most 100)",
+                  default=0, minimum=0, maximum=99),
         ),
         errors=(400, 401, 403, 404, 503), tags=("recommendations",), auth="optional",
+    ),
+    Operation(
+        "GET", "/users/{user_id}/feedback", "listFeedback",
+        "The movies a user marked 'not interested', newest first (an API user's needs its "
+        "token)",
+        "FeedbackList", params=(_user_id(),), errors=(400, 401, 403, 404),
+        tags=("users",), auth="optional",
+    ),
+    Operation(
+        "POST", "/users/{user_id}/feedback", "addFeedback",
+        "Mark a movie 'not interested': no model recommends it to this user again, nor does "
+        "Similar when given this user. 201 when new, 200 when it was already marked; needs "
+        "the user's token",
+        "Feedback", status=201, params=(_user_id(),), body="FeedbackCreate",
+        errors=(400, 401, 403, 404, 413, 415, 429), tags=("users",), auth="required",
+        links=(
+            ("UndoNotInterested", "deleteFeedback",
+             (("user_id", "$request.path.user_id"), ("item_id", "$response.body#/item_id"))),
+            ("ListNotInterested", "listFeedback", (("user_id", "$request.path.user_id"),)),
+        ),
+    ),
+    Operation(
+        "DELETE", "/users/{user_id}/feedback/{item_id}", "deleteFeedback",
+        "Undo 'not interested': the movie may be recommended again; needs the user's token",
+        "FeedbackDeleted", params=(_user_id(), _item_id()), errors=(400, 401, 403, 404),
+        tags=("users",), auth="required",
     ),
     Operation(
         "GET", "/movies", "listMovies", "Search movies by title, most rated first", "MovieList",
@@ -185,13 +241,36 @@ OPERATIONS: tuple[Operation, ...] = (
         tags=("movies",),
     ),
     Operation(
+        "GET", "/movies/popular", "listPopularMovies",
+        "Most rated movies, optionally of one genre, for a new user to rate first; with "
+        "user_id, without the movies that user rated or marked not interested",
+        "MovieList",
+        params=(
+            Param("genre", "query", "string",
+                  "a genre (GET /movies/genres), or several comma-separated (any of them); "
+                  "empty = all", default="", max_length=400),
+            Param("limit", "query", "integer", "how many movies", default=24, minimum=1,
+                  maximum=100),
+            _user_id_filter(),
+        ),
+        errors=(400, 401, 403, 404), tags=("movies",), auth="optional",
+    ),
+    Operation(
+        "GET", "/movies/genres", "listGenres",
+        "Every genre of the catalog with its number of movies, most common first",
+        "GenreList", errors=(), tags=("movies",),
+    ),
+    Operation(
         "GET", "/movies/{item_id}", "getMovie", "One movie with its rating count and mean",
         "MovieDetail", params=(_item_id(),), errors=(400, 404), tags=("movies",),
     ),
     Operation(
         "GET", "/movies/{item_id}/similar", "getSimilarMovies",
-        "Movies most often rated by the same people (cosine over co-ratings)", "SimilarMovies",
-        params=(_item_id(), _k("how many movies")), errors=(400, 404), tags=("movies",),
+        "Movies most often rated by the same people (cosine over co-ratings); with user_id, "
+        "without the movies that user marked not interested",
+        "SimilarMovies",
+        params=(_item_id(), _k("how many movies"), _user_id_filter()),
+        errors=(400, 401, 403, 404), tags=("movies",), auth="optional",
     ),
     Operation(
         "GET", "/models", "listModels",
@@ -253,7 +332,41 @@ def _ref(name: str) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{name}"}
 
 
-_MODEL_REF = _object({"name": _STR, "version": _nullable(_INT)})
+_MODEL_INFO: dict[str, Any] = {
+    "display_name": {**_STR, "description": "the model's name in plain words"},
+    "description": {**_STR, "description": "one line on what the model does"},
+}
+_MODEL_REF = _object({"name": _STR, "version": _nullable(_INT), **_MODEL_INFO})
+_METRICS = {"type": "object", "additionalProperties": {"type": "number"}}
+_SPLIT = _nullable({
+    "type": "string", "enum": ["test", "validation"],
+    "description": "the held-out split the metrics were measured on: test (the evaluation "
+    "step's report) when the registry has it, else validation (the training manifest's); "
+    "null when there are no metrics",
+})  # fmt: skip
+_BECAUSE = _nullable({
+    "type": "object",
+    "description": "the movie the user rated that most explains this pick: the largest "
+    "rating-weighted co-rating similarity (GET /movies/{item_id}/similar's cosine) between "
+    "this movie and one the user rated 3.5 stars or more; null for popularity picks and "
+    "when no movie the user liked is co-rated with it",
+    "properties": {"item_id": _INT, "title": _STR, "rating": {"type": "number"}},
+    "required": ["item_id", "title", "rating"],
+    "additionalProperties": False,
+})  # fmt: skip
+_MATCH = {
+    "type": "number", "minimum": 0, "maximum": 1,
+    "description": "how well the movie fits the user, 0 to 1, the same for a movie whichever "
+    "model picked it: the share of the catalog's unrated movies it beats on taste affinity "
+    "(the sum over the user's ratings of (rating - 3) x co-rating cosine with the movie), "
+    "ties broken by popularity. A user without ratings gets the popularity percentile",
+}  # fmt: skip
+_PICK_REASON = {
+    "type": "string", "enum": ["similar_to_rated", "popular", "taste"],
+    "description": "similar_to_rated: 'because' names the movie; popular: a popularity pick "
+    "(mostpop, the fallback); taste: the model's pick from the whole history, no single rated "
+    "movie stands out",
+}  # fmt: skip
 
 SCHEMAS: dict[str, dict[str, Any]] = {
     "Error": _object(
@@ -322,33 +435,68 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         {"items": {"type": "array", "items": _ref("MovieDetail")}, "total": _INT}
     ),
     "ScoredMovie": _object({**_MOVIE_FIELDS, "score": {"type": "number"}}),
+    "RecommendedMovie": _object(
+        {**_MOVIE_FIELDS,
+         "score": {"type": "number", "description": "the model's raw score (its own scale)"},
+         "match": _MATCH, "because": _BECAUSE, "reason": _PICK_REASON}
+    ),
     "Recommendations": _object(
         {
             "user_id": _INT,
             "model": _MODEL_REF,
             "fallback": {"type": "boolean"},
             "reason": _nullable({"type": "string", "enum": ["no_ratings", "endpoint_unavailable"]}),
+            "filters": _object(
+                {"genres": {"type": "array", "items": _STR}, "year_min": _nullable(_INT),
+                 "year_max": _nullable(_INT), "offset": _INT, "k": _INT}
+            ),
             "movies": {"type": "array", "items": _INT},
-            "items": {"type": "array", "items": _ref("ScoredMovie")},
+            "items": {"type": "array", "items": _ref("RecommendedMovie")},
         }
+    ),
+    "FeedbackCreate": _object(
+        {
+            "item_id": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1},
+            "kind": {"type": "string", "enum": ["not_interested"]},
+        }
+    ),
+    "Feedback": _object(
+        {"user_id": _INT, "item_id": _INT,
+         "kind": {"type": "string", "enum": ["not_interested"]}, "timestamp": _INT}
+    ),
+    "FeedbackEntry": _object(
+        {**_MOVIE_FIELDS, "kind": {"type": "string", "enum": ["not_interested"]},
+         "timestamp": _INT}
+    ),
+    "FeedbackList": _object(
+        {"user_id": _INT, "items": {"type": "array", "items": _ref("FeedbackEntry")}}
+    ),
+    "FeedbackDeleted": _object({"user_id": _INT, "item_id": _INT, "deleted": {"type": "boolean"}}),
+    "GenreList": _object(
+        {"genres": {"type": "array",
+                    "items": _object({"name": _STR, "movies": _INT})}}
     ),
     "SimilarMovies": _object(
         {"item_id": _INT, "movies": {"type": "array", "items": _INT},
          "items": {"type": "array", "items": _ref("ScoredMovie")}}
     ),
     "ServedModel": _object(
-        {"name": _STR, "default": {"type": "boolean"}, "version": _nullable(_INT),
-         "status": _nullable(_STR), "metrics": {"type": "object",
-                                                "additionalProperties": {"type": "number"}}}
+        {"name": _STR, **_MODEL_INFO, "default": {"type": "boolean"},
+         "version": _nullable(_INT), "status": _nullable(_STR), "metrics": _METRICS,
+         "metrics_split": _SPLIT}
     ),
     "ModelVersion": _object(
         {"version": _INT, "status": {"type": "string",
                                      "enum": ["PendingManualApproval", "Approved", "Rejected"]},
-         "metrics": {"type": "object"}, "created_at": _INT, "artifact_uri": _STR,
+         "metrics": {"type": "object", "description": "{model: {metric: number}} measured on "
+                     "metrics_split"},
+         "metrics_split": _SPLIT,
+         "created_at": _INT, "artifact_uri": _STR,
          "serving": {"type": "boolean"},
          "deploy_error": {**_STR, "description": "why the last deployment of this version "
                           "failed; absent when it did not"}},
-        required=["version", "status", "metrics", "created_at", "artifact_uri", "serving"],
+        required=["version", "status", "metrics", "metrics_split", "created_at",
+                  "artifact_uri", "serving"],
     ),
     "Models": _object(
         {
@@ -369,7 +517,7 @@ _ERROR_TEXT = {
     400: "invalid parameter or body",
     401: "the user's token is needed: Authorization: Bearer <token>",
     403: "the token is not this user's, or the user belongs to the dataset (read-only)",
-    404: "no such user or movie",
+    404: "no such user or movie (or no such not-interested mark)",
     409: "the user already rated this movie",
     413: "request body too large",
     415: "the body is not application/json",
@@ -457,8 +605,8 @@ def openapi_document() -> dict[str, Any]:
             "title": "recs API",
             "version": API_VERSION,
             "description": "Personal movie recommendations over MovieLens-100K: users, ratings, "
-            "movies, recommendations from the model endpoint, and the model registry. Errors "
-            'are {"error": {"code", "message"}}.',
+            "not-interested feedback, movies, recommendations from the model endpoint, and the "
+            'model registry. Errors are {"error": {"code", "message"}}.',
         },
         "servers": [{"url": "http://127.0.0.1:8000", "description": "chalice local"}],
         "paths": paths,

@@ -16,7 +16,9 @@ from pathlib import Path
 from chalicelib.limits import CapReached, WriteCap, check_write, day_window, hour_window
 from chalicelib.ownership import TokenRecord
 from chalicelib.store import (
+    CatalogEntry,
     DuplicateRating,
+    FeedbackRow,
     Movie,
     RatingRow,
     SeedData,
@@ -40,6 +42,10 @@ CREATE INDEX IF NOT EXISTS ratings_by_item ON ratings (item_id, rating);
 -- Users created per client (a digest of its IP) per hour; rows of past hours are dropped.
 CREATE TABLE IF NOT EXISTS client_quota (client TEXT NOT NULL, window INTEGER NOT NULL,
                                          count INTEGER NOT NULL, PRIMARY KEY (client, window));
+-- A user's "not interested" marks: never recommended to them again; not read by retraining.
+CREATE TABLE IF NOT EXISTS feedback (user_id INTEGER NOT NULL, item_id INTEGER NOT NULL,
+                                     kind TEXT NOT NULL, timestamp INTEGER NOT NULL,
+                                     PRIMARY KEY (user_id, item_id));
 """
 # Stores created before tokens existed gain the columns (their API users stay read-only).
 _MIGRATIONS = (
@@ -131,7 +137,7 @@ class SqliteStore:
             columns = {row[1] for row in connection.execute(f"PRAGMA table_info({table})")}
             if column not in columns:
                 connection.execute(statement)
-        if "client_quota" not in tables:
+        if "client_quota" not in tables or "feedback" not in tables:
             connection.executescript(SCHEMA)
 
     def create_schema(self) -> None:
@@ -237,6 +243,22 @@ class SqliteStore:
         for user_id, item_id in self._read("SELECT user_id, item_id FROM ratings"):
             yield int(user_id), int(item_id)
 
+    def catalog(self) -> list[CatalogEntry]:
+        rows = self._read(
+            "SELECT m.item_id, m.title, m.year, m.genres, COUNT(r.item_id) AS n, AVG(r.rating) "
+            "FROM movies m LEFT JOIN ratings r ON r.item_id = m.item_id "
+            "GROUP BY m.item_id ORDER BY n DESC, m.item_id"
+        )
+        return [(_movie(row[:4]), int(row[4]), row[5]) for row in rows]
+
+    def feedback(self, user_id: int) -> list[FeedbackRow]:
+        rows = self._read(
+            "SELECT user_id, item_id, kind, timestamp FROM feedback WHERE user_id = ? "
+            "ORDER BY timestamp DESC, item_id DESC",
+            (user_id,),
+        )
+        return [FeedbackRow(*row) for row in rows]
+
     # ----------------------------------------------------------------------------- writing
 
     def create_user(
@@ -284,6 +306,11 @@ class SqliteStore:
             removed = connection.execute(
                 "DELETE FROM ratings WHERE user_id = ? AND source = 'api'", (user_id,)
             ).rowcount
+            is_api = connection.execute(
+                "SELECT 1 FROM users WHERE user_id = ? AND source = 'api'", (user_id,)
+            ).fetchone()
+            if is_api:
+                connection.execute("DELETE FROM feedback WHERE user_id = ?", (user_id,))
             connection.execute("DELETE FROM users WHERE user_id = ? AND source = 'api'", (user_id,))
         return int(removed)
 
@@ -307,6 +334,36 @@ class SqliteStore:
         except sqlite3.IntegrityError:
             raise DuplicateRating(f"user {user_id} already rated movie {item_id}") from None
         return RatingRow(user_id, item_id, rating, now, "api")
+
+    def add_feedback(
+        self, user_id: int, item_id: int, kind: str, now: int, cap: WriteCap
+    ) -> tuple[FeedbackRow, bool]:
+        day_start, _ = day_window(now)
+        with self._write() as connection:
+            existing = connection.execute(
+                "SELECT user_id, item_id, kind, timestamp FROM feedback "
+                "WHERE user_id = ? AND item_id = ?",
+                (user_id, item_id),
+            ).fetchone()
+            if existing:
+                return FeedbackRow(*existing), False
+            total, today = connection.execute(
+                "SELECT COUNT(*), COALESCE(SUM(timestamp >= ?), 0) FROM feedback WHERE user_id = ?",
+                (day_start, user_id),
+            ).fetchone()
+            check_write(cap, total=int(total), today=int(today), now=now)
+            connection.execute(
+                "INSERT INTO feedback (user_id, item_id, kind, timestamp) VALUES (?, ?, ?, ?)",
+                (user_id, item_id, kind, now),
+            )
+        return FeedbackRow(user_id, item_id, kind, now), True
+
+    def delete_feedback(self, user_id: int, item_id: int) -> bool:
+        with self._write() as connection:
+            removed = connection.execute(
+                "DELETE FROM feedback WHERE user_id = ? AND item_id = ?", (user_id, item_id)
+            ).rowcount
+        return bool(removed)
 
     def _base_counts(self, connection: sqlite3.Connection) -> tuple[int, int, int]:
         row = connection.execute(

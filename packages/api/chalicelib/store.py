@@ -77,6 +77,24 @@ class SeedData:
     ratings: list[tuple[int, int, float, int]] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class FeedbackRow:
+    """A user's mark on a movie; the only kind is ``not_interested``."""
+
+    user_id: int
+    item_id: int
+    kind: str
+    timestamp: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"user_id": self.user_id, "item_id": self.item_id, "kind": self.kind,
+                "timestamp": self.timestamp}  # fmt: skip
+
+
+# One catalog entry with its rating count and mean rating (None when nobody rated it).
+CatalogEntry = tuple[Movie, int, float | None]
+
+
 class DuplicateRating(Exception):
     """The user already rated this movie."""
 
@@ -109,7 +127,8 @@ class Store(Protocol):
         ``client`` already created ``users_per_hour`` users this hour."""
 
     def delete_user(self, user_id: int) -> int:
-        """Remove an API user with its ratings (and counters); the number of ratings removed."""
+        """Remove an API user with its ratings, feedback (and counters); the number of
+        ratings removed."""
 
     def user_ratings(self, user_id: int) -> list[RatingRow]:
         """The user's ratings, oldest first (timestamp, item_id)."""
@@ -132,6 +151,21 @@ class Store(Protocol):
 
     def popular(self, limit: int) -> list[tuple[int, int]]:
         """(item_id, ratings count), most rated first."""
+
+    def catalog(self) -> list[CatalogEntry]:
+        """Every movie with its ratings count and mean, most rated first (ties: lower id)."""
+
+    def feedback(self, user_id: int) -> list[FeedbackRow]:
+        """The user's not-interested marks, newest first (timestamp, then item_id)."""
+
+    def add_feedback(
+        self, user_id: int, item_id: int, kind: str, now: int, cap: WriteCap
+    ) -> tuple[FeedbackRow, bool]:
+        """Mark ``item_id``; (the stored row, whether it is new). An existing mark is kept
+        as it is; CapReached when a new one would exceed ``cap``."""
+
+    def delete_feedback(self, user_id: int, item_id: int) -> bool:
+        """Remove the user's mark on ``item_id``; False when there was none."""
 
     def iter_ratings(self) -> Iterator[tuple[int, int]]:
         """Every (user_id, item_id) pair, for item-item similarity."""

@@ -5,6 +5,7 @@ import sqlite3
 
 from conftest import body
 
+from chalicelib.models_info import model_info
 from recs_ml.registry import _SCHEMA
 
 
@@ -41,9 +42,11 @@ def test_models_lists_served_models_and_every_version(api, home, contract_endpoi
     assert result["endpoint"] == {"status": "ok", "version": 7, "default_model": "tfrs"}
     assert result["models"] == [
         {"name": "tfrs", "default": True, "version": 7, "status": "Approved",
-         "metrics": {"ndcg@10": 0.21, "recall@10": 0.3}},
+         "metrics": {"ndcg@10": 0.21, "recall@10": 0.3}, "metrics_split": "validation",
+         **model_info("tfrs")},
         {"name": "mostpop", "default": False, "version": 7, "status": "Approved",
-         "metrics": {"ndcg@10": 0.11}},
+         "metrics": {"ndcg@10": 0.11}, "metrics_split": "validation",
+         **model_info("mostpop")},
     ]  # fmt: skip
     assert [(v["version"], v["status"], v["serving"]) for v in result["versions"]] == [
         (6, "Rejected", False), (7, "Approved", True), (8, "PendingManualApproval", False),
@@ -107,3 +110,23 @@ def test_models_reads_a_registry_file_from_before_deploy_records(api, home, cont
         connection.execute("ALTER TABLE model_packages DROP COLUMN deploy_error")
     versions = body(api.http.get("/models"))["versions"]
     assert [v["version"] for v in versions] == [7] and "deploy_error" not in versions[0]
+
+
+def test_models_give_test_metrics_when_the_registry_has_the_evaluation(api, home) -> None:
+    """The manifest's metrics are validation figures; the evaluation step's report is test."""
+    _register(home / "registry.db", [(7, "Approved", TFRS), (8, "PendingManualApproval", TFRS)])
+    report = {"metrics": {"tfrs": {"ndcg@10": 0.259}, "mostpop": {"ndcg@10": 0.111}},
+              "split": "test", "default_model": "tfrs"}  # fmt: skip
+    with sqlite3.connect(home / "registry.db") as connection:
+        connection.execute(
+            "UPDATE model_packages SET evaluation = ? WHERE version = 7", (json.dumps(report),)
+        )
+    result = body(api.http.get("/models"))
+    served = {m["name"]: (m["metrics"], m["metrics_split"]) for m in result["models"]}
+    assert served == {"tfrs": ({"ndcg@10": 0.259}, "test"),
+                      "mostpop": ({"ndcg@10": 0.111}, "test")}  # fmt: skip
+    splits = [(v["version"], v["metrics_split"], v["metrics"]["tfrs"]["ndcg@10"])
+              for v in result["versions"]]  # fmt: skip
+    assert splits == [(7, "test", 0.259), (8, "validation", 0.21)]
+    names = {m["name"]: m["display_name"] for m in result["models"]}
+    assert names == {"tfrs": "Personal picks", "mostpop": "Most popular"}

@@ -5,22 +5,26 @@ import time
 
 from conftest import body, get, new_user, post
 
+from chalicelib.models_info import model_info
+
 
 def test_known_user_gets_model_answer_without_rated_movies(api, contract_endpoint) -> None:
     response = api.http.get("/users/1/recommendations?k=2")
     assert response.status_code == 200
     result = body(response)
     assert result["fallback"] is False and result["reason"] is None
-    assert result["model"] == {"name": "tfrs", "version": 7}
+    assert result["model"] == {"name": "tfrs", "version": 7, **model_info("tfrs")}
     assert result["movies"] == [5, 4]  # catalog order minus the history {1, 2, 3}
     assert [i["item_id"] for i in result["items"]] == [5, 4]
-    assert result["items"][0] == {
+    first = result["items"][0]
+    assert {key: first[key] for key in ("item_id", "title", "year", "genres", "score")} == {
         "item_id": 5,
         "title": "Copycat",
         "year": 1995,
         "genres": ["Crime", "Drama", "Thriller"],
         "score": 1.0,
     }
+    assert 0 <= first["match"] <= 1 and first["reason"] in {"similar_to_rated", "taste"}
     sent = contract_endpoint.requests[-1]["body"]
     assert sent == {"instances": [{"user_id": 1, "history": [1, 2, 3], "exclude": [0], "k": 2}]}
 
@@ -51,7 +55,7 @@ def test_user_without_ratings_gets_flagged_popular_movies(api, contract_endpoint
     user_id, token = new_user(api)
     result = body(get(api, f"/users/{user_id}/recommendations?k=3", token))
     assert result["fallback"] is True and result["reason"] == "no_ratings"
-    assert result["model"] == {"name": "popularity", "version": None}
+    assert result["model"] == {"name": "popularity", "version": None, **model_info("popularity")}
     assert result["movies"] == [1, 2, 3]  # most rated first
     assert [i["score"] for i in result["items"]] == [1.0, 0.75, 0.5]
     assert contract_endpoint.requests == []

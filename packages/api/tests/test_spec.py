@@ -22,7 +22,7 @@ def test_every_app_route_is_documented_and_vice_versa() -> None:
     documented = {(m.upper(), p) for p, ops in document["paths"].items() for m in ops}
     served = {(m, p) for p, methods in app.routes.items() for m in methods if m != "OPTIONS"}
     assert served == documented
-    assert len(served) == 13
+    assert len(served) == 18
 
 
 def test_document_is_well_formed_openapi_3() -> None:
@@ -54,7 +54,7 @@ def test_document_is_well_formed_openapi_3() -> None:
             assert (
                 len(success) == 1 and "application/json" in op["responses"][success[0]]["content"]
             )
-    assert len(operation_ids) == len(set(operation_ids)) == 13
+    assert len(operation_ids) == len(set(operation_ids)) == 18
 
 
 def test_openapi_route_serves_the_document(api) -> None:
@@ -114,16 +114,24 @@ def test_links_let_a_client_follow_a_created_user() -> None:
     document = json.loads(OPENAPI_PATH.read_text(encoding="utf-8"))
     links = document["paths"]["/users"]["post"]["responses"]["201"]["links"]
     assert {link["operationId"] for link in links.values()} == {
-        "getUser", "rateMovie", "getRecommendations"
+        "getUser", "rateMovie", "getRecommendations", "addFeedback"
     }  # fmt: skip
     assert all(
         link["parameters"] == {"user_id": "$response.body#/user_id"} for link in links.values()
     )
+    marked = document["paths"]["/users/{user_id}/feedback"]["post"]["responses"]["201"]["links"]
+    assert marked["UndoNotInterested"] == {
+        "operationId": "deleteFeedback",
+        "parameters": {"user_id": "$request.path.user_id", "item_id": "$response.body#/item_id"},
+    }
 
 
 def test_parameters_get_defaults_and_types() -> None:
     op = operation("GET", "/users/{user_id}/recommendations")
-    assert parse_params(op, {"user_id": "3"}) == {"user_id": 3, "k": 10, "model": ""}
+    assert parse_params(op, {"user_id": "3"}) == {
+        "user_id": 3, "k": 10, "model": "", "genres": "", "year_min": None, "year_max": None,
+        "offset": 0,
+    }  # fmt: skip
     assert parse_params(op, {"user_id": "3", "k": " 7 ", "model": "ease"})["k"] == 7
 
 
