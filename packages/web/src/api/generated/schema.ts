@@ -76,8 +76,42 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Movies most often rated by the same people (cosine over co-ratings) */
+        /** Movies most often rated by the same people (cosine over co-ratings); with user_id, without the movies that user marked not interested */
         get: operations["getSimilarMovies"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/movies/genres": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every genre of the catalog with its number of movies, most common first */
+        get: operations["listGenres"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/movies/popular": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Most rated movies, optionally of one genre, for a new user to rate first; with user_id, without the movies that user rated or marked not interested */
+        get: operations["listPopularMovies"];
         put?: never;
         post?: never;
         delete?: never;
@@ -156,6 +190,41 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/users/{user_id}/feedback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The movies a user marked 'not interested', newest first (an API user's needs its token) */
+        get: operations["listFeedback"];
+        put?: never;
+        /** Mark a movie 'not interested': no model recommends it to this user again, nor does Similar when given this user. 201 when new, 200 when it was already marked; needs the user's token */
+        post: operations["addFeedback"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/users/{user_id}/feedback/{item_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Undo 'not interested': the movie may be recommended again; needs the user's token */
+        delete: operations["deleteFeedback"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/users/{user_id}/ratings": {
         parameters: {
             query?: never;
@@ -200,6 +269,42 @@ export interface components {
                 message: string;
             };
         };
+        Feedback: {
+            item_id: number;
+            /** @enum {string} */
+            kind: "not_interested";
+            timestamp: number;
+            user_id: number;
+        };
+        FeedbackCreate: {
+            item_id: number;
+            /** @enum {string} */
+            kind: "not_interested";
+        };
+        FeedbackDeleted: {
+            deleted: boolean;
+            item_id: number;
+            user_id: number;
+        };
+        FeedbackEntry: {
+            genres: string[];
+            item_id: number;
+            /** @enum {string} */
+            kind: "not_interested";
+            timestamp: number;
+            title: string;
+            year: number | null;
+        };
+        FeedbackList: {
+            items: components["schemas"]["FeedbackEntry"][];
+            user_id: number;
+        };
+        GenreList: {
+            genres: {
+                movies: number;
+                name: string;
+            }[];
+        };
         Health: {
             endpoint: {
                 /** @enum {string} */
@@ -243,7 +348,13 @@ export interface components {
             created_at: number;
             /** @description why the last deployment of this version failed; absent when it did not */
             deploy_error?: string;
+            /** @description {model: {metric: number}} measured on metrics_split */
             metrics: Record<string, never>;
+            /**
+             * @description the held-out split the metrics were measured on: test (the evaluation step's report) when the registry has it, else validation (the training manifest's); null when there are no metrics
+             * @enum {string|null}
+             */
+            metrics_split: "test" | "validation" | null;
             serving: boolean;
             /** @enum {string} */
             status: "PendingManualApproval" | "Approved" | "Rejected";
@@ -285,8 +396,19 @@ export interface components {
         };
         Recommendations: {
             fallback: boolean;
-            items: components["schemas"]["ScoredMovie"][];
+            filters: {
+                genres: string[];
+                k: number;
+                offset: number;
+                year_max: number | null;
+                year_min: number | null;
+            };
+            items: components["schemas"]["RecommendedMovie"][];
             model: {
+                /** @description one line on what the model does */
+                description: string;
+                /** @description the model's name in plain words */
+                display_name: string;
                 name: string;
                 version: number | null;
             };
@@ -294,6 +416,27 @@ export interface components {
             /** @enum {string|null} */
             reason: "no_ratings" | "endpoint_unavailable" | null;
             user_id: number;
+        };
+        RecommendedMovie: {
+            /** @description the movie the user rated that most explains this pick: the largest rating-weighted co-rating similarity (GET /movies/{item_id}/similar's cosine) between this movie and one the user rated 3.5 stars or more; null for popularity picks and when no movie the user liked is co-rated with it */
+            because: {
+                item_id: number;
+                rating: number;
+                title: string;
+            } | null;
+            genres: string[];
+            item_id: number;
+            /** @description how well the movie fits the user, 0 to 1, the same for a movie whichever model picked it: the share of the catalog's unrated movies it beats on taste affinity (the sum over the user's ratings of (rating - 3) x co-rating cosine with the movie), ties broken by popularity. A user without ratings gets the popularity percentile */
+            match: number;
+            /**
+             * @description similar_to_rated: 'because' names the movie; popular: a popularity pick (mostpop, the fallback); taste: the model's pick from the whole history, no single rated movie stands out
+             * @enum {string}
+             */
+            reason: "similar_to_rated" | "popular" | "taste";
+            /** @description the model's raw score (its own scale) */
+            score: number;
+            title: string;
+            year: number | null;
         };
         ScoredMovie: {
             genres: string[];
@@ -304,9 +447,18 @@ export interface components {
         };
         ServedModel: {
             default: boolean;
+            /** @description one line on what the model does */
+            description: string;
+            /** @description the model's name in plain words */
+            display_name: string;
             metrics: {
                 [key: string]: number;
             };
+            /**
+             * @description the held-out split the metrics were measured on: test (the evaluation step's report) when the registry has it, else validation (the training manifest's); null when there are no metrics
+             * @enum {string|null}
+             */
+            metrics_split: "test" | "validation" | null;
             name: string;
             status: string | null;
             version: number | null;
@@ -498,7 +650,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description no such user or movie */
+            /** @description no such user or movie (or no such not-interested mark) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -514,6 +666,8 @@ export interface operations {
             query?: {
                 /** @description how many movies */
                 k?: number;
+                /** @description leave out this user's not-interested movies (an API user's needs its token) */
+                user_id?: number;
             };
             header?: never;
             path: {
@@ -542,7 +696,112 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description no such user or movie */
+            /** @description the user's token is needed: Authorization: Bearer <token> */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the token is not this user's, or the user belongs to the dataset (read-only) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no such user or movie (or no such not-interested mark) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listGenres: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GenreList"];
+                };
+            };
+        };
+    };
+    listPopularMovies: {
+        parameters: {
+            query?: {
+                /** @description a genre (GET /movies/genres), or several comma-separated (any of them); empty = all */
+                genre?: string;
+                /** @description how many movies */
+                limit?: number;
+                /** @description leave out this user's not-interested movies (an API user's needs its token) */
+                user_id?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MovieList"];
+                };
+            };
+            /** @description invalid parameter or body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the user's token is needed: Authorization: Bearer <token> */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the token is not this user's, or the user belongs to the dataset (read-only) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no such user or movie (or no such not-interested mark) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -625,7 +884,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description no such user or movie */
+            /** @description no such user or movie (or no such not-interested mark) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -813,7 +1072,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description no such user or movie */
+            /** @description no such user or movie (or no such not-interested mark) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -874,7 +1133,225 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description no such user or movie */
+            /** @description no such user or movie (or no such not-interested mark) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listFeedback: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description a user's id */
+                user_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FeedbackList"];
+                };
+            };
+            /** @description invalid parameter or body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the user's token is needed: Authorization: Bearer <token> */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the token is not this user's, or the user belongs to the dataset (read-only) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no such user or movie (or no such not-interested mark) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    addFeedback: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description a user's id */
+                user_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FeedbackCreate"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Feedback"];
+                };
+            };
+            /** @description invalid parameter or body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the user's token is needed: Authorization: Bearer <token> */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the token is not this user's, or the user belongs to the dataset (read-only) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no such user or movie (or no such not-interested mark) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description a cap is reached (writes per user, users per client); Retry-After says when to retry */
+            429: {
+                headers: {
+                    /** @description seconds until the cap frees up */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteFeedback: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description a movie's id */
+                item_id: number;
+                /** @description a user's id */
+                user_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FeedbackDeleted"];
+                };
+            };
+            /** @description invalid parameter or body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the user's token is needed: Authorization: Bearer <token> */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the token is not this user's, or the user belongs to the dataset (read-only) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no such user or movie (or no such not-interested mark) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -939,7 +1416,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description no such user or movie */
+            /** @description no such user or movie (or no such not-interested mark) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -991,10 +1468,18 @@ export interface operations {
     getRecommendations: {
         parameters: {
             query?: {
+                /** @description comma-separated genres (GET /movies/genres); a movie qualifies when it has any of them */
+                genres?: string;
                 /** @description how many movies */
                 k?: number;
                 /** @description a model the endpoint serves (GET /models); empty = its default */
                 model?: string;
+                /** @description recommendations to skip, for 'show more' (offset + k at most 100) */
+                offset?: number;
+                /** @description only movies released in or before this year (movies without a year are left out) */
+                year_max?: number;
+                /** @description only movies released in or after this year (movies without a year are left out) */
+                year_min?: number;
             };
             header?: never;
             path: {
@@ -1043,7 +1528,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description no such user or movie */
+            /** @description no such user or movie (or no such not-interested mark) */
             404: {
                 headers: {
                     [name: string]: unknown;
