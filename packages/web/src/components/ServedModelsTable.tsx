@@ -20,7 +20,7 @@ function ModelName({ model }: { model: ServedModel }) {
     <>
       <Typography component="span" sx={{ fontWeight: 600 }}>
         {modelLabel(model)}
-      </Typography>
+      </Typography>{' '}
       {model.default ? <Chip size="small" label="default" color="primary" sx={{ ml: 0.5 }} /> : null}
       {model.description ? (
         <Typography component="span" variant="body2" color="text.secondary" sx={{ display: 'block', fontWeight: 400 }}>
