@@ -419,6 +419,20 @@ def test_the_main_flow_works_with_the_keyboard_alone(ui: Page, stack: Any) -> No
     ui.keyboard.press("Enter")
     expect(rater.get_by_role("status")).to_contain_text("Rated “Fargo” 4 of 5.")
     expect(search).to_be_focused()
+
+    # A pick's own stars: the arrows choose, Enter saves, and the pick leaves the list.
+    expect(picks(ui)).to_have_count(10)
+    first = picks(ui).first
+    item_id = first.get_attribute("data-item-id")
+    stars = first.get_by_role("radiogroup")
+    title = (stars.get_attribute("aria-label") or "").removeprefix("Rate ")
+    tab_to(ui, stars.locator("input[type=radio]:checked"), limit=200)
+    for _ in range(8):
+        ui.keyboard.press("ArrowRight")
+    expect(stars).to_contain_text("4 ★ · Enter to save")
+    ui.keyboard.press("Enter")
+    expect(ui.get_by_role("status").filter(has_text=f"Rated “{title}” 4 of 5.")).to_be_visible()
+    expect(pick(ui, int(item_id or 0))).to_have_count(0)
     screenshot(ui, "keyboard")
 
 
