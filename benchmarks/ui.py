@@ -14,6 +14,7 @@ Target (issue 21): p95 ≤ 400 ms.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -46,7 +47,7 @@ def time_choices(web_url: str, users: list[int], viewport: dict[str, int]) -> li
             picker = page.get_by_role("combobox", name="User")
             picker.click()
             picker.fill(str(user_id))
-            option = page.get_by_role("option", name=f"User {user_id} ")
+            option = page.get_by_role("option", name=re.compile(rf"^User {user_id}\b"))
             expect(option.first).to_be_visible(timeout=30_000)
             started = time.perf_counter()
             option.first.click()

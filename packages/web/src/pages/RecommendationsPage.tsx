@@ -365,7 +365,8 @@ function UserView({ userId, model, filters, justCreated, onModelChange, onFilter
         movie={similarTo}
         onClose={() => setSimilarTo(null)}
         userId={canAct ? userId : undefined}
-        hiddenIds={hiddenIds}
+        // Whoever can rate from the dialog no longer sees what they rated or turned down there; a read-only view lists every neighbour.
+        hiddenIds={canAct ? hiddenIds : undefined}
         actions={actions}
       />
       <Snackbar
