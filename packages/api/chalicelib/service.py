@@ -355,7 +355,8 @@ class RecsService:
                 f"offset + k must be at most {MAX_RANK}, got {offset} + {k}; the endpoint "
                 f"ranks at most {MAX_RANK} movies"
             )
-        filters = parse_filters(genres, year_min, year_max, (g for g, _ in self.genres()))
+        known = [g for g, _ in self.genres()] if genres.strip(" ,") else []
+        filters = parse_filters(genres, year_min, year_max, known)
         user = self._readable_user(user_id, caller)
         ratings = self._store_call(lambda: self.store.user_ratings(user_id))
         hidden = {f.item_id for f in self._store_call(lambda: self.store.feedback(user_id))}

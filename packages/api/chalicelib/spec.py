@@ -156,6 +156,7 @@ OPERATIONS: tuple[Operation, ...] = (
                 ("GetCreatedUser", "getUser"),
                 ("RateAsCreatedUser", "rateMovie"),
                 ("RecommendForCreatedUser", "getRecommendations"),
+                ("MarkForCreatedUser", "addFeedback"),
             )
         ),
     ),
@@ -218,6 +219,11 @@ OPERATIONS: tuple[Operation, ...] = (
         "the user's token",
         "Feedback", status=201, params=(_user_id(),), body="FeedbackCreate",
         errors=(400, 401, 403, 404, 413, 415, 429), tags=("users",), auth="required",
+        links=(
+            ("UndoNotInterested", "deleteFeedback",
+             (("user_id", "$request.path.user_id"), ("item_id", "$response.body#/item_id"))),
+            ("ListNotInterested", "listFeedback", (("user_id", "$request.path.user_id"),)),
+        ),
     ),
     Operation(
         "DELETE", "/users/{user_id}/feedback/{item_id}", "deleteFeedback",

@@ -73,6 +73,23 @@ def seeded_home(path: Path) -> Path:
 
 
 @pytest.fixture
+def table(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """An empty ratings table in moto's DynamoDB (the store's own table definition)."""
+    import boto3
+    from moto import mock_aws
+
+    from chalicelib.dynamodb_store import table_definition
+
+    for name, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"),
+                        ("AWS_DEFAULT_REGION", "us-east-1")):  # fmt: skip
+        monkeypatch.setenv(name, value)
+    with mock_aws():
+        resource = boto3.resource("dynamodb", region_name="us-east-1")
+        resource.create_table(**table_definition("recs-ratings"))
+        yield resource.Table("recs-ratings")
+
+
+@pytest.fixture
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """A fresh RECS_HOME with the tiny dataset seeded into store.db; the service is rebuilt."""
     seeded_home(tmp_path)

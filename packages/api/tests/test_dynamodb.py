@@ -2,31 +2,18 @@
 
 import math
 
-import boto3
 import pytest
 from chalice.test import Client
 from conftest import RATINGS, body, get, new_user, post, write_dataset
-from moto import mock_aws
 
 from chalicelib import wiring
-from chalicelib.dynamodb_store import DynamoStore, table_definition
+from chalicelib.dynamodb_store import DynamoStore
 from chalicelib.endpoint import LocalEndpoint
 from chalicelib.registry import LocalRegistry
 from chalicelib.seed import main as seed_main
 from chalicelib.seed import read_dataset, seed
 from chalicelib.service import RecsService
 from chalicelib.settings import get_settings
-
-
-@pytest.fixture
-def table(tmp_path, monkeypatch):
-    for name, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"),
-                        ("AWS_DEFAULT_REGION", "us-east-1")):  # fmt: skip
-        monkeypatch.setenv(name, value)
-    with mock_aws():
-        resource = boto3.resource("dynamodb", region_name="us-east-1")
-        resource.create_table(**table_definition("recs-ratings"))
-        yield resource.Table("recs-ratings")
 
 
 @pytest.fixture

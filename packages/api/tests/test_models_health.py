@@ -110,3 +110,23 @@ def test_models_reads_a_registry_file_from_before_deploy_records(api, home, cont
         connection.execute("ALTER TABLE model_packages DROP COLUMN deploy_error")
     versions = body(api.http.get("/models"))["versions"]
     assert [v["version"] for v in versions] == [7] and "deploy_error" not in versions[0]
+
+
+def test_models_give_test_metrics_when_the_registry_has_the_evaluation(api, home) -> None:
+    """The manifest's metrics are validation figures; the evaluation step's report is test."""
+    _register(home / "registry.db", [(7, "Approved", TFRS), (8, "PendingManualApproval", TFRS)])
+    report = {"metrics": {"tfrs": {"ndcg@10": 0.259}, "mostpop": {"ndcg@10": 0.111}},
+              "split": "test", "default_model": "tfrs"}  # fmt: skip
+    with sqlite3.connect(home / "registry.db") as connection:
+        connection.execute(
+            "UPDATE model_packages SET evaluation = ? WHERE version = 7", (json.dumps(report),)
+        )
+    result = body(api.http.get("/models"))
+    served = {m["name"]: (m["metrics"], m["metrics_split"]) for m in result["models"]}
+    assert served == {"tfrs": ({"ndcg@10": 0.259}, "test"),
+                      "mostpop": ({"ndcg@10": 0.111}, "test")}  # fmt: skip
+    splits = [(v["version"], v["metrics_split"], v["metrics"]["tfrs"]["ndcg@10"])
+              for v in result["versions"]]  # fmt: skip
+    assert splits == [(7, "test", 0.259), (8, "validation", 0.21)]
+    names = {m["name"]: m["display_name"] for m in result["models"]}
+    assert names == {"tfrs": "Personal picks", "mostpop": "Most popular"}

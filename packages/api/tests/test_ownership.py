@@ -197,6 +197,30 @@ def test_rating_caps_answer_429_with_retry_after(store_api) -> None:
     assert body(get(client, f"/users/{user_id}", token))["ratings_count"] == 4
 
 
+def test_feedback_caps_answer_429_with_retry_after(store_api) -> None:
+    client, _, clock = store_api
+    user_id, token = new_user(client)
+
+    def mark(item: int) -> Any:
+        return post(client, f"/users/{user_id}/feedback",
+                    {"item_id": item, "kind": "not_interested"}, token=token)  # fmt: skip
+
+    assert [mark(i).status_code for i in (1, 2, 3)] == [201] * 3
+    assert mark(3).status_code == 200  # already marked: no write, no count
+    daily = mark(4)
+    assert _error(daily, 429)["code"] == "too_many_requests"
+    assert daily.headers["Retry-After"] == "6400"
+    assert "feedback today" in body(daily)["error"]["message"]
+    clock.now += 6400
+    assert mark(4).status_code == 201
+    total = mark(5)
+    assert (
+        _error(total, 429)["code"] == "too_many_requests"
+        and "(4)" in body(total)["error"]["message"]
+    )
+    assert len(body(get(client, f"/users/{user_id}/feedback", token))["items"]) == 4
+
+
 def test_users_per_client_per_hour_answer_429_with_retry_after(store_api) -> None:
     client, _, clock = store_api
     statuses = [post(client, "/users", {}).status_code for _ in range(5)]

@@ -14,6 +14,7 @@ import pytest
 from chalice.test import Client
 from conftest import body, get, new_user, post
 
+from chalicelib.models_info import model_info
 from chalicelib.settings import get_settings
 
 TINY_MODEL = Path(__file__).with_name("tiny_model.py")
@@ -80,8 +81,12 @@ def real_api(home, real_endpoint, monkeypatch):
 def test_recommendations_from_the_real_endpoint(real_api) -> None:
     result = body(real_api.http.get("/users/1/recommendations?k=2"))
     assert result["fallback"] is False
-    assert result["model"] == {"name": "tfrs", "version": 1}
+    assert result["model"] == {"name": "tfrs", "version": 1, **model_info("tfrs")}
     assert result["movies"] == [6, 5]  # high ids first, user 1's {1, 2, 3} excluded
+    # The real SavedModel honours the exclude the filters send: only 4 is a comedy left.
+    comedy = body(real_api.http.get("/users/1/recommendations?k=2&genres=Comedy"))
+    assert comedy["movies"] == [4]
+    assert body(real_api.http.get("/users/1/recommendations?k=1&offset=1"))["movies"] == [5]
     ease = body(real_api.http.get("/users/1/recommendations?k=2&model=ease"))
     assert ease["model"]["name"] == "ease" and ease["movies"] == [4, 5]
     unknown = real_api.http.get("/users/1/recommendations?model=mostpop")

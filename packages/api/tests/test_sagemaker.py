@@ -15,6 +15,7 @@ from conftest import body, stub_model_packages
 
 from chalicelib import wiring
 from chalicelib.endpoint import EndpointRejected, SageMakerEndpoint
+from chalicelib.models_info import model_info
 from chalicelib.registry import SageMakerRegistry
 from chalicelib.service import RecsService
 from chalicelib.sqlite_store import SqliteStore
@@ -86,9 +87,31 @@ def test_recommendations_through_invoke_endpoint(home) -> None:
         with Client(app) as client:
             result = body(client.http.get("/users/2/recommendations?k=3&model=ease"))
         runtime_stub.assert_no_pending_responses()
-    assert result["model"] == {"name": "ease", "version": 3}
+    assert result["model"] == {"name": "ease", "version": 3, **model_info("ease")}
     assert result["fallback"] is False
     assert result["movies"] == [4, 6]  # 1 is in user 2's history
+
+
+def test_filters_reach_invoke_endpoint_as_exclude(home) -> None:
+    """Comedy leaves out movies 2, 3, 5 and 6: they go in the request's exclude."""
+    runtime, sagemaker = _clients()
+    endpoint = SageMakerEndpoint(NAME, runtime, sagemaker, default_model="tfrs")
+    service = RecsService(
+        SqliteStore(home / "store.db"), endpoint, SageMakerRegistry(sagemaker, NAME)
+    )
+    instance = {"user_id": 2, "history": [1, 2], "exclude": [2, 3, 5, 6], "k": 3}
+    with Stubber(runtime) as runtime_stub, Stubber(sagemaker) as sagemaker_stub:
+        runtime_stub.add_response(
+            "invoke_endpoint",
+            _invoke_response([4], [0.9]),
+            {"EndpointName": NAME, "ContentType": "application/json",
+             "Accept": "application/json", "CustomAttributes": "tfs-model-name=tfrs",
+             "Body": json.dumps({"instances": [instance]}).encode()},
+        )  # fmt: skip
+        _stub_endpoint_description(sagemaker_stub, 3)
+        result = service.recommend(2, 3, "", genres="Comedy")
+        runtime_stub.assert_no_pending_responses()
+    assert result["movies"] == [4] and result["filters"]["genres"] == ["Comedy"]
 
 
 def test_model_error_400_becomes_a_client_error(home) -> None:

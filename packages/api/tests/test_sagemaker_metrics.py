@@ -56,13 +56,15 @@ def _put_report(s3, version: int, body: bytes) -> None:
 def test_each_version_shows_the_metrics_of_its_own_evaluation_report(aws) -> None:
     sagemaker, s3 = aws
     _put_report(s3, 1, json.dumps(REPORT).encode())
-    second = {**REPORT, "metrics": {"tfrs": {"ndcg@10": 0.3}}}
+    second = {**REPORT, "metrics": {"tfrs": {"ndcg@10": 0.3}}, "split": "validation"}
     _put_report(s3, 2, json.dumps(second).encode())
     with Stubber(sagemaker) as stub:
         _stub_listing(stub, [1, 2])
         versions = SageMakerRegistry(sagemaker, GROUP, s3).versions()
     assert versions[0].metrics == REPORT["metrics"]
     assert versions[1].metrics == {"tfrs": {"ndcg@10": 0.3}}
+    # Each version says which split its figures come from, as its report does.
+    assert [v.metrics_split for v in versions] == ["test", "validation"]
 
 
 def test_a_report_is_read_once_per_version(aws) -> None:
