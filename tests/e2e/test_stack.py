@@ -391,12 +391,16 @@ def test_the_main_flow_works_with_the_keyboard_alone(ui: Page, stack: Any) -> No
     ui.keyboard.press("Enter")
     expect(ui.get_by_role("listbox")).to_be_visible()
     most_popular = ui.get_by_role("option", name=re.compile("^Most popular"))
-    for _ in range(10):
+    # The open list has the chosen model focused; Home goes to the first, the arrows down.
+    expect(ui.get_by_role("option", selected=True)).to_be_focused()
+    ui.keyboard.press("Home")
+    for _ in range(12):
         if is_focused(most_popular):
             break
         ui.keyboard.press("ArrowDown")
-        ui.wait_for_timeout(100)
-    expect(most_popular).to_be_focused()
+        ui.wait_for_timeout(250)
+    focused = ui.evaluate("document.activeElement?.outerHTML.slice(0, 160)")
+    assert is_focused(most_popular), focused
     ui.keyboard.press("Enter")
     expect(ui).to_have_url(re.compile(r"model=mostpop$"))
     expect(ui.get_by_text(re.compile(r"^Ranked by Most popular"))).to_be_visible()

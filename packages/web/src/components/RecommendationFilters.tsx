@@ -5,7 +5,7 @@ import Stack from '@mui/material/Stack'
 import TextField from '@mui/material/TextField'
 import Typography from '@mui/material/Typography'
 import { useQuery } from '@tanstack/react-query'
-import { useState } from 'react'
+import { useEffect, useRef, useState } from 'react'
 import { api } from '../api/client.ts'
 import { queryKeys } from '../api/queryKeys.ts'
 import { type Filters, NO_FILTERS, parseYear } from '../picks.ts'
@@ -42,12 +42,22 @@ function YearField({ label, value, onChange, extraProblem }: { label: string; va
 export default function RecommendationFilters({ value, onChange }: { value: Filters; onChange: (next: Filters) => void }) {
   const genres = useQuery({ queryKey: queryKeys.genres, queryFn: ({ signal }) => api.genres(signal), staleTime: Infinity })
   const names = (genres.data?.genres ?? []).map((g) => g.name).filter((name) => name !== 'unknown')
+  // The address bar (and so `value`) catches up a moment after each change, as navigation is a
+  // transition; changes made in between build on the last one rather than on a stale value.
+  const latest = useRef(value)
+  useEffect(() => {
+    latest.current = value
+  }, [value])
+  function change(patch: Partial<Filters>) {
+    latest.current = { ...latest.current, ...patch }
+    onChange(latest.current)
+  }
   const active = value.genres.length > 0 || value.yearMin !== null || value.yearMax !== null
   const rangeProblem = value.yearMin !== null && value.yearMax !== null && value.yearMin > value.yearMax ? 'Must not be before “From year”.' : null
 
   function toggle(genre: string) {
-    const next = value.genres.includes(genre) ? value.genres.filter((g) => g !== genre) : [...value.genres, genre]
-    onChange({ ...value, genres: next })
+    const genres = latest.current.genres
+    change({ genres: genres.includes(genre) ? genres.filter((g) => g !== genre) : [...genres, genre] })
   }
 
   return (
@@ -79,10 +89,10 @@ export default function RecommendationFilters({ value, onChange }: { value: Filt
         ) : null}
       </Stack>
       <Stack direction="row" useFlexGap sx={{ flexWrap: 'wrap', gap: 1.5, alignItems: 'flex-start' }}>
-        <YearField label="From year" value={value.yearMin} onChange={(yearMin) => onChange({ ...value, yearMin })} />
-        <YearField label="To year" value={value.yearMax} onChange={(yearMax) => onChange({ ...value, yearMax })} extraProblem={rangeProblem} />
+        <YearField label="From year" value={value.yearMin} onChange={(yearMin) => change({ yearMin })} />
+        <YearField label="To year" value={value.yearMax} onChange={(yearMax) => change({ yearMax })} extraProblem={rangeProblem} />
         {active ? (
-          <Button onClick={() => onChange(NO_FILTERS)} sx={{ mt: 0 }}>
+          <Button onClick={() => change(NO_FILTERS)} sx={{ mt: 0 }}>
             Clear filters
           </Button>
         ) : null}
