@@ -204,3 +204,19 @@ def test_bench_sh_rejects_unknown_names():
     )
     assert done.returncode == 2
     assert "unknown benchmark 'qualty'" in done.stderr
+
+
+def test_newusers_replays_the_first_ratings_as_history_and_the_next_as_relevant():
+    """Hand-checked: user 7 has 7 ratings (5 history, 2 next), user 8 only 5 (left out)."""
+    import newusers
+
+    from recs_ml.data import Ratings
+
+    rows = [(7, 10 + i, 4.0, 100 - i) for i in range(7)] + [(8, i, 3.0, i) for i in range(1, 6)]
+    ratings = Ratings.from_rows(rows)
+    users, histories, relevant = newusers.replay(ratings, np.array([7, 8]))
+    # user 7 rated in time order 16, 15, ..., 10 (timestamps run the other way).
+    assert users == [7] and histories == [[16, 15, 14, 13, 12]] and relevant == {7: {11, 10}}
+    chosen = newusers.split_users(np.array([1, 2, 2, 3, 4, 5, 6, 7, 8, 9, 10]), 0.2, seed=0)
+    assert len(chosen) == 2 and set(chosen) <= set(range(1, 11))
+    assert list(chosen) == list(newusers.split_users(np.arange(1, 11), 0.2, seed=0))

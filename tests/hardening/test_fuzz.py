@@ -71,3 +71,16 @@ def test_a_created_user_can_rate_read_and_get_recommendations(api: str) -> None:
     recommended = call(f"{api}/users/{user}/recommendations?k=5", headers=bearer(token))
     assert recommended.status == 200
     assert 1 not in recommended.json()["movies"]
+
+
+def test_a_created_user_can_mark_a_movie_not_interested_and_undo_it(api: str) -> None:
+    """The feedback links' workflow with a real movie and the user's token (the schemathesis
+    run above mostly meets generated ids of movies and users that do not exist)."""
+    created = post_json(f"{api}/users", {})
+    user, token = created.json()["user_id"], created.json()["token"]
+    mark = {"item_id": 1, "kind": "not_interested"}
+    assert post_json(f"{api}/users/{user}/feedback", mark, token=token).status == 201
+    listed = call(f"{api}/users/{user}/feedback", headers=bearer(token))
+    assert [item["item_id"] for item in listed.json()["items"]] == [1]
+    undone = call(f"{api}/users/{user}/feedback/1", method="DELETE", headers=bearer(token))
+    assert undone.status == 200 and undone.json()["deleted"] is True
