@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Runs each benchmark that exists, in a fixed order, past failures, then regenerates
 # benchmarks/RESULTS.md from benchmarks/results/*.json.
-#   scripts/bench.sh [--quick] [NAME ...]     NAME: quality newusers pipeline endpoint api scale datasizes demo
+#   scripts/bench.sh [--quick] [NAME ...]     NAME: quality newusers pipeline endpoint api ui scale datasizes demo
 # Env: RECS_BENCH_DIR (where results/ and RESULTS.md go; default benchmarks/),
 #      RECS_BENCH_TIMEOUT (seconds per benchmark; default 600 with --quick, 3600 without).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/lib.sh
 
-order=(quality newusers pipeline endpoint api scale datasizes demo)
+order=(quality newusers pipeline endpoint api ui scale datasizes demo)
 quick=()
 names=()
 for arg in "$@"; do

@@ -149,6 +149,9 @@ def stack(
         RECS_ENDPOINT_URL=f"http://127.0.0.1:{ports.endpoint}",
         # CORS compares exact origins: the page is served from 127.0.0.1, never "localhost".
         RECS_WEB_ORIGIN=f"http://127.0.0.1:{ports.web}",
+        # Every test user comes from this one client; a kept RECS_TEST_HOME reruns them within
+        # the hour. The cap itself is tested in packages/api and tests/hardening.
+        RECS_MAX_USERS_PER_CLIENT_PER_HOUR="1000",
     )
     endpoint = Service(
         "endpoint",

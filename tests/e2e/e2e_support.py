@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from playwright.sync_api import Page
@@ -18,3 +19,16 @@ def screenshot(page: Page, scenario: str, *, full_page: bool = True) -> Path:
     page.evaluate("window.scrollTo(0, 0)")
     page.screenshot(path=str(path), full_page=full_page)
     return path
+
+
+# The web page shows MovieLens's "Rock, The" article first (packages/web/src/format.ts).
+_TRAILING_ARTICLE = re.compile(r"^(.+?), (The|A|An|Les|La|Le|L'|Il|Das|Der|Die|El)( \(.*\))?$")
+
+
+def display_title(title: str) -> str:
+    """A title as the page shows it: "Rock, The" -> "The Rock"."""
+    match = _TRAILING_ARTICLE.match(title)
+    if not match:
+        return title
+    rest, article, tail = match.group(1), match.group(2), match.group(3) or ""
+    return f"{article}{'' if article.endswith(chr(39)) else ' '}{rest}{tail}"

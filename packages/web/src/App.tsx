@@ -17,8 +17,24 @@ const NewUserPage = lazy(() => import('./pages/NewUserPage.tsx'))
 export default function App() {
   return (
     <Box sx={{ minHeight: '100vh', display: 'flex', flexDirection: 'column' }}>
+      <Link
+        href="#main"
+        sx={{
+          position: 'absolute',
+          left: 8,
+          top: -64,
+          zIndex: 'tooltip',
+          p: 1.5,
+          bgcolor: 'background.paper',
+          borderRadius: 1,
+          boxShadow: 3,
+          '&:focus': { top: 8 },
+        }}
+      >
+        Skip to the main content
+      </Link>
       <AppHeader />
-      <Container component="main" maxWidth="lg" sx={{ py: { xs: 3, sm: 4 }, flexGrow: 1 }}>
+      <Container component="main" id="main" tabIndex={-1} maxWidth="lg" sx={{ py: { xs: 3, sm: 4 }, flexGrow: 1, '&:focus': { outline: 'none' } }}>
         <Suspense fallback={<LoadingState label="Loading the page…" />}>
           <Routes>
             <Route path="/" element={<RecommendationsPage />} />

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest'
-import { describeUser, formatDate, metricsByModel, parseUserId, topRated } from './format.ts'
+import { describeUser, displayTitle, formatDate, metricsByModel, parseUserId, titleWithYear, topRated } from './format.ts'
 
 describe('format helpers', () => {
   test('describeUser leaves out what the user did not give', () => {
@@ -13,6 +13,18 @@ describe('format helpers', () => {
     const history = [entry(1, 3, 10), entry(2, 5, 5), entry(3, 5, 20), entry(4, 1, 30)]
     expect(topRated(history, 3).map((e) => e.item_id)).toEqual([3, 2, 1])
     expect(history.map((e) => e.item_id)).toEqual([1, 2, 3, 4])
+  })
+
+  test('displayTitle puts a trailing article first and leaves other titles alone', () => {
+    expect(displayTitle('Rock, The')).toBe('The Rock')
+    expect(displayTitle('Godfather: Part II, The')).toBe('The Godfather: Part II')
+    expect(displayTitle('Misérables, Les')).toBe('Les Misérables')
+    expect(displayTitle('City of Lost Children, The (Cité des enfants perdus, La)')).toBe('The City of Lost Children (Cité des enfants perdus, La)')
+    expect(displayTitle("Avventura, L'")).toBe("L'Avventura")
+    expect(displayTitle('Star Wars')).toBe('Star Wars')
+    expect(displayTitle('Crumb, The Movie')).toBe('Crumb, The Movie')
+    expect(titleWithYear({ title: 'Rock, The', year: 1996 })).toBe('The Rock (1996)')
+    expect(titleWithYear({ title: 'Rock, The', year: null })).toBe('The Rock')
   })
 
   test('parseUserId accepts positive whole numbers only', () => {

@@ -26,10 +26,25 @@ describe('API client', () => {
   test('path parameters are filled in and query parameters sent', async () => {
     mock = new AxiosMockAdapter(http, { onNoMatch: 'throwException' })
     mock.onGet('/users/7/recommendations').reply((config) => [200, { seen: config.params }])
-    const answer = (await api.recommendations(7, 5, 'ease')) as unknown as { seen: unknown }
+    const plain = { k: 5, model: '', genres: [], yearMin: null, yearMax: null, offset: 0 }
+    const answer = (await api.recommendations(7, { ...plain, model: 'ease' })) as unknown as { seen: unknown }
     expect(answer.seen).toEqual({ k: 5, model: 'ease' })
-    const withoutModel = (await api.recommendations(7, 5, undefined)) as unknown as { seen: unknown }
+    const withoutModel = (await api.recommendations(7, plain)) as unknown as { seen: unknown }
     expect(withoutModel.seen).toEqual({ k: 5 })
+    const filtered = (await api.recommendations(7, { ...plain, genres: ['Comedy', 'Drama'], yearMin: 1990, yearMax: 1999, offset: 10 })) as unknown as { seen: unknown }
+    expect(filtered.seen).toEqual({ k: 5, genres: 'Comedy,Drama', year_min: 1990, year_max: 1999, offset: 10 })
+  })
+
+  test('a movie route that filters for a user carries that user\'s token, and feedback goes to the user', async () => {
+    mock = new AxiosMockAdapter(http, { onNoMatch: 'throwException' })
+    window.localStorage.setItem('recs.userTokens', JSON.stringify([{ userId: 944, token: 'tok-944', savedAt: 1 }]))
+    mock.onGet('/movies/popular').reply((config) => [200, { auth: config.headers?.Authorization, seen: config.params }])
+    const popular = (await api.popularMovies('Comedy', 12, 944)) as unknown as { auth: unknown; seen: unknown }
+    expect(popular).toEqual({ auth: 'Bearer tok-944', seen: { genre: 'Comedy', limit: 12, user_id: 944 } })
+    mock.onPost('/users/944/feedback').reply((config) => [201, { body: JSON.parse(config.data as string), auth: config.headers?.Authorization }])
+    expect(await api.notInterested(944, 313)).toEqual({ body: { item_id: 313, kind: 'not_interested' }, auth: 'Bearer tok-944' })
+    mock.onDelete('/users/944/feedback/313').reply(200, { user_id: 944, item_id: 313, deleted: true })
+    expect(await api.undoNotInterested(944, 313)).toMatchObject({ deleted: true })
   })
 
   test('an API error body becomes an ApiError with its code and message', async () => {

@@ -14,7 +14,11 @@ export type RatingCreate = Schemas['RatingCreate']
 export type Movie = Schemas['Movie']
 export type MovieDetail = Schemas['MovieDetail']
 export type ScoredMovie = Schemas['ScoredMovie']
+export type RecommendedMovie = Schemas['RecommendedMovie']
 export type Recommendations = Schemas['Recommendations']
+export type MovieList = Schemas['MovieList']
+export type GenreList = Schemas['GenreList']
+export type FeedbackList = Schemas['FeedbackList']
 export type SimilarMovies = Schemas['SimilarMovies']
 export type Models = Schemas['Models']
 export type ServedModel = Schemas['ServedModel']
@@ -37,7 +41,9 @@ export const http = axios.create({
 
 // A request about user N carries N's token when this browser holds it (API users are private).
 http.interceptors.request.use((config) => {
-  const userId = userIdOfUrl(config.url)
+  // About a user: its path (/users/{id}/...) or, on /movies routes that filter for a user, its user_id parameter.
+  const param = (config.params as { user_id?: unknown } | undefined)?.user_id
+  const userId = userIdOfUrl(config.url) ?? (typeof param === 'number' ? param : null)
   const token = userId === null ? undefined : tokenFor(userId)
   if (token) config.headers.set('Authorization', `Bearer ${token}`)
   return config
@@ -123,6 +129,28 @@ export async function call<P extends keyof paths, M extends Method>(
   }
 }
 
+/** What the page asks for: how many, from which model ('' = the default), with which filters, from where. */
+export interface RecommendationsRequest {
+  k: number
+  model: string
+  genres: readonly string[]
+  yearMin: number | null
+  yearMax: number | null
+  offset: number
+}
+
+/** The query string of a recommendations request, leaving out what is at its default. */
+export function recommendationsQuery(request: RecommendationsRequest) {
+  return {
+    k: request.k,
+    ...(request.model ? { model: request.model } : {}),
+    ...(request.genres.length ? { genres: request.genres.join(',') } : {}),
+    ...(request.yearMin !== null ? { year_min: request.yearMin } : {}),
+    ...(request.yearMax !== null ? { year_max: request.yearMax } : {}),
+    ...(request.offset ? { offset: request.offset } : {}),
+  }
+}
+
 export const api = {
   health: (signal?: AbortSignal) => call('get', '/health', { signal }),
   listUsers: (query: string, limit = 20, signal?: AbortSignal) =>
@@ -132,15 +160,22 @@ export const api = {
   deleteUser: (userId: number) => call('delete', '/users/{user_id}', { path: { user_id: userId } }),
   rateMovie: (userId: number, body: RatingCreate) =>
     call('post', '/users/{user_id}/ratings', { path: { user_id: userId }, body }),
-  recommendations: (userId: number, k: number, model: string | undefined, signal?: AbortSignal) =>
+  recommendations: (userId: number, request: RecommendationsRequest, signal?: AbortSignal) =>
     call('get', '/users/{user_id}/recommendations', {
       path: { user_id: userId },
-      query: model ? { k, model } : { k },
+      query: recommendationsQuery(request),
       signal,
     }),
+  notInterested: (userId: number, itemId: number) =>
+    call('post', '/users/{user_id}/feedback', { path: { user_id: userId }, body: { item_id: itemId, kind: 'not_interested' } }),
+  undoNotInterested: (userId: number, itemId: number) =>
+    call('delete', '/users/{user_id}/feedback/{item_id}', { path: { user_id: userId, item_id: itemId } }),
+  popularMovies: (genre: string, limit: number, userId: number | undefined, signal?: AbortSignal) =>
+    call('get', '/movies/popular', { query: { genre, limit, ...(userId ? { user_id: userId } : {}) }, signal }),
+  genres: (signal?: AbortSignal) => call('get', '/movies/genres', { signal }),
   searchMovies: (query: string, limit = 10, signal?: AbortSignal) =>
     call('get', '/movies', { query: { query, limit }, signal }),
-  similarMovies: (itemId: number, k = 10, signal?: AbortSignal) =>
-    call('get', '/movies/{item_id}/similar', { path: { item_id: itemId }, query: { k }, signal }),
+  similarMovies: (itemId: number, k = 10, userId?: number, signal?: AbortSignal) =>
+    call('get', '/movies/{item_id}/similar', { path: { item_id: itemId }, query: userId ? { k, user_id: userId } : { k }, signal }),
   models: (signal?: AbortSignal) => call('get', '/models', { signal }),
 }

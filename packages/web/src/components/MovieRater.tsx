@@ -11,9 +11,10 @@ import Stack from '@mui/material/Stack'
 import TextField from '@mui/material/TextField'
 import Typography from '@mui/material/Typography'
 import { keepPreviousData, useMutation, useQuery } from '@tanstack/react-query'
-import { useId, useState, type FormEvent } from 'react'
+import { useId, useRef, useState, type FormEvent } from 'react'
 import { api, toApiError, type MovieDetail, type Rating as SavedRating } from '../api/client.ts'
 import { queryKeys } from '../api/queryKeys.ts'
+import { displayTitle, titleWithYear } from '../format.ts'
 import { useDebouncedValue } from '../hooks/useDebouncedValue.ts'
 
 interface MovieRaterProps {
@@ -34,6 +35,7 @@ export default function MovieRater({ userId, ratedIds, onRated }: MovieRaterProp
   const [stars, setStars] = useState<number | null>(null)
   const [hover, setHover] = useState(-1)
   const [saved, setSaved] = useState<string | null>(null)
+  const searchRef = useRef<HTMLInputElement>(null)
   const query = useDebouncedValue(input.trim())
   const movies = useQuery({
     queryKey: queryKeys.movies(query),
@@ -45,11 +47,13 @@ export default function MovieRater({ userId, ratedIds, onRated }: MovieRaterProp
     mutationFn: (choice: { movie: MovieDetail; rating: number }) =>
       api.rateMovie(userId, { item_id: choice.movie.item_id, rating: choice.rating }),
     onSuccess: (rating, choice) => {
-      setSaved(`Rated “${choice.movie.title}” ${choice.rating} of 5.`)
+      setSaved(`Rated “${displayTitle(choice.movie.title)}” ${choice.rating} of 5.`)
       setMovie(null)
       setInput('')
       setStars(null)
       onRated(rating, choice.movie)
+      // The next movie starts where the last one did, not back at the top of the page.
+      searchRef.current?.focus()
     },
   })
 
@@ -82,7 +86,7 @@ export default function MovieRater({ userId, ratedIds, onRated }: MovieRaterProp
             onInputChange={(_, text) => setInput(text)}
             options={options}
             filterOptions={(all) => all}
-            getOptionLabel={(m) => (m.year ? `${m.title} (${m.year})` : m.title)}
+            getOptionLabel={titleWithYear}
             isOptionEqualToValue={(a, b) => a.item_id === b.item_id}
             loading={movies.isFetching}
             loadingText="Searching movies…"
@@ -90,7 +94,7 @@ export default function MovieRater({ userId, ratedIds, onRated }: MovieRaterProp
             renderOption={({ key, ...props }, m) => (
               <Box component="li" key={key} {...props} sx={{ display: 'block !important' }}>
                 <Typography component="span" sx={{ display: 'block' }}>
-                  {m.title}
+                  {displayTitle(m.title)}
                 </Typography>
                 <Typography component="span" variant="caption" color="text.secondary">
                   {[m.year, m.genres.join(', '), `${m.ratings_count} ratings`].filter(Boolean).join(' · ')}
@@ -100,6 +104,7 @@ export default function MovieRater({ userId, ratedIds, onRated }: MovieRaterProp
             renderInput={(params) => (
               <TextField
                 {...params}
+                inputRef={searchRef}
                 label="Search movies"
                 placeholder="e.g. Star Wars"
                 slotProps={{

@@ -8,7 +8,7 @@ import ListItemText from '@mui/material/ListItemText'
 import Stack from '@mui/material/Stack'
 import StarIcon from '@mui/icons-material/Star'
 import type { UserDetail } from '../api/client.ts'
-import { describeUser, topRated } from '../format.ts'
+import { describeUser, displayTitle, topRated } from '../format.ts'
 import EmptyState from './EmptyState.tsx'
 
 interface RatedMoviesPanelProps {
@@ -32,7 +32,7 @@ export default function RatedMoviesPanel({ user, limit = 8 }: RatedMoviesPanelPr
           <List dense disablePadding aria-label="Top rated movies">
             {top.map((entry) => (
               <ListItem key={entry.item_id} disableGutters divider>
-                <ListItemText primary={entry.title} secondary={entry.year ?? undefined} />
+                <ListItemText primary={displayTitle(entry.title)} secondary={entry.year ?? undefined} />
                 <Stack direction="row" sx={{ alignItems: 'center', ml: 1 }}>
                   <Chip
                     size="small"

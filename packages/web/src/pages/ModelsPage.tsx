@@ -16,7 +16,7 @@ import LoadingState from '../components/LoadingState.tsx'
 import MetricsChart from '../components/MetricsChart.tsx'
 import RegistryVersionsTable from '../components/RegistryVersionsTable.tsx'
 import ServedModelsTable from '../components/ServedModelsTable.tsx'
-import { METRIC_NAMES, metricsByModel } from '../format.ts'
+import { METRIC_NAMES, metricsByModel, modelLabel, splitLabel } from '../format.ts'
 
 function Section({ id, title, subheader, children }: { id: string; title: string; subheader?: string; children: ReactNode }) {
   return (
@@ -34,9 +34,12 @@ function ModelsOverview({ data }: { data: Models }) {
   const versions = [...data.versions].sort((a, b) => b.version - a.version)
   const versionModels = Array.from(new Set([...modelNames, ...versions.flatMap((v) => Object.keys(metricsByModel(v.metrics)))]))
   const chronological = [...versions].reverse()
+  const labelOf = (name: string) => modelLabel(data.models.find((m) => m.name === name) ?? { name })
+  const splits = new Set(data.models.map((m) => m.metrics_split ?? null))
+  const servedSplit = splits.size === 1 ? splitLabel([...splits][0]) : 'split named in each row'
   return (
     <Stack spacing={3}>
-      <Section id="served-models-title" title="Served models" subheader="What the endpoint can answer with now, measured on the held-out test split">
+      <Section id="served-models-title" title="Served models" subheader={`What the endpoint can answer with now; figures measured on the ${servedSplit}`}>
         {data.models.length ? (
           <ServedModelsTable models={data.models} />
         ) : (
@@ -44,24 +47,24 @@ function ModelsOverview({ data }: { data: Models }) {
         )}
       </Section>
       {data.models.length ? (
-        <Section id="compare-title" title="Compared with the baselines" subheader="Higher is better; EASE and MostPop are computed on the same split">
+        <Section id="compare-title" title="Compared with the baselines" subheader={`Higher is better; the baselines are computed on the same split (${servedSplit})`}>
           <MetricsChart
             title="Metrics by model"
             groups={METRIC_NAMES}
-            series={data.models.map((m) => ({ name: m.name, values: m.metrics, highlight: m.default }))}
+            series={data.models.map((m) => ({ name: modelLabel(m), values: m.metrics, highlight: m.default }))}
           />
         </Section>
       ) : null}
       <Section id="versions-title" title="Registry versions" subheader={`Model package group ${data.group}`}>
         {versions.length ? (
           <Stack spacing={3}>
-            <RegistryVersionsTable versions={versions} models={versionModels} />
+            <RegistryVersionsTable versions={versions} models={versionModels} labelOf={labelOf} />
             {chronological.length > 1 ? (
               <MetricsChart
                 title="NDCG@10 by registry version"
                 groups={chronological.map((v) => `v${v.version}`)}
                 series={versionModels.map((name) => ({
-                  name,
+                  name: labelOf(name),
                   highlight: name === defaultModel,
                   values: Object.fromEntries(
                     chronological.map((v) => [`v${v.version}`, metricsByModel(v.metrics)[name]?.['ndcg@10'] ?? 0]),
@@ -98,7 +101,7 @@ export default function ModelsPage() {
               label={endpoint.status === 'ok' ? 'Endpoint up' : 'Endpoint unavailable'}
             />
             {endpoint.version != null ? <Chip size="small" variant="outlined" label={`Serving version ${endpoint.version}`} /> : null}
-            {endpoint.default_model ? <Chip size="small" variant="outlined" label={`Default model ${endpoint.default_model}`} /> : null}
+            {endpoint.default_model ? <Chip size="small" variant="outlined" label={`Default model ${modelLabel(models.data?.models.find((m) => m.name === endpoint.default_model) ?? { name: endpoint.default_model })}`} /> : null}
           </Stack>
         ) : null}
       </Box>

@@ -1,7 +1,7 @@
 import { fireEvent, screen, waitFor, within } from '@testing-library/react'
 import { describe, expect, test, vi } from 'vitest'
 import type { Recommendations, UserDetail } from '../api/client.ts'
-import { modelsResponse, movieSearchStar } from '../test/fixtures.ts'
+import { genreList, modelRef, modelsResponse, movieSearchStar, popularMovies } from '../test/fixtures.ts'
 import { renderApp } from '../test/renderApp.tsx'
 
 const location = () => screen.getByTestId('location').textContent
@@ -21,35 +21,39 @@ const TOKEN = '944.' + 'k'.repeat(43)
 
 const popular: Recommendations = {
   user_id: 944,
-  model: { name: 'mostpop', version: 3 },
+  model: modelRef('popularity', null),
   fallback: true,
   reason: 'no_ratings',
+  filters: { genres: [], year_min: null, year_max: null, offset: 0, k: 10 },
   movies: [50, 100],
   items: [
-    { item_id: 50, title: 'Star Wars', year: 1977, genres: ['Action', 'Sci-Fi'], score: 583 },
-    { item_id: 100, title: 'Fargo', year: 1996, genres: ['Crime', 'Drama', 'Thriller'], score: 508 },
+    { item_id: 50, title: 'Star Wars', year: 1977, genres: ['Action', 'Sci-Fi'], score: 583, match: 1, because: null, reason: 'popular' },
+    { item_id: 100, title: 'Fargo', year: 1996, genres: ['Crime', 'Drama', 'Thriller'], score: 508, match: 0.98, because: null, reason: 'popular' },
   ],
 }
 
 const personal: Recommendations = {
   user_id: 944,
-  model: { name: 'tfrs', version: 3 },
+  model: modelRef('tfrs', 3),
   fallback: false,
   reason: null,
+  filters: { genres: [], year_min: null, year_max: null, offset: 0, k: 10 },
   movies: [50, 172, 181],
   items: [
     // An API that answered before the rating was stored could still return it; the page must not show it.
-    { item_id: 50, title: 'Star Wars', year: 1977, genres: ['Action', 'Sci-Fi'], score: 0.99 },
-    { item_id: 172, title: 'Empire Strikes Back, The', year: 1980, genres: ['Action', 'Sci-Fi'], score: 0.95 },
-    { item_id: 181, title: 'Return of the Jedi', year: 1983, genres: ['Action', 'Sci-Fi'], score: 0.9 },
+    { item_id: 50, title: 'Star Wars', year: 1977, genres: ['Action', 'Sci-Fi'], score: 0.99, match: 0.99, because: null, reason: 'taste' },
+    { item_id: 172, title: 'Empire Strikes Back, The', year: 1980, genres: ['Action', 'Sci-Fi'], score: 0.95, match: 0.97, because: { item_id: 50, title: 'Star Wars', rating: 4.5 }, reason: 'similar_to_rated' },
+    { item_id: 181, title: 'Return of the Jedi', year: 1983, genres: ['Action', 'Sci-Fi'], score: 0.9, match: 0.95, because: { item_id: 50, title: 'Star Wars', rating: 4.5 }, reason: 'similar_to_rated' },
   ],
 }
 
 describe('new user flow', () => {
-  test('create a user from the app bar, rate a movie, and the recommendations update without it', async () => {
+  test('create a user from the app bar, rate from the grid of popular movies, and the picks update beside it', async () => {
     let rated = false
     const { api, user } = renderApp('/', (api) => {
       api.onGet('/models').reply(200, modelsResponse)
+      api.onGet('/movies/genres').reply(200, genreList)
+      api.onGet('/movies/popular').reply((config) => [200, config.params.genre === 'Drama' ? { total: 1, items: [popularMovies.items[1]] } : popularMovies])
       api.onPost('/users').reply(201, { ...newUser, token: TOKEN })
       api.onGet('/users/944').reply(() => [
         200,
@@ -58,7 +62,6 @@ describe('new user flow', () => {
           : newUser,
       ])
       api.onGet('/users/944/recommendations').reply(() => [200, rated ? personal : popular])
-      api.onGet('/movies').reply(200, movieSearchStar)
       api.onPost('/users/944/ratings').reply((config) => {
         rated = true
         return [201, { user_id: 944, ...JSON.parse(config.data as string), timestamp: 1795400100, source: 'api' }]
@@ -75,16 +78,24 @@ describe('new user flow', () => {
     await waitFor(() => expect(location()).toBe('/users/944'))
     expect(JSON.parse(api.history.post[0].data as string)).toEqual({ age: 31, occupation: 'engineer' })
     expect(await screen.findByText(/User 944 is ready/)).toBeInTheDocument()
-    expect(await screen.findByText('No ratings yet')).toBeInTheDocument()
     expect(await screen.findByText(/has not rated anything yet/)).toBeInTheDocument()
-    const table = screen.getByRole('table', { name: 'Recommendations' })
-    expect(within(table).getByText('Star Wars')).toBeInTheDocument()
+    const picks = screen.getByRole('list', { name: 'Recommendations' })
+    expect(within(picks).getAllByRole('listitem')[0]).toHaveTextContent('Popular with everyone')
 
-    await user.type(screen.getByRole('combobox', { name: 'Search movies' }), 'star')
-    await user.click(await screen.findByRole('option', { name: /Star Wars/ }))
+    // The grid: popular movies, article first, each rated with one click; a genre narrows it.
+    const grid = await screen.findByRole('list', { name: 'Popular movies to rate' })
+    expect(within(grid).getAllByRole('heading', { level: 3 }).map((h) => h.textContent)).toEqual(['Star Wars', 'Fargo', 'The Godfather'])
+    const genres = screen.getByRole('group', { name: 'Genre of the popular movies' })
+    expect(within(genres).queryByRole('button', { name: 'unknown' })).not.toBeInTheDocument()
+    await user.click(within(genres).getByRole('button', { name: 'Drama' }))
+    await waitFor(() => expect(within(screen.getByRole('list', { name: 'Popular movies to rate' })).getAllByRole('listitem')).toHaveLength(1))
+    expect(api.history.get.find((c) => c.url === '/movies/popular' && c.params.genre === 'Drama')?.params).toMatchObject({ user_id: 944 })
+    await user.click(within(genres).getByRole('button', { name: 'All genres' }))
+    await waitFor(() => expect(within(screen.getByRole('list', { name: 'Popular movies to rate' })).getAllByRole('listitem')).toHaveLength(3))
+
     // A plain click: jsdom has no layout, so the pointer-hover path of Rating cannot compute a value.
-    fireEvent.click(screen.getByLabelText('4.5 Stars'))
-    await user.click(screen.getByRole('button', { name: 'Rate' }))
+    const stars = within(screen.getByRole('list', { name: 'Popular movies to rate' })).getByRole('radiogroup', { name: 'Rate Star Wars' })
+    fireEvent.click(within(stars).getByLabelText('4.5 Stars'))
 
     expect(await screen.findByText('Rated “Star Wars” 4.5 of 5.')).toBeInTheDocument()
     expect(JSON.parse(api.history.post[1].data as string)).toEqual({ item_id: 50, rating: 4.5 })
@@ -93,14 +104,37 @@ describe('new user flow', () => {
     expect(api.history.post[1].headers?.Authorization).toBe(`Bearer ${TOKEN}`)
     expect(api.history.get.filter((c) => c.url === '/users/944').every((c) => c.headers?.Authorization === `Bearer ${TOKEN}`)).toBe(true)
     expect(api.history.get.filter((c) => c.url === '/models').some((c) => c.headers?.Authorization)).toBe(false)
-    expect(await screen.findByText('Empire Strikes Back, The')).toBeInTheDocument()
-    const updated = screen.getByRole('table', { name: 'Recommendations' })
+    expect(await screen.findByText('The Empire Strikes Back')).toBeInTheDocument()
+    const updated = screen.getByRole('list', { name: 'Recommendations' })
     expect(within(updated).queryByText('Star Wars')).not.toBeInTheDocument()
-    expect(within(updated).getAllByRole('row')).toHaveLength(3)
+    expect(within(updated).getAllByRole('listitem')).toHaveLength(2)
+    expect(within(updated).getAllByRole('listitem')[0]).toHaveTextContent('Because you rated Star Wars 4.5 ★')
+    expect(within(screen.getByRole('list', { name: 'Popular movies to rate' })).queryByText('Star Wars')).not.toBeInTheDocument()
     expect(screen.queryByText(/has not rated anything yet/)).not.toBeInTheDocument()
     expect(screen.queryByText(/User 944 is ready/)).not.toBeInTheDocument()
     const top = screen.getByRole('list', { name: 'Top rated movies' })
     expect(top).toHaveTextContent('Star Wars')
+  })
+
+  test('rating through the search puts the focus back in the search box', async () => {
+    window.localStorage.setItem('recs.userTokens', JSON.stringify([{ userId: 944, token: TOKEN, savedAt: 1 }]))
+    const { user } = renderApp('/users/944', (api) => {
+      api.onGet('/models').reply(200, modelsResponse)
+      api.onGet('/movies/genres').reply(200, genreList)
+      api.onGet('/movies/popular').reply(200, popularMovies)
+      api.onGet('/users/944').reply(200, newUser)
+      api.onGet('/users/944/recommendations').reply(200, popular)
+      api.onGet('/movies').reply(200, movieSearchStar)
+      api.onPost('/users/944/ratings').reply((config) => [201, { user_id: 944, ...JSON.parse(config.data as string), timestamp: 1795400100, source: 'api' }])
+    })
+    const search = await screen.findByRole('combobox', { name: 'Search movies' })
+    await user.type(search, 'star')
+    await user.click(await screen.findByRole('option', { name: /Star Trek/ }))
+    fireEvent.click(within(screen.getByRole('form', { name: 'Rate a movie' })).getByLabelText('3 Stars'))
+    await user.click(screen.getByRole('button', { name: 'Rate' }))
+    expect(await screen.findByText('Rated “Star Trek: First Contact” 3 of 5.')).toBeInTheDocument()
+    expect(search).toHaveFocus()
+    expect(search).toHaveValue('')
   })
 
   test('the landing page offers the saved users, copies a token, takes one from another device and forgets', async () => {
@@ -128,8 +162,11 @@ describe('new user flow', () => {
   })
 
   test('a rated movie is not offered again, and a rejected rating says why', async () => {
+    window.localStorage.setItem('recs.userTokens', JSON.stringify([{ userId: 944, token: TOKEN, savedAt: 1 }]))
     const { user } = renderApp('/users/944', (api) => {
       api.onGet('/models').reply(200, modelsResponse)
+      api.onGet('/movies/genres').reply(200, genreList)
+      api.onGet('/movies/popular').reply(200, popularMovies)
       api.onGet('/users/944').reply(200, {
         ...newUser,
         ratings_count: 1,
@@ -144,9 +181,9 @@ describe('new user flow', () => {
     const option = await screen.findByRole('option', { name: /Star Trek/ })
     expect(screen.queryByRole('option', { name: /Star Wars/ })).not.toBeInTheDocument()
     await user.click(option)
-    fireEvent.click(screen.getByLabelText('3 Stars'))
+    fireEvent.click(within(screen.getByRole('form', { name: 'Rate a movie' })).getByLabelText('3 Stars'))
     await user.click(screen.getByRole('button', { name: 'Rate' }))
-    expect(await screen.findByRole('alert')).toHaveTextContent('user 944 already rated movie 222')
+    expect(await within(screen.getByRole('form', { name: 'Rate a movie' })).findByRole('alert')).toHaveTextContent('user 944 already rated movie 222')
   })
 
   test('an impossible age is refused before anything is sent', async () => {

@@ -1,4 +1,16 @@
-import type { Models, MovieList, Recommendations, SimilarMovies, UserDetail, UserSummary } from './types.ts'
+import type { GenreList, Models, MovieList, Recommendations, SimilarMovies, UserDetail, UserSummary } from './types.ts'
+
+const MODEL_INFO: Record<string, { display_name: string; description: string }> = {
+  tfrs: { display_name: 'Personal picks', description: 'Learns from the order of your ratings what you are likely to watch next, then re-ranks' },
+  ease: { display_name: 'Similar taste', description: 'Movies rated by people who rated what you rated' },
+  mostpop: { display_name: 'Most popular', description: 'The most rated movies you have not rated yet; the same list for everyone' },
+  popularity: { display_name: 'Popular now (fallback)', description: 'Shown before you rate anything: the most rated movies' },
+}
+
+/** A model as the API names it in an answer: technical name, version, plain name, one-line description. */
+export function modelRef(name: string, version: number | null) {
+  return { name, version, ...(MODEL_INFO[name] ?? { display_name: name, description: '' }) }
+}
 
 export const user3: UserSummary = { user_id: 3, age: 23, gender: 'M', occupation: 'writer', source: 'base', ratings_count: 54 }
 export const user30: UserSummary = { user_id: 30, age: 7, gender: 'M', occupation: 'student', source: 'base', ratings_count: 43 }
@@ -15,13 +27,14 @@ export const user3Detail: UserDetail = {
 
 export const recommendationsFor3: Recommendations = {
   user_id: 3,
-  model: { name: 'tfrs', version: 3 },
+  model: modelRef('tfrs', 3),
   fallback: false,
   reason: null,
+  filters: { genres: [], year_min: null, year_max: null, offset: 0, k: 10 },
   movies: [313, 300],
   items: [
-    { item_id: 313, title: 'Titanic', year: 1997, genres: ['Drama', 'Romance'], score: 0.9123 },
-    { item_id: 300, title: 'Air Force One', year: 1997, genres: ['Action', 'Thriller'], score: 0.80456 },
+    { item_id: 313, title: 'Titanic', year: 1997, genres: ['Drama', 'Romance'], score: 0.9123, match: 0.934, because: { item_id: 50, title: 'Star Wars', rating: 5 }, reason: 'similar_to_rated' },
+    { item_id: 300, title: 'Air Force One', year: 1997, genres: ['Action', 'Thriller'], score: 0.80456, match: 0.71, because: null, reason: 'popular' },
   ],
 }
 
@@ -48,13 +61,31 @@ export const modelsResponse: Models = {
   group: 'recs-movielens',
   endpoint: { status: 'ok', version: 3, default_model: 'tfrs' },
   models: [
-    { name: 'tfrs', default: true, version: 3, status: 'Approved', metrics: metrics(0.214) },
-    { name: 'ease', default: false, version: 3, status: 'Approved', metrics: metrics(0.19) },
-    { name: 'mostpop', default: false, version: 3, status: 'Approved', metrics: metrics(0.11) },
+    { ...modelRef('tfrs', 3), default: true, status: 'Approved', metrics: metrics(0.214), metrics_split: 'test' },
+    { ...modelRef('ease', 3), default: false, status: 'Approved', metrics: metrics(0.19), metrics_split: 'test' },
+    { ...modelRef('mostpop', 3), default: false, status: 'Approved', metrics: metrics(0.11), metrics_split: 'test' },
   ],
   // The OpenAPI document leaves a version's metrics untyped ({type: object}); these are the manifest's shape.
   versions: [
-    { version: 2, status: 'Rejected', metrics: { tfrs: metrics(0.09), ease: metrics(0.19) }, created_at: 1795300000, artifact_uri: 'file:///r/2/model.tar.gz', serving: false },
-    { version: 3, status: 'Approved', metrics: { tfrs: metrics(0.214), ease: metrics(0.19) }, created_at: 1795400000, artifact_uri: 'file:///r/3/model.tar.gz', serving: true },
+    { version: 2, status: 'Rejected', metrics: { tfrs: metrics(0.09), ease: metrics(0.19) }, metrics_split: 'validation', created_at: 1795300000, artifact_uri: 'file:///r/2/model.tar.gz', serving: false },
+    { version: 3, status: 'Approved', metrics: { tfrs: metrics(0.214), ease: metrics(0.19) }, metrics_split: 'test', created_at: 1795400000, artifact_uri: 'file:///r/3/model.tar.gz', serving: true },
   ] as unknown as Models['versions'],
+}
+
+export const genreList: GenreList = {
+  genres: [
+    { name: 'Drama', movies: 725 },
+    { name: 'Comedy', movies: 505 },
+    { name: 'Action', movies: 251 },
+    { name: 'unknown', movies: 2 },
+  ],
+}
+
+export const popularMovies: MovieList = {
+  total: 3,
+  items: [
+    { item_id: 50, title: 'Star Wars', year: 1977, genres: ['Action', 'Sci-Fi'], ratings_count: 583, mean_rating: 4.36 },
+    { item_id: 100, title: 'Fargo', year: 1996, genres: ['Crime', 'Drama', 'Thriller'], ratings_count: 508, mean_rating: 4.16 },
+    { item_id: 127, title: 'Godfather, The', year: 1972, genres: ['Action', 'Crime', 'Drama'], ratings_count: 413, mean_rating: 4.28 },
+  ],
 }

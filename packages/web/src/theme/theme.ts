@@ -23,6 +23,18 @@ export const theme = createTheme({
     button: { textTransform: 'none', fontWeight: 600 },
   },
   components: {
+    // Keyboard focus is always visible, on every control, not only where MUI draws a ripple.
+    MuiCssBaseline: {
+      styleOverrides: {
+        ':focus-visible': { outline: '3px solid #4f46e5', outlineOffset: 2 },
+        '.MuiInputBase-root:focus-within': { outline: 'none' },
+      },
+    },
+    // Popups float above the page (the app's other papers are flat).
+    MuiAutocomplete: { styleOverrides: { paper: { boxShadow: '0 10px 30px rgba(15, 23, 42, 0.18), 0 2px 6px rgba(15, 23, 42, 0.12)', border: '1px solid rgba(15, 23, 42, 0.12)' } } },
+    // 44 px is the smallest target a finger hits reliably (WCAG 2.5.5).
+    MuiButton: { styleOverrides: { root: { minHeight: 44 } } },
+    MuiIconButton: { styleOverrides: { root: { minWidth: 44, minHeight: 44 } } },
     MuiPaper: { defaultProps: { elevation: 0 }, styleOverrides: { root: { backgroundImage: 'none' } } },
     MuiCard: { styleOverrides: { root: { border: '1px solid rgba(15, 23, 42, 0.08)' } } },
     MuiTableCell: { styleOverrides: { head: { fontWeight: 600 } } },
