@@ -1,5 +1,5 @@
 """Training and serving TensorFlow are the same minor version: the training pin is the newest
-TensorFlow that SageMaker publishes a TF Serving image for, and the pipeline registers that image."""
+TensorFlow SageMaker publishes a TF Serving image for, and the pipeline registers that image."""
 
 from __future__ import annotations
 
