@@ -288,7 +288,11 @@ def markdown(figures: dict[str, Any]) -> str:
         )
     text += (
         "\n\nThe machine was shared while measuring (see the load average above): times are "
-        "upper bounds; memory is not affected.\n\n![growth curve](datasizes.png)\n"
+        "upper bounds; memory is not affected.\n\n![growth curve](datasizes.png)\n\n"
+        "Resident memory of the streamed-training probe over time (the same 1-second samples "
+        "as the table's RSS column; setup, then the fixed number of batches): it levels off at "
+        "the same height for 5M, 10M and 25M ratings.\n\n"
+        "![training RSS over time](training_rss.png)\n"
     )
     return text
 
@@ -322,6 +326,41 @@ def plot(figures: dict[str, Any], path: Path) -> None:
     plt.close(fig)
 
 
+def plot_training_rss(figures: dict[str, Any], path: Path) -> None:
+    """RSS over time of the streamed-training probe, one line per size: flat lines at the
+    same height whatever the ratings count is what "memory bounded by design" means."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axis = plt.subplots(figsize=(8, 4))
+    for label in SIZES:
+        stream = figures["sizes"].get(label, {}).get("stream", {})
+        series = stream.get("rss_mb_over_time") or []
+        if stream.get("exit", 0) != 0 or not series:
+            continue
+        axis.plot(
+            [t for t, _ in series],
+            [mb for _, mb in series],
+            label=f"{label} ratings ({stream['batches']} batches of {stream['batch_size']})",
+        )
+    axis.set_xlabel("seconds since the training process started")
+    axis.set_ylabel("RSS (MB)")
+    axis.set_ylim(bottom=0)
+    axis.set_title("Streamed training: resident memory over time")
+    axis.grid(True, alpha=0.3)
+    axis.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def write_plots(figures: dict[str, Any]) -> None:
+    plot(figures, bench_dir() / "datasizes.png")
+    plot_training_rss(figures, bench_dir() / "training_rss.png")
+
+
 def main() -> None:
     parser = argument_parser(__doc__ or "")
     parser.add_argument("--sizes", default="", help=f"comma-separated of {', '.join(SIZES)}")
@@ -345,7 +384,7 @@ def main() -> None:
         other = json.loads(args.merge_from.read_text())["figures"]["sizes"]
         for label, cells in other.items():
             figures["sizes"].setdefault(label, {}).update(cells)
-        plot(figures, bench_dir() / "datasizes.png")
+        write_plots(figures)
         write_result(NAME, figures, markdown(figures))
         return
     if args.stream_probe is not None:
@@ -446,7 +485,7 @@ def main() -> None:
         }
         print(json.dumps({label: summary}), flush=True)
         # Written after every size: a long run that is stopped keeps what it measured.
-        plot(figures, bench_dir() / "datasizes.png")
+        write_plots(figures)
         write_result(NAME, figures, markdown(figures))
 
 
