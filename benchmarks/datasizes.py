@@ -189,6 +189,42 @@ def serve_probe(model_dir: Path, data_dir: Path, requests: int) -> dict[str, Any
     return result
 
 
+def pipeline_cell(run_dir: Path, time_log: Path, data: str) -> dict[str, Any]:
+    """A whole `recs pipeline run` measured under `/usr/bin/time -v` (run by hand, as
+    benchmarks/README.md shows): wall time, peak RSS of its largest step, each step's seconds
+    and the test-split NDCG@10 of every model from its evaluation.json."""
+    record = json.loads((run_dir / "run.json").read_text())
+    text = time_log.read_text(errors="replace")
+    peak = re.search(r"Maximum resident set size \(kbytes\): (\d+)", text)
+    wall = re.search(r"Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): ([\d:.]+)", text)
+    seconds = 0.0
+    if wall:
+        for part in wall.group(1).split(":"):
+            seconds = seconds * 60 + float(part)
+    report = run_dir / "evaluate" / "evaluation" / "evaluation.json"
+    evaluation = json.loads(report.read_text()) if report.is_file() else {}
+    load = re.search(r"load average: ([\d.]+), ([\d.]+), ([\d.]+)", text)
+    return {
+        "exit": 0 if record.get("status") == "Succeeded" else 1,
+        "status": record.get("status"),
+        "wall_s": round(seconds, 1),
+        "peak_rss_mb": round(int(peak.group(1)) / 1024, 0) if peak else None,
+        "steps_s": {
+            name: round(step["seconds"], 1)
+            for name, step in record["steps"].items()
+            if "seconds" in step
+        },
+        "hp": [f"{k}={v}" for k, v in record["params"].get("hyperparameters", {}).items()],
+        "data": data,
+        "load_average_15m": float(load.group(3)) if load else None,
+        "metrics": {
+            name: values["ndcg@10"] for name, values in evaluation.get("metrics", {}).items()
+        },
+        "users": evaluation.get("users"),
+        "ci95": evaluation.get("sample", {}).get("ci95"),
+    }
+
+
 def load_previous() -> dict[str, Any]:
     path = results_dir() / f"{NAME}.json"
     try:
@@ -224,6 +260,13 @@ def markdown(figures: dict[str, Any]) -> str:
         else:
             row.append("–")
         rows.append(row)
+        user = cells.get("process_user_csv")
+        if user and user.get("exit") == 0:
+            # The same ratings exported as a user would (benchmarks/README.md).
+            rows.append(
+                [f"{label}, user CSV", f"{SIZES[label][0]:,}", "–",
+                 f"{user['wall_s']:,.0f} s / {user['peak_rss_mb']:,.0f} MB", "–", "–", "–"]
+            )  # fmt: skip
     text = (
         "## Data sizes\n\nWall time / peak RSS of each step by data size "
         "(synthetic data in the shape of ML-100K, beer reviews and ML-25M; "
@@ -262,6 +305,41 @@ def markdown(figures: dict[str, Any]) -> str:
                     + (f" on {train['data']}" if train.get("data") else "")
                     + "."
                 )
+    runs = [
+        (label, key, cells[key])
+        for label, cells in figures["sizes"].items()
+        for key in ("pipeline", "pipeline_user_csv")
+        if cells.get(key)
+    ]
+    if runs:
+        text += (
+            "\n\nThe whole `recs pipeline run` (process → train → evaluate → condition → "
+            "register) under `/usr/bin/time -v`; peak RSS is its largest step's; test-split "
+            "NDCG@10 from its evaluate step:\n\n"
+        )
+        text += markdown_table(
+            ["size", "data", "status", "wall", "peak RSS", "steps (s)", "served", "EASE",
+             "MostPop", "served / EASE", "--param", "load (15 min)"],
+            [
+                [
+                    label,
+                    run["data"],
+                    run["status"],
+                    f"{run['wall_s'] / 60:.1f} min",
+                    f"{run['peak_rss_mb']:,.0f} MB",
+                    ", ".join(f"{k} {v:,.0f}" for k, v in run["steps_s"].items()),
+                    f"{run['metrics'].get('tfrs', float('nan')):.4f}",
+                    f"{run['metrics'].get('ease', float('nan')):.4f}",
+                    f"{run['metrics'].get('mostpop', float('nan')):.4f}",
+                    f"{run['metrics']['tfrs'] / run['metrics']['ease']:.2f}×"
+                    if run["metrics"].get("ease")
+                    else "–",
+                    " ".join(run["hp"]) or "defaults",
+                    run.get("load_average_15m") or "",
+                ]
+                for label, key, run in runs
+            ],
+        )  # fmt: skip
     served = {
         label: cells["serve"]
         for label, cells in figures["sizes"].items()
@@ -288,7 +366,11 @@ def markdown(figures: dict[str, Any]) -> str:
         )
     text += (
         "\n\nThe machine was shared while measuring (see the load average above): times are "
-        "upper bounds; memory is not affected.\n\n![growth curve](datasizes.png)\n"
+        "upper bounds; memory is not affected.\n\n![growth curve](datasizes.png)\n\n"
+        "Resident memory of the streamed-training probe over time (the same 1-second samples "
+        "as the table's RSS column; setup, then the fixed number of batches): it levels off at "
+        "the same height for 5M, 10M and 25M ratings.\n\n"
+        "![training RSS over time](training_rss.png)\n"
     )
     return text
 
@@ -322,6 +404,41 @@ def plot(figures: dict[str, Any], path: Path) -> None:
     plt.close(fig)
 
 
+def plot_training_rss(figures: dict[str, Any], path: Path) -> None:
+    """RSS over time of the streamed-training probe, one line per size: flat lines at the
+    same height whatever the ratings count is what "memory bounded by design" means."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axis = plt.subplots(figsize=(8, 4))
+    for label in SIZES:
+        stream = figures["sizes"].get(label, {}).get("stream", {})
+        series = stream.get("rss_mb_over_time") or []
+        if stream.get("exit", 0) != 0 or not series:
+            continue
+        axis.plot(
+            [t for t, _ in series],
+            [mb for _, mb in series],
+            label=f"{label} ratings ({stream['batches']} batches of {stream['batch_size']})",
+        )
+    axis.set_xlabel("seconds since the training process started")
+    axis.set_ylabel("RSS (MB)")
+    axis.set_ylim(bottom=0)
+    axis.set_title("Streamed training: resident memory over time")
+    axis.grid(True, alpha=0.3)
+    axis.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def write_plots(figures: dict[str, Any]) -> None:
+    plot(figures, bench_dir() / "datasizes.png")
+    plot_training_rss(figures, bench_dir() / "training_rss.png")
+
+
 def main() -> None:
     parser = argument_parser(__doc__ or "")
     parser.add_argument("--sizes", default="", help=f"comma-separated of {', '.join(SIZES)}")
@@ -339,13 +456,33 @@ def main() -> None:
         help="add the size × step cells of another datasizes.json (e.g. measured in a "
         "separate run) to the results, then rewrite them; nothing is measured",
     )
+    parser.add_argument(
+        "--record-pipeline",
+        nargs=4,
+        metavar=("SIZE", "RUN_DIR", "TIME_LOG", "DATA"),
+        default=None,
+        help="record a `recs pipeline run` measured by hand under /usr/bin/time -v "
+        "(RUN_DIR = RECS_HOME/runs/<id>; DATA describes the input, e.g. the synth command); "
+        "add --user-csv when DATA is a user-format CSV",
+    )
+    parser.add_argument("--user-csv", action="store_true", help=argparse_hidden())
     args = parser.parse_args()
+    if args.record_pipeline is not None:
+        label, run_dir, time_log, data = args.record_pipeline
+        figures = load_previous()
+        key = "pipeline_user_csv" if args.user_csv else "pipeline"
+        cell = pipeline_cell(Path(run_dir), Path(time_log), data)
+        figures["sizes"].setdefault(label, {})[key] = cell
+        print(json.dumps(cell))
+        write_plots(figures)
+        write_result(NAME, figures, markdown(figures))
+        return
     if args.merge_from is not None:
         figures = load_previous()
         other = json.loads(args.merge_from.read_text())["figures"]["sizes"]
         for label, cells in other.items():
             figures["sizes"].setdefault(label, {}).update(cells)
-        plot(figures, bench_dir() / "datasizes.png")
+        write_plots(figures)
         write_result(NAME, figures, markdown(figures))
         return
     if args.stream_probe is not None:
@@ -446,7 +583,7 @@ def main() -> None:
         }
         print(json.dumps({label: summary}), flush=True)
         # Written after every size: a long run that is stopped keeps what it measured.
-        plot(figures, bench_dir() / "datasizes.png")
+        write_plots(figures)
         write_result(NAME, figures, markdown(figures))
 
 
