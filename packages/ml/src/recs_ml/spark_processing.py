@@ -238,7 +238,7 @@ def extras_frame(spark: Any, extras: list[Ratings]) -> Any | None:
 # --------------------------------------------------------------------------- protocol
 
 
-def deduplicated(ratings: Any, extras: Any | None) -> Any:
+def deduplicated(ratings: Any, extras: Any | None, partitions: int) -> Any:
     """One rating per (user, item): the latest; on equal timestamps the later row (the API's
     ratings after the dataset's, then file order), as the local engine's stable sort keeps."""
     from pyspark.sql import functions as F
@@ -252,7 +252,8 @@ def deduplicated(ratings: Any, extras: Any | None) -> Any:
                 "_source", F.lit(1)
             )
         )
-    latest = rows.groupBy("user_id", "item_id").agg(
+    # Hash-partitioned by user: the aggregation and the split's window share one shuffle.
+    latest = rows.repartition(partitions, "user_id").groupBy("user_id", "item_id").agg(
         F.max(F.struct("timestamp", "_source", "_order", "rating")).alias("_latest")
     )
     return latest.select(
@@ -301,22 +302,9 @@ def _ordered(frame: Any, partitions: int) -> Any:
     )
 
 
-def _write_split(frame: Any, uri: str, partitions: int) -> None:
-    (
-        _ordered(frame, partitions)
-        .write.mode("overwrite")
-        .option("header", True)
-        .csv(uri)
-    )
-
-
-def _write_shards(frame: Any, uri: str, rows: int) -> None:
-    (
-        _ordered(frame, math.ceil(rows / SHARD_ROWS))
-        .write.mode("overwrite")
-        .option("compression", "snappy")
-        .parquet(uri)
-    )
+def _output_parts(spark: Any, rows: Any) -> int:
+    """Output parts (and train shards) of about SHARD_ROWS rows each."""
+    return max(1, math.ceil(rows.count() / SHARD_ROWS))
 
 
 def _join(base: str, *names: str) -> str:
@@ -324,8 +312,11 @@ def _join(base: str, *names: str) -> str:
 
 
 def _sorted_ids(frame: Any) -> Iterator[int]:
-    """Distinct ids ascending, streamed to the driver a partition at a time."""
-    for row in frame.distinct().orderBy("id").toLocalIterator():
+    """Distinct ids ascending, streamed to the driver a part (of ~SHARD_ROWS ids) at a time."""
+    ids = frame.distinct()
+    parts = max(1, math.ceil(ids.count() / SHARD_ROWS))
+    ordered = ids.repartitionByRange(parts, "id").sortWithinPartitions("id")
+    for row in ordered.toLocalIterator():
         yield int(row["id"])
 
 
@@ -367,19 +358,24 @@ def process_spark(
     added = sum(len(extra) for extra in extras)
 
     spark = spark_session(settings)
+    partitions = 2
     if not _is_remote(data):
         # About 32 MB of input per shuffle partition (adaptive execution merges small ones).
         size = sum(p.stat().st_size for p in metadata.source_files[:1])
-        spark.conf.set("spark.sql.shuffle.partitions", str(max(2, math.ceil(size / (32 << 20)))))
+        partitions = max(2, math.ceil(size / (32 << 20)))
+        spark.conf.set("spark.sql.shuffle.partitions", str(partitions))
     source = checked_ratings(read_source(spark, kind, location), location)
     with progress("spark: deduplicate and split", unit="rows") as bar:
-        split = with_split(deduplicated(source, extras_frame(spark, extras)))
-        split = split.persist()
+        rows = deduplicated(source, extras_frame(spark, extras), partitions).persist()
+        # One range partitioning by user, sorted by (user, time, item), for every output:
+        # each part holds whole users and the parts are in user order (the shards need both).
+        split = _ordered(with_split(rows), _output_parts(spark, rows)).persist()
         counts = {
             row["split"]: int(row["count"])
             for row in split.groupBy("split").count().collect()
         }
         bar.advance(sum(counts.values()))
+    rows.unpersist()
     n_test = counts.get("test", 0)
     n_validation = counts.get("validation", 0)
     n_train = counts.get("train", 0) + n_validation
@@ -388,21 +384,16 @@ def process_spark(
         raise DataError(location, None, "no ratings in the input")
     out = _spark_uri(output) if _is_remote(output) else str(Path(output).resolve())
     columns = RATINGS_HEADER
-    partitions = max(1, math.ceil(total / SHARD_ROWS))
     train = split.filter(F.col("split") != "test").select(*columns)
     with progress("spark: write splits and shards", total=total + n_train, unit="rows") as bar:
-        _write_split(train, _join(out, "train", RATINGS_FILE), partitions)
-        _write_split(
-            split.filter(F.col("split") == "validation").select(*columns),
-            _join(out, "validation", RATINGS_FILE),
-            partitions,
+        train.write.mode("overwrite").option("header", True).csv(_join(out, "train", RATINGS_FILE))
+        for name in ("validation", "test"):
+            split.filter(F.col("split") == name).select(*columns).write.mode("overwrite").option(
+                "header", True
+            ).csv(_join(out, name, RATINGS_FILE))
+        train.write.mode("overwrite").option("compression", "snappy").parquet(
+            _join(out, "train", SHARDS_DIR)
         )
-        _write_split(
-            split.filter(F.col("split") == "test").select(*columns),
-            _join(out, "test", RATINGS_FILE),
-            partitions,
-        )
-        _write_shards(train, _join(out, "train", SHARDS_DIR), n_train)
         bar.advance(total + n_train)
 
     item_frame = split.select(F.col("item_id").alias("id"))
