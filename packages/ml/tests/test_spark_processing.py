@@ -88,14 +88,13 @@ def test_edge_cases_duplicates_ties_short_users_and_api_ratings(spark, tmp_path)
             "INSERT INTO ratings VALUES (?, ?, ?, ?, 'api')",
             [(4, 10, 5.0, 200), (4, 16, 4.0, 201), (3, 12, 1.0, 61)],
         )
-    (local, local_summary), (spark_out, spark_summary) = both_engines(
-        csv, tmp_path, store=store
-    )
+    (local, local_summary), (spark_out, spark_summary) = both_engines(csv, tmp_path, store=store)
     assert spark_summary == local_summary
     assert data_digest(spark_out) == data_digest(local)
     data = read_processed(spark_out)
     latest = data.train.concat(data.test)
-    pairs = dict(zip(zip(latest.user_id.tolist(), latest.item_id.tolist()), latest.rating))
+    keys = zip(latest.user_id.tolist(), latest.item_id.tolist(), strict=True)
+    pairs = dict(zip(keys, latest.rating.tolist(), strict=True))
     assert pairs[(1, 10)] == pytest.approx(1.5)  # the re-rating replaced the first
     assert pairs[(3, 12)] == pytest.approx(1.0)  # the API's rating wins an equal timestamp
     assert data.test.user_id.tolist().count(2) == 1 and 2 not in data.train.user_id.tolist()

@@ -208,7 +208,7 @@ def extras_frame(spark: Any, extras: list[Ratings]) -> Any | None:
     """The API's ratings as a DataFrame (small: capped per user), in their concat order."""
     from pyspark.sql import types as T
 
-    rows = []
+    rows: list[tuple[int, int, float, int]] = []
     for extra in extras:
         rows.extend(
             zip(
@@ -253,8 +253,10 @@ def deduplicated(ratings: Any, extras: Any | None, partitions: int) -> Any:
             )
         )
     # Hash-partitioned by user: the aggregation and the split's window share one shuffle.
-    latest = rows.repartition(partitions, "user_id").groupBy("user_id", "item_id").agg(
-        F.max(F.struct("timestamp", "_source", "_order", "rating")).alias("_latest")
+    latest = (
+        rows.repartition(partitions, "user_id")
+        .groupBy("user_id", "item_id")
+        .agg(F.max(F.struct("timestamp", "_source", "_order", "rating")).alias("_latest"))
     )
     return latest.select(
         "user_id",
@@ -371,8 +373,7 @@ def process_spark(
         # each part holds whole users and the parts are in user order (the shards need both).
         split = _ordered(with_split(rows), _output_parts(spark, rows)).persist()
         counts = {
-            row["split"]: int(row["count"])
-            for row in split.groupBy("split").count().collect()
+            row["split"]: int(row["count"]) for row in split.groupBy("split").count().collect()
         }
         bar.advance(sum(counts.values()))
     rows.unpersist()
@@ -444,8 +445,8 @@ def _remote_checksum(location: str) -> str:
 
     bucket, _, prefix = location.split("://", 1)[1].partition("/")
     digest = hashlib.sha256()
-    pages = boto3.client("s3").get_paginator("list_objects_v2").paginate(
-        Bucket=bucket, Prefix=prefix
+    pages = (
+        boto3.client("s3").get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
     )
     for page in pages:
         for entry in page.get("Contents", []):

@@ -27,9 +27,9 @@ import recs_ml
 from recs_ml.data import EMBEDDED_NAME, embedded_dir, embedded_is_ready, sha256_file
 from recs_ml.pipeline import DEFAULT_BASELINE, DEFAULT_METRIC, STEP_MODULES, STEPS
 from recs_ml.settings import get_settings
+from recs_ml.steps.process import ENGINES as PROCESS_ENGINES
 
 PIPELINE_PARAMS = ("baseline", "metric", "engine")
-PROCESS_ENGINES = ("local", "spark")
 RUN_RECORD = "run.json"
 _COMPLETE = ".complete"
 
