@@ -21,7 +21,9 @@ from typing import Any
 from common import bench_dir, machine_info, markdown_table, now_iso, results_dir
 
 # bench.sh runs them in this order; the report keeps it, then any others by name
-ORDER = ("quality", "pipeline", "endpoint", "api", "scale", "datasizes", "demo")
+ORDER = (
+    "quality", "pipeline", "endpoint", "api", "scale", "datasizes", "spark", "multiworker", "demo"
+)  # fmt: skip
 LOG_TAIL_LINES = 25
 EXIT_MEANINGS = {124: "timed out", 137: "killed (out of time or memory)"}
 
