@@ -21,7 +21,10 @@ from typing import Any
 from common import bench_dir, machine_info, markdown_table, now_iso, results_dir
 
 # bench.sh runs them in this order; the report keeps it, then any others by name
-ORDER = ("quality", "newusers", "pipeline", "endpoint", "api", "ui", "scale", "datasizes", "demo")
+ORDER = (
+    "quality", "newusers", "pipeline", "endpoint", "api", "ui", "scale", "datasizes", "spark",
+    "multiworker", "demo",
+)  # fmt: skip
 LOG_TAIL_LINES = 25
 EXIT_MEANINGS = {124: "timed out", 137: "killed (out of time or memory)"}
 

@@ -1,20 +1,21 @@
 #!/usr/bin/env bash
 # Runs each benchmark that exists, in a fixed order, past failures, then regenerates
 # benchmarks/RESULTS.md from benchmarks/results/*.json.
-#   scripts/bench.sh [--quick] [NAME ...]     NAME: quality newusers pipeline endpoint api ui scale datasizes demo
+#   scripts/bench.sh [--quick] [NAME ...]     NAME: quality newusers pipeline endpoint api ui scale
+#                                             datasizes spark multiworker demo
 # Env: RECS_BENCH_DIR (where results/ and RESULTS.md go; default benchmarks/),
 #      RECS_BENCH_TIMEOUT (seconds per benchmark; default 600 with --quick, 3600 without).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/lib.sh
 
-order=(quality newusers pipeline endpoint api ui scale datasizes demo)
+order=(quality newusers pipeline endpoint api ui scale datasizes spark multiworker demo)
 quick=()
 names=()
 for arg in "$@"; do
   case "$arg" in
     --quick) quick=(--quick) ;;
-    -h | --help) sed -n '2,6p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "bench.sh: unknown option $arg (expected --quick or benchmark names)" >&2; exit 2 ;;
     *)
       if [[ ! " ${order[*]} " == *" $arg "* ]]; then

@@ -34,6 +34,16 @@ elif ! apt_install chromium fonts-liberation; then
     "or point CHROMIUM_PATH at an installed Chromium or Chrome. The demo runs without it." >&2
 fi
 
+step "Java runtime (for the Spark processing engine, pyspark 3.5)"
+if command -v java >/dev/null 2>&1; then
+  java -version 2>&1 | head -1
+elif ! apt_install openjdk-17-jre-headless; then
+  echo "warning: the Spark engine (--engine spark) needs Java 17. Install a headless JRE" \
+    "(Debian/Ubuntu: apt-get install --no-install-recommends openjdk-17-jre-headless;" \
+    "Fedora: dnf install java-17-openjdk-headless; macOS: brew install openjdk@17) or set" \
+    "JAVA_HOME. Everything else runs without it." >&2
+fi
+
 step "embedded dataset (MovieLens-100K into \$RECS_HOME=$RECS_HOME)"
 run uv run --frozen --no-sync recs data fetch
 

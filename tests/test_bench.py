@@ -182,7 +182,8 @@ def test_bench_sh_runs_past_failures_and_records_them(tmp_path: Path):
     assert "failed: quality (exit 1) endpoint (wrote no results/endpoint.json) api (" in done.stderr
     ran = [line for line in done.stdout.splitlines() if line.startswith("==> benchmark")]
     assert [line.split()[2].rstrip(":") for line in ran] == [
-        "quality", "newusers", "pipeline", "endpoint", "api", "ui", "scale", "datasizes", "demo",
+        "quality", "newusers", "pipeline", "endpoint", "api", "ui", "scale", "datasizes", "spark",
+        "multiworker", "demo",
     ]  # fmt: skip
     assert json.loads((out / "results" / "scale.json").read_text())["figures"] == {"quick": True}
     results = (out / "RESULTS.md").read_text()

@@ -37,6 +37,9 @@ class StageConfig:
     endpoint_memory_mb: int = 2048
     endpoint_max_concurrency: int = 5
     pipeline_image_tag: str = "latest"
+    # The Process step's engine: local (one instance of the step image) or spark (the
+    # SageMaker Spark container on ProcessingInstanceCount instances).
+    process_engine: str = "local"
     training_schedule: str = "rate(7 days)"
     training_schedule_enabled: bool = True
     retain_data: bool = False
@@ -81,6 +84,8 @@ class StageConfig:
                 f"endpoint_max_concurrency {concurrency!r}: use an integer from 1 to "
                 f"{MAX_SERVERLESS_CONCURRENCY}"
             )
+        if self.process_engine not in ("local", "spark"):
+            raise ConfigError(f"process_engine {self.process_engine!r}: use local or spark")
         if not re.match(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$", self.pipeline_image_tag):
             raise ConfigError(f"pipeline_image_tag {self.pipeline_image_tag!r}: not a Docker tag")
         if not _SCHEDULE.match(self.training_schedule):

@@ -52,6 +52,14 @@ def inference_image_uri(region: str) -> str:
     return resolve(region)
 
 
+def spark_image_uri(region: str) -> str:
+    """The SageMaker Spark processing image the Spark Process step runs in ``region``."""
+    os.environ.setdefault("AWS_DEFAULT_REGION", region)
+    from recs_ml.pipeline.sagemaker import spark_image_uri as resolve
+
+    return resolve(region)
+
+
 def ecr_repository_arn(image_uri: str, partition: str = "aws") -> str:
     """``<account>.dkr.ecr.<region>.amazonaws.com[.cn]/<repo>:<tag>`` → the repository's ARN."""
     match = re.match(

@@ -17,6 +17,7 @@ from recs_infra.pipeline_definition import (
     DefinitionFactory,
     inference_image_uri,
     recs_ml_definition,
+    spark_image_uri,
 )
 from recs_infra.serving import Serving
 from recs_infra.storage import Storage, data_bucket_label, data_bucket_name
@@ -69,8 +70,12 @@ class TrainingStack(cdk.Stack):
                 model_package_group=config.model_package_group,
                 region=config.region,
                 ratings_table=config.ratings_table,
+                process_engine=config.process_engine,
             ),
             image_repository_name=f"recs-ml-{config.stage}",
+            spark_image_uri=spark_image_uri(config.region)
+            if config.process_engine == "spark"
+            else None,
             image_tag=config.pipeline_image_tag,
             ratings_table=config.ratings_table,
             schedule_expression=config.training_schedule,

@@ -17,11 +17,15 @@ from recs_infra.nag import acknowledge_resources, arn_label
 from recs_infra.pipeline_definition import (
     DefinitionFactory,
     PipelineTargets,
+    ecr_repository_arn,
     render_with_placeholders,
     substitute,
 )
 from recs_infra.storage import grant_bucket_access
+from recs_ml.pipeline.sagemaker import S3_PREFIX
 
+# The Spark Process step writes the splits straight to S3 under this prefix (per execution).
+SPARK_OUTPUT_PREFIX = f"{S3_PREFIX}/processed"
 # SageMaker Pipelines names the jobs of a step "pipelines-<execution id>-<step>-<suffix>".
 PIPELINE_JOB_PREFIX = "pipelines-"
 
@@ -46,6 +50,7 @@ class TrainingPipeline(Construct):
         image_repository_name: str,
         image_tag: str = "latest",
         ratings_table: str | None = None,
+        spark_image_uri: str | None = None,
         schedule_expression: str = "rate(7 days)",
         schedule_enabled: bool = True,
         retain: bool = False,
@@ -163,6 +168,35 @@ class TrainingPipeline(Construct):
                 conditions={"StringLike": {"cloudwatch:namespace": "/aws/sagemaker/*"}},
             )
         )
+
+        if spark_image_uri:
+            # The Spark Process step: AWS's Spark image (another account's repository), and
+            # Spark's output committer deletes its _temporary files under the processed prefix.
+            self.role.add_to_policy(
+                iam.PolicyStatement(
+                    actions=[
+                        "ecr:BatchCheckLayerAvailability",
+                        "ecr:BatchGetImage",
+                        "ecr:GetDownloadUrlForLayer",
+                    ],
+                    resources=[ecr_repository_arn(spark_image_uri, stack.partition)],
+                )
+            )
+            self.role.add_to_policy(
+                iam.PolicyStatement(
+                    actions=["s3:DeleteObject"],
+                    resources=[bucket.arn_for_objects(f"{SPARK_OUTPUT_PREFIX}/*")],
+                )
+            )
+            acknowledge_resources(
+                self.role,
+                {
+                    bucket_object_label.rsplit("/", 1)[0] + f"/{SPARK_OUTPUT_PREFIX}/*": (
+                        "Spark's committer deletes its temporary files under the per-execution "
+                        "processed/ prefix only."
+                    )
+                },
+            )
 
         if ratings_table:
             # The Process step adds the ratings people made through the API (a table scan).

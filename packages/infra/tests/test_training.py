@@ -159,3 +159,65 @@ def test_process_step_reads_the_api_ratings_table_and_may_only_scan_it(template,
     assert [flatten(r) for r in as_list(scan["Resource"])] == [
         f"arn:<AWS::Partition>:dynamodb:{REGION}:<AWS::AccountId>:table/recs-dev-ratings"
     ]
+
+
+@pytest.fixture(scope="module")
+def spark_stage(tmp_path_factory):
+    """The training stack of a stage whose Process step runs on Spark."""
+    import os
+
+    from aws_cdk.assertions import Template
+    from infra_template import CDK_CONTEXT
+
+    from recs_infra.stacks import build
+
+    workdir = tmp_path_factory.mktemp("spark-synth")
+    previous = os.getcwd()
+    os.chdir(workdir)
+    try:
+        app, stacks = build(
+            {**CDK_CONTEXT, "process_engine": "spark"},
+            outdir=str(workdir / "cdk.out"),
+            components=("training",),
+        )
+        app.synth()
+    finally:
+        os.chdir(previous)
+    return Template.from_stack(stacks.training), workdir / "cdk.out"
+
+
+def test_spark_process_step_role_pulls_the_spark_image_and_cleans_only_its_output(spark_stage):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    template, outdir = spark_stage
+    pipeline = only(template, "AWS::SageMaker::Pipeline")["Properties"]
+    definition = json.loads(flatten(pipeline["PipelineDefinition"]["PipelineDefinitionBody"]))
+    steps = {step["Name"]: step for step in definition["Steps"]}
+    image = steps["Process"]["Arguments"]["AppSpecification"]["ImageUri"]
+    spark_repository = f"173754725891.dkr.ecr.{REGION}.amazonaws.com/sagemaker-spark-processing"
+    assert image == f"{spark_repository}:3.5-cpu-py312-v1"
+    cluster = steps["Process"]["Arguments"]["ProcessingResources"]["ClusterConfig"]
+    assert cluster["InstanceCount"] == {"Get": "Parameters.ProcessingInstanceCount"}
+    statements = policy_statements(template, "TrainingExecutionRole")
+    spark_arn = (
+        f"arn:<AWS::Partition>:ecr:{REGION}:173754725891:repository/sagemaker-spark-processing"
+    )
+    pulls = statements_allowing(statements, "ecr:BatchGetImage")
+    (pull,) = [s for s in pulls if spark_arn in [flatten(r) for r in as_list(s["Resource"])]]
+    assert len(as_list(pull["Resource"])) == 1  # that repository only
+    assert sorted(as_list(pull["Action"])) == [
+        "ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"
+    ]  # fmt: skip
+    (delete,) = statements_allowing(statements, "s3:DeleteObject")
+    assert as_list(delete["Action"]) == ["s3:DeleteObject"]
+    assert [flatten(r) for r in as_list(delete["Resource"])] == [
+        f"arn:<AWS::Partition>:s3:::recs-dev-data-<AWS::AccountId>-{REGION}/pipeline/processed/*"
+    ]
+    lint = str(Path(sys.executable).with_name("cfn-lint"))
+    templates = [str(path) for path in sorted(outdir.glob("*.template.json"))]
+    result = subprocess.run(
+        [lint, "--non-zero-exit-code", "error", *templates], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -22,6 +22,7 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog=step)
     parser.add_argument("--data")
     parser.add_argument("--store")
+    parser.add_argument("--engine", choices=("local", "spark"), default="local")
     parser.add_argument("--output", type=Path)
     parser.add_argument("--data-dir", type=Path)
     parser.add_argument("--model-dir", type=Path)
@@ -33,6 +34,7 @@ def main(argv: list[str]) -> int:
         source = Path(args.data)
         shutil.copyfile(source, args.output / "train" / source.name)
         (args.output / "meta" / "store").write_text(args.store or "none")
+        (args.output / "meta" / "engine").write_text(args.engine)
         print("processed", source)
         return 0
     if step == "train":

@@ -133,3 +133,12 @@ def test_unknown_baseline_and_missing_data_are_clear_errors(home, ratings, tmp_p
         run_pipeline(str(tmp_path / "missing.csv"), commands=COMMANDS)
     record = json.loads(sorted((home / "runs").glob("*/run.json"))[0].read_text())
     assert record["steps"]["condition"]["status"] == "Failed"
+
+
+def test_engine_parameter_reaches_the_process_step(home, ratings):
+    record = run(ratings, engine="spark")
+    processed = Path(record["steps"]["process"]["outputs"]["output"])
+    assert (processed / "meta" / "engine").read_text() == "spark"
+    assert record["params"]["engine"] == "spark"
+    with pytest.raises(PipelineFailed, match="engine='hadoop'"):
+        run(ratings, engine="hadoop")

@@ -203,3 +203,52 @@ def test_the_inference_image_is_resolved_per_region_by_the_sdk(offline, region, 
 def test_a_region_without_the_image_is_a_clear_error(offline):
     with pytest.raises(ValueError, match="no SageMaker TensorFlow 2.20 inference image in mars-1"):
         inference_image_uri("mars-1")
+
+
+@pytest.mark.parametrize(
+    ("region", "account"), [("us-east-1", "173754725891"), ("eu-west-1", "571004829621")]
+)
+def test_spark_process_step_uses_the_regions_spark_image_and_instance_count(
+    offline, region, account
+):
+    from recs_ml.pipeline.sagemaker import SPARK_CODE_PREFIX, spark_image_uri
+
+    document = definition(process_engine="spark", region=region)
+    steps = {step["Name"]: step for step in document["Steps"]}
+    process = steps["Process"]["Arguments"]
+    image = process["AppSpecification"]["ImageUri"]
+    assert image == spark_image_uri(region)
+    assert image.startswith(f"{account}.dkr.ecr.{region}.amazonaws.com/sagemaker-spark-processing")
+    assert ":3.5-cpu-py312" in image
+    resources = process["ProcessingResources"]["ClusterConfig"]
+    assert resources["InstanceCount"] == {"Get": "Parameters.ProcessingInstanceCount"}
+    parameters = {p["Name"]: p for p in document["Parameters"]}
+    assert parameters["ProcessingInstanceCount"]["Type"] == "Integer"
+    assert parameters["ProcessingInstanceCount"]["DefaultValue"] == 2
+    # spark-submit runs our entry script with recs_ml on --py-files, from the bucket.
+    (code,) = [i for i in process["ProcessingInputs"] if i["InputName"] == "code"]
+    assert code["S3Input"]["S3Uri"] == f"s3://recs-data-bucket/{SPARK_CODE_PREFIX}/process_spark.py"
+    submit = process["AppSpecification"]["ContainerEntrypoint"]
+    assert submit[-1] == "/opt/ml/processing/input/code/process_spark.py"
+    assert f"s3://recs-data-bucket/{SPARK_CODE_PREFIX}/recs_ml.zip" in submit
+    arguments = json.dumps(process["AppSpecification"]["ContainerArguments"])
+    assert '"--engine", "spark"' in arguments and "InputDataUrl" in arguments
+    # Spark writes the splits to S3 itself; training reads that prefix after the step.
+    train = steps["Train"]
+    assert train["DependsOn"] == ["Process"]
+    channel = train["Arguments"]["InputDataConfig"][0]["DataSource"]["S3DataSource"]["S3Uri"]
+    assert json.dumps(channel).count("processed") == 1
+
+
+def test_training_instance_count_is_a_pipeline_parameter(offline):
+    document = definition()
+    parameters = {p["Name"]: p for p in document["Parameters"]}
+    assert parameters["TrainingInstanceCount"] == {
+        "Name": "TrainingInstanceCount", "Type": "Integer", "DefaultValue": 1
+    }  # fmt: skip
+    train = next(step for step in document["Steps"] if step["Name"] == "Train")
+    assert train["Arguments"]["ResourceConfig"]["InstanceCount"] == {
+        "Get": "Parameters.TrainingInstanceCount"
+    }
+    with pytest.raises(ValueError, match="process_engine 'hadoop'"):
+        definition(process_engine="hadoop")

@@ -336,6 +336,12 @@ def load_recbole(location: Path) -> Dataset:
         inter, [_rating_row(inter, n, dict(zip(header, v, strict=True))) for n, v in rows]
     )
     dataset = Dataset(name=name, ratings=ratings, source_files=[inter])
+    _recbole_metadata(dataset, inter)
+    return dataset
+
+
+def _recbole_metadata(dataset: Dataset, inter: Path) -> None:
+    """Items and users from the ``.item`` / ``.user`` files beside ``inter``, when present."""
 
     item_path = inter.with_suffix(".item")
     if item_path.is_file():
@@ -364,7 +370,6 @@ def load_recbole(location: Path) -> Dataset:
                 occupation=fields.get("occupation") or None,
             )
         dataset.source_files.append(user_path)
-    return dataset
 
 
 # --------------------------------------------------------------------------- GroupLens
@@ -399,6 +404,12 @@ def load_grouplens(directory: Path) -> Dataset:
         name=data_path.parent.name, ratings=_finish(data_path, rows), source_files=[data_path]
     )
 
+    _grouplens_metadata(dataset, data_path)
+    return dataset
+
+
+def _grouplens_metadata(dataset: Dataset, data_path: Path) -> None:
+    """Items and users from ``u.item`` / ``u.user`` beside ``data_path``, when present."""
     item_path = data_path.with_name("u.item")
     if item_path.is_file():
         for number, line in enumerate(
@@ -431,7 +442,6 @@ def load_grouplens(directory: Path) -> Dataset:
                 user_id, _optional_int(values[1]), values[2] or None, values[3] or None
             )
         dataset.source_files.append(user_path)
-    return dataset
 
 
 # --------------------------------------------------------------------------- CSV
@@ -592,34 +602,62 @@ def _load_csv_rows(path: Path) -> Dataset:
 # --------------------------------------------------------------------------- dispatch
 
 
-def load_dataset(source: str | Path = EMBEDDED_NAME, home: Path | None = None) -> Dataset:
-    """Load ``ml-100k`` (the embedded dataset) or a path in any of the three formats."""
+def locate_source(source: str | Path = EMBEDDED_NAME, home: Path | None = None) -> tuple[str, Path]:
+    """The format (``recbole``, ``grouplens``, ``csv``, ``parquet``) and ratings file that
+    ``source`` names: ``ml-100k`` (the embedded dataset) or a file or directory."""
     if str(source) == EMBEDDED_NAME:
         if not embedded_is_ready(home):
             raise FetchError(
                 f"MovieLens-100K is not in {embedded_dir(home)} yet; run `recs data fetch` "
                 "(or scripts/setup.sh) first"
             )
-        return load_recbole(embedded_dir(home) / "ml-100k.inter")
+        return "recbole", embedded_dir(home) / "ml-100k.inter"
     path = Path(source)
     if not path.exists():
         raise DataError(path, None, "no such file or directory")
     if path.is_dir():
         if (path / "u.data").is_file():
-            return load_grouplens(path)
-        if any(path.glob("*.inter")):
-            return load_recbole(path)
+            return "grouplens", path / "u.data"
+        if inters := sorted(path.glob("*.inter")):
+            return "recbole", inters[0]
         if len(csvs := sorted(path.glob("*.csv"))) == 1:
-            return load_csv(csvs[0])
+            return "csv", csvs[0]
         if len(parquets := sorted(path.glob("*.parquet"))) == 1:
-            return load_parquet(parquets[0])
+            return "parquet", parquets[0]
         raise DataError(path, None, "no u.data, *.inter or single *.csv file in this directory")
     if path.suffix == ".inter":
-        return load_recbole(path)
+        return "recbole", path
     if path.name == "u.data":
-        return load_grouplens(path)
+        return "grouplens", path
     if path.suffix == ".csv":
-        return load_csv(path)
+        return "csv", path
     if path.suffix == ".parquet":
-        return load_parquet(path)
+        return "parquet", path
     raise DataError(path, None, "unknown format: expected .inter, u.data, .csv or .parquet")
+
+
+LOADERS = {
+    "recbole": load_recbole,
+    "grouplens": load_grouplens,
+    "csv": load_csv,
+    "parquet": load_parquet,
+}
+
+
+def load_dataset(source: str | Path = EMBEDDED_NAME, home: Path | None = None) -> Dataset:
+    """Load ``ml-100k`` (the embedded dataset) or a path in any of the three formats."""
+    kind, path = locate_source(source, home)
+    return LOADERS[kind](path)
+
+
+def load_metadata(source: str | Path = EMBEDDED_NAME, home: Path | None = None) -> Dataset:
+    """What ``source`` holds besides its ratings — items, users and the source files the
+    checksum covers — without reading the ratings (another engine reads those)."""
+    kind, path = locate_source(source, home)
+    name = path.parent.name if kind == "grouplens" else path.stem
+    dataset = Dataset(name=name, ratings=Ratings.from_rows([]), source_files=[path])
+    if kind == "recbole":
+        _recbole_metadata(dataset, path)
+    elif kind == "grouplens":
+        _grouplens_metadata(dataset, path)
+    return dataset

@@ -1,4 +1,4 @@
-"""``recs data fetch | info | synth``."""
+"""``recs data fetch | info | synth | digest``."""
 
 from __future__ import annotations
 
@@ -61,6 +61,14 @@ def _synth(args: argparse.Namespace) -> int:
     return 0
 
 
+def _digest(args: argparse.Namespace) -> int:
+    from recs_ml.processing import data_digest
+
+    summary = data_digest(args.directory)
+    print(json.dumps(summary, indent=2) if args.json else summary["digest"])
+    return 0
+
+
 def add_commands(subparsers: argparse._SubParsersAction) -> None:
     data = subparsers.add_parser("data", help="fetch and inspect datasets")
     commands = data.add_subparsers(dest="data_command", required=True, metavar="ACTION")
@@ -90,3 +98,11 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
         help="a .csv or .parquet file; repeat to write both",
     )
     synth.set_defaults(handler=_synth)
+    digest = commands.add_parser(
+        "digest",
+        help="digest of a process step output (sorted split rows and vocabularies): the same "
+        "for the local and the spark engine",
+    )
+    digest.add_argument("directory", type=Path, help="the process step's output directory")
+    digest.add_argument("--json", action="store_true", help="print every part's digest too")
+    digest.set_defaults(handler=_digest)

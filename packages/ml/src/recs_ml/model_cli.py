@@ -52,9 +52,12 @@ def _train(args: argparse.Namespace) -> int:
         store = get_settings().store_path
     summary = process(args.data, data_dir, store=None if args.no_store else store)
     print(f"processed {args.data}: {json.dumps(summary)}", file=sys.stderr, flush=True)
-    # Training's log lines go to stderr: stdout holds only the summary (a table or --json).
-    with contextlib.redirect_stdout(sys.stderr):
-        result = run(data_dir, model_dir, args.hp, args.hyperparameters)
+    if args.workers > 1:
+        result = _train_workers(args, data_dir, model_dir)
+    else:
+        # Training's log lines go to stderr: stdout holds only the summary (a table or --json).
+        with contextlib.redirect_stdout(sys.stderr):
+            result = run(data_dir, model_dir, args.hp, args.hyperparameters)
     if args.json:
         print_json(result)
         return 0
@@ -68,6 +71,33 @@ def _train(args: argparse.Namespace) -> int:
     print(f"chosen: {json.dumps(result['chosen'], default=str)}")
     print("next: `recs evaluate --trained`, `recs recommend --trained --user-id 3`")
     return 0
+
+
+def _train_workers(args: argparse.Namespace, data_dir: Path, model_dir: Path) -> dict[str, Any]:
+    """The training step as ``args.workers`` processes (MultiWorkerMirroredStrategy over
+    127.0.0.1 ports); the chief's summary is the result."""
+    from recs_ml.cli import UserError
+    from recs_ml.distributed import run_local_workers
+
+    step_args = ["--data-dir", str(data_dir)]
+    for pair in args.hp:
+        step_args += ["--hp", pair]
+    if args.hyperparameters:
+        step_args += ["--hyperparameters", str(args.hyperparameters)]
+    log_dir = model_dir.parent / f"{model_dir.name}-workers"
+    print(f"training on {args.workers} workers; logs in {log_dir}", file=sys.stderr, flush=True)
+    codes = run_local_workers(args.workers, step_args, model_dir, log_dir)
+    logs = [(log_dir / f"worker-{i}.log").read_text(encoding="utf-8") for i in range(len(codes))]
+    failed = [i for i, code in enumerate(codes) if code != 0]
+    if failed:
+        tail = "\n".join(logs[failed[0]].strip().splitlines()[-15:])
+        raise UserError(f"worker {failed[0]} exited with {codes[failed[0]]}:\n{tail}")
+    # The step prints its summary as one JSON line after its log lines.
+    for line in reversed(logs[0].splitlines()):
+        if line.startswith('{"model_dir"'):
+            result: dict[str, Any] = json.loads(line)
+            return result
+    raise UserError(f"the chief's log {log_dir / 'worker-0.log'} holds no training summary")
 
 
 _METRICS = ("ndcg@10", "recall@10", "hitrate@10", "mrr@10", "coverage")
@@ -228,6 +258,13 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     train.add_argument("--data-dir", help="processed data (default RECS_HOME/trained/data)")
     train.add_argument("--model-dir", help="artifact directory (default RECS_HOME/trained/model)")
     train.add_argument("--json", action="store_true", help="print the training summary as JSON")
+    train.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="train on N worker processes (MultiWorkerMirroredStrategy on 127.0.0.1 ports); "
+        "batch_size is the global batch",
+    )
     train.set_defaults(handler=_train)
 
     evaluate = subparsers.add_parser("evaluate", help="metrics of every model on the test split")

@@ -23,6 +23,7 @@ import csv
 import hashlib
 import json
 import sqlite3
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -155,11 +156,21 @@ def write_ratings(path: Path, ratings: Ratings) -> None:
 
 
 def read_ratings(path: Path) -> Ratings:
-    """Read a split file written by :func:`write_ratings`; bad rows are a :class:`DataError`."""
+    """Read a split file written by :func:`write_ratings` — or a directory of ``part-*.csv``
+    files in that format, as the Spark engine writes it; bad rows are a :class:`DataError`."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
     path = Path(path)
+    if path.is_dir():
+        parts = sorted(path.glob("part-*.csv"))
+        if not parts:
+            raise DataError(path, None, "no part-*.csv files in this split directory")
+        ratings = Ratings.from_rows([])
+        for part in parts:
+            if part.stat().st_size:  # Spark writes an empty part for an empty split
+                ratings = ratings.concat(read_ratings(part))
+        return ratings
     if not path.is_file():
         raise DataError(path, None, "split file not found; run the process step first")
     with open(path, encoding="utf-8", errors="replace") as handle:
@@ -268,21 +279,42 @@ def write_processed(output: Path, dataset: Dataset, split: Split, checksum: str)
             bar.advance(len(getattr(split, name)))
         write_shards(output / "train" / SHARDS_DIR, split.train)
         bar.advance(len(split.train))
-    meta = output / "meta"
-    meta.mkdir(parents=True, exist_ok=True)
     all_items = np.unique(
         np.concatenate(
             [split.train.item_id, split.test.item_id, np.asarray(list(dataset.items), np.int64)]
         )
     )
-    (meta / "item_ids.txt").write_text("\n".join(map(str, all_items.tolist())) + "\n")
     all_users = np.unique(np.concatenate([split.train.user_id, split.test.user_id]))
-    (meta / "user_ids.txt").write_text("\n".join(map(str, all_users.tolist())) + "\n")
+    write_meta(
+        output / "meta",
+        all_items.tolist(),
+        all_users.tolist(),
+        dataset.items,
+        dataset.users,
+        checksum,
+    )
+
+
+def write_meta(
+    meta: Path,
+    item_ids: Iterable[int],
+    user_ids: Iterable[int],
+    items: dict[int, Item],
+    users: dict[int, User],
+    checksum: str,
+) -> None:
+    """``meta/``: the vocabularies (ascending ids, one a line), item and user metadata and the
+    training data checksum — the same files whichever engine split the ratings."""
+    meta.mkdir(parents=True, exist_ok=True)
+    for name, ids in (("item_ids.txt", item_ids), ("user_ids.txt", user_ids)):
+        with open(meta / name, "w", encoding="utf-8") as handle:
+            for value in ids:
+                handle.write(f"{value}\n")
     (meta / "items.json").write_text(
-        json.dumps([asdict(item) for _, item in sorted(dataset.items.items())], indent=0)
+        json.dumps([asdict(item) for _, item in sorted(items.items())], indent=0)
     )
     (meta / "users.json").write_text(
-        json.dumps([asdict(user) for _, user in sorted(dataset.users.items())], indent=0)
+        json.dumps([asdict(user) for _, user in sorted(users.items())], indent=0)
     )
     (meta / "data_checksum").write_text(checksum + "\n")
 
@@ -336,6 +368,34 @@ def _screen_api_ratings(extras: list[Ratings]) -> dict[str, int]:
     return totals
 
 
+def api_ratings(
+    store: Path | None, ratings_table: str | None
+) -> tuple[list[Ratings], dict[str, int]]:
+    """The ratings people added through the API — the SQLite ``store`` locally, the DynamoDB
+    ``ratings_table`` on AWS — screened by the API's caps, and the screening's counts."""
+    extras: list[Ratings] = []
+    if store is not None:
+        extras.append(read_store_ratings(store))
+    if ratings_table:
+        from recs_ml.store import read_dynamodb_ratings
+
+        extras.append(read_dynamodb_ratings(ratings_table))
+    caps_report = _screen_api_ratings(extras)
+    return extras, caps_report
+
+
+def checksum_with(checksum: str, extras: list[Ratings]) -> str:
+    """The data checksum extended by the added ratings: it identifies the training data."""
+    for extra in extras:
+        if not len(extra):
+            continue
+        digest = hashlib.sha256(checksum.encode())
+        for column in (extra.user_id, extra.item_id, extra.rating, extra.timestamp):
+            digest.update(np.ascontiguousarray(column).tobytes())
+        checksum = digest.hexdigest()
+    return checksum
+
+
 def process(
     data: str | Path,
     output: Path,
@@ -345,26 +405,13 @@ def process(
     """Load ``data`` + the API's ratings (the SQLite ``store`` locally, the DynamoDB
     ``ratings_table`` on AWS), split by the protocol and write ``output``."""
     dataset = load_dataset(data)
-    checksum = dataset.checksum()
-    extras: list[Ratings] = []
-    if store is not None:
-        extras.append(read_store_ratings(store))
-    if ratings_table:
-        from recs_ml.store import read_dynamodb_ratings
-
-        extras.append(read_dynamodb_ratings(ratings_table))
+    extras, caps_report = api_ratings(store, ratings_table)
+    checksum = checksum_with(dataset.checksum(), extras)
     added = 0
-    caps_report = _screen_api_ratings(extras)
     for extra in extras:
-        if not len(extra):
-            continue
-        added += len(extra)
-        dataset.ratings = dataset.ratings.concat(extra)
-        # The checksum identifies the training data, so it covers the added ratings too.
-        digest = hashlib.sha256(checksum.encode())
-        for column in (extra.user_id, extra.item_id, extra.rating, extra.timestamp):
-            digest.update(np.ascontiguousarray(column).tobytes())
-        checksum = digest.hexdigest()
+        if len(extra):
+            added += len(extra)
+            dataset.ratings = dataset.ratings.concat(extra)
     from recs_ml.progress import progress
 
     with progress("deduplicate and split", total=len(dataset.ratings), unit="rows") as bar:
@@ -394,3 +441,61 @@ def read_item_ids(directory: Path) -> list[int]:
         return [int(line) for line in lines]
     except ValueError:
         raise DataError(path, None, "item ids must be integers") from None
+
+
+def read_user_ids(directory: Path) -> list[int]:
+    """The user vocabulary (``meta/user_ids.txt``): every user with a train or test rating."""
+    path = Path(directory) / "meta" / "user_ids.txt"
+    if not path.is_file():
+        raise DataError(path, None, "user vocabulary not found; run the process step first")
+    try:
+        return [int(line) for line in path.read_text(encoding="utf-8").split()]
+    except ValueError:
+        raise DataError(path, None, "user ids must be integers") from None
+
+
+def _rows_digest(ratings: Ratings) -> str:
+    """sha256 of the rows in (user, timestamp, item) order, columns in their stored types."""
+    ordered = take(ratings, order_by_user_time(ratings))
+    digest = hashlib.sha256()
+    for column, kind in (
+        (ordered.user_id, np.int64),
+        (ordered.item_id, np.int64),
+        (ordered.rating, np.float32),
+        (ordered.timestamp, np.int64),
+    ):
+        digest.update(np.ascontiguousarray(column, dtype=kind).tobytes())
+    return digest.hexdigest()
+
+
+def data_digest(directory: Path) -> dict[str, Any]:
+    """What identifies a process step's output whichever engine wrote it: a digest of each
+    split's rows sorted by (user, timestamp, item), of the item and user vocabularies, and
+    one over all of them; the train shards must hold exactly the train rows."""
+    from recs_ml.streaming import read_shard
+
+    data = read_processed(directory)
+    parts: dict[str, str] = {name: _rows_digest(getattr(data, name)) for name in SPLITS}
+    for name, ids in (
+        ("item_ids", read_item_ids(directory)),
+        ("user_ids", read_user_ids(directory)),
+    ):
+        parts[name] = hashlib.sha256(np.asarray(ids, dtype=np.int64).tobytes()).hexdigest()
+    shards = shard_paths(directory)
+    if shards:
+        shard_rows = read_shard(shards[0])
+        for path in shards[1:]:
+            shard_rows = shard_rows.concat(read_shard(path))
+        if _rows_digest(shard_rows) != parts["train"]:
+            raise DataError(directory / "train" / SHARDS_DIR, None, "shards differ from train rows")
+    overall = hashlib.sha256()
+    for name in (*SPLITS, "item_ids", "user_ids"):
+        overall.update(f"{name}={parts[name]}\n".encode())
+    return {
+        "digest": overall.hexdigest(),
+        "parts": parts,
+        "rows": {name: len(getattr(data, name)) for name in SPLITS},
+        "items": len(read_item_ids(directory)),
+        "users": len(read_user_ids(directory)),
+        "shards": len(shards),
+    }

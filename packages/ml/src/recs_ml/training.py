@@ -303,10 +303,15 @@ def _fit_retrieval(
     without_validation: bool = False,
     stage: str = "retrieval",
     initial_weights: list[np.ndarray] | None = None,
+    strategy: Any | None = None,
 ) -> Any:
     """The retrieval model fitted on ``ratings`` — or, when ``shards`` are given, on the
     train shards streamed with tf.data (``without_validation``: the fit set); starting from
-    ``initial_weights`` (another model's ``get_weights()``) when given."""
+    ``initial_weights`` (another model's ``get_weights()``) when given. Under a multi-worker
+    ``strategy`` the model lives in its scope and ``hp.batch_size`` is the global batch, split
+    evenly over the workers (the dataset is sharded by batch)."""
+    import contextlib
+
     import tensorflow as tf
 
     from recs_ml.models.retrieval import SequenceRetrieval, next_item_examples
@@ -337,25 +342,36 @@ def _fit_retrieval(
 
         raise DataError("train/ratings.csv", None, "no user has two ratings to learn from")
     probability = np.maximum(counts, 1.0) / counts.sum()
-    model = SequenceRetrieval(
-        catalog.n,
-        hp.embedding_dim,
-        hp.history_length,
-        probability,
-        item_features=features if hp.item_features else None,
-        dropout=hp.dropout,
-        logq=hp.logq,
-    )
-    model.compile(optimizer=tf.keras.optimizers.Adam(hp.learning_rate))
-    if initial_weights is not None:
-        # Variables are created on first use: one tiny batch builds them, then they are set.
-        model.compute_loss(
-            {
-                "history": tf.zeros([1, hp.history_length], tf.int64),
-                "target": tf.ones([1], tf.int64),
-            }
+    if strategy is not None:
+        from recs_ml.distributed import check_global_batch
+
+        check_global_batch(hp.batch_size, strategy.num_replicas_in_sync)
+        # Each worker keeps every N-th global batch's share: same batches as one worker.
+        options = tf.data.Options()
+        options.experimental_distribute.auto_shard_policy = (
+            tf.data.experimental.AutoShardPolicy.DATA
         )
-        model.set_weights(initial_weights)
+        dataset = dataset.with_options(options)
+    with strategy.scope() if strategy is not None else contextlib.nullcontext():
+        model = SequenceRetrieval(
+            catalog.n,
+            hp.embedding_dim,
+            hp.history_length,
+            probability,
+            item_features=features if hp.item_features else None,
+            dropout=hp.dropout,
+            logq=hp.logq,
+        )
+        model.compile(optimizer=tf.keras.optimizers.Adam(hp.learning_rate))
+        if initial_weights is not None:
+            # Variables are created on first use: one tiny batch builds them, then they are set.
+            model.compute_loss(
+                {
+                    "history": tf.zeros([1, hp.history_length], tf.int64),
+                    "target": tf.ones([1], tf.int64),
+                }
+            )
+            model.set_weights(initial_weights)
     from recs_ml.progress import progress
 
     seconds = timing if timing is not None else []
@@ -485,7 +501,11 @@ def train_models(
     data: ProcessedData,
     hp: Hyperparameters,
     log: Callable[[str], None] = print,
+    strategy: Any | None = None,
 ) -> TrainedModels:
+    """Choose hyperparameters on validation and fit the final models. ``strategy``: a
+    ``MultiWorkerMirroredStrategy`` (every worker runs this same function; the retrieval
+    model trains across them, the rest is computed identically on each)."""
     import tensorflow as tf
 
     from recs_ml.baselines import (
@@ -503,6 +523,11 @@ def train_models(
     check_training_data(data)
     started = time.perf_counter()
     hp = hp.for_size(len(data.train))
+    if strategy is not None and hp.max_train_minutes > 0:
+        # Workers stopping on their own clocks would leave the others in a collective.
+        raise HyperparameterError(
+            "max_train_minutes works with one worker only; set epochs instead"
+        )
     budget = hp.max_train_minutes * 60.0 if hp.max_train_minutes > 0 else float("inf")
     timings: dict[str, float] = {}
     item_ids = np.unique(
@@ -605,7 +630,7 @@ def train_models(
     retrieval_model = _fit_retrieval(
         catalog, fit, hp, features, hp.epochs, on_epoch, select_deadline, log, epoch_seconds,
         shards=data.train_shards if hp.stream else None, without_validation=True,
-        stage="retrieval (validation)",
+        stage="retrieval (validation)", strategy=strategy,
     )  # fmt: skip
     best_epochs = max(epoch_scores, key=lambda e: epoch_scores[e])
     retrieval_model.set_weights(snapshots[best_epochs])
@@ -668,6 +693,7 @@ def train_models(
         deadline=started + budget, log=log,
         shards=data.train_shards if hp.stream else None, stage="retrieval (final)",
         initial_weights=start_from,
+        strategy=strategy,
     )  # fmt: skip
     retrieval = RetrievalScorer(final_retrieval_model, catalog.n, hp.history_length, popularity)
     scorers: dict[str, Any] = {

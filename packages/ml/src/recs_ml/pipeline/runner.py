@@ -27,8 +27,9 @@ import recs_ml
 from recs_ml.data import EMBEDDED_NAME, embedded_dir, embedded_is_ready, sha256_file
 from recs_ml.pipeline import DEFAULT_BASELINE, DEFAULT_METRIC, STEP_MODULES, STEPS
 from recs_ml.settings import get_settings
+from recs_ml.steps.process import ENGINES as PROCESS_ENGINES
 
-PIPELINE_PARAMS = ("baseline", "metric")
+PIPELINE_PARAMS = ("baseline", "metric", "engine")
 RUN_RECORD = "run.json"
 _COMPLETE = ".complete"
 
@@ -310,6 +311,9 @@ def run_pipeline(
     params = dict(params or {})
     baseline = params.pop("baseline", DEFAULT_BASELINE)
     metric = params.pop("metric", DEFAULT_METRIC)
+    engine = params.pop("engine", "local")
+    if engine not in PROCESS_ENGINES:
+        raise PipelineFailed(f"engine={engine!r}: expected one of {', '.join(PROCESS_ENGINES)}")
     hyperparameters = params  # everything else goes to the training step
     commands = {**default_commands(), **(commands or {})}
     _check_commands(commands)
@@ -322,6 +326,7 @@ def run_pipeline(
             "store": str(store_path) if store_path else None,
             "baseline": baseline,
             "metric": metric,
+            "engine": engine,
             "hyperparameters": hyperparameters,
         },
         commands,
@@ -332,14 +337,14 @@ def run_pipeline(
     model_dir = run.step_dir("train") / "model"
     evaluation_dir = run.step_dir("evaluate") / "evaluation"
 
-    process_args = ["--data", data_arg, "--output", str(processed)]
+    process_args = ["--data", data_arg, "--output", str(processed), "--engine", engine]
     if store_path:
         process_args += ["--store", str(store_path)]
     run.run_step(
         "process",
         process_args,
         {"data": data_checksum, "store": store_checksum},
-        {},
+        {"engine": engine},
         {"output": processed},
     )
 

@@ -23,6 +23,7 @@ import re
 from typing import Any
 
 from recs_ml.pipeline import DEFAULT_BASELINE, DEFAULT_METRIC, PLAIN_METRICS, plain_metric_name
+from recs_ml.steps.process import ENGINES as PROCESS_ENGINES
 
 DEFAULT_PIPELINE_NAME = "recs-movielens-training"
 DEFAULT_INSTANCE_TYPE = "ml.m5.xlarge"
@@ -43,6 +44,17 @@ NO_RATINGS_TABLE = "none"
 PROCESSING_OUTPUT = "/opt/ml/processing/output"
 EVALUATION_OUTPUT = "/opt/ml/processing/evaluation"
 STEP_NAMES = ("Process", "Train", "Evaluate", "CheckModelBeatsBaseline", "Register")
+# The SageMaker Spark processing container: Spark 3.5 (pyspark is pinned to 3.5 in the
+# lock), Python 3.12 (recs_ml needs >= 3.10).
+SPARK_VERSION = "3.5"
+SPARK_PY_VERSION = "py312"
+SPARK_CONTAINER_VERSION = "1"
+# spark-submit's application and --py-files: recs_ml as a zip and the step's entry script,
+# uploaded under the bucket by the deployment (docs/scale.md, "Spark on SageMaker").
+SPARK_CODE_PREFIX = f"{S3_PREFIX}/code/spark"
+SPARK_ENTRY = "process_spark.py"
+SPARK_PY_FILES = "recs_ml.zip"
+DEFAULT_SPARK_INSTANCES = 2
 
 
 def _images(image_uris: dict[str, str] | None, region: str, role_arn: str) -> dict[str, str]:
@@ -88,6 +100,26 @@ def inference_image_uri(region: str, version: str = SERVING_TF_VERSION) -> str:
         ) from None
 
 
+def spark_image_uri(region: str, instance_type: str = DEFAULT_INSTANCE_TYPE) -> str:
+    """The SageMaker Spark processing image of ``region`` (its ECR account differs by
+    region), as the SDK resolves it offline."""
+    from sagemaker.core import image_uris
+
+    try:
+        return str(
+            image_uris.retrieve(
+                "spark",
+                region,
+                version=SPARK_VERSION,
+                py_version=SPARK_PY_VERSION,
+                container_version=f"v{SPARK_CONTAINER_VERSION}",
+                instance_type=instance_type,
+            )
+        )
+    except ValueError as exc:
+        raise ValueError(f"no SageMaker Spark {SPARK_VERSION} image in {region}: {exc}") from None
+
+
 def condition_path(model: str, metric: str) -> str:
     """The JsonPath the condition reads from evaluation.json: dotted plain names only."""
     path = f"{PLAIN_METRICS}.{model}.{plain_metric_name(metric)}"
@@ -109,6 +141,7 @@ def get_pipeline(
     metric: str = DEFAULT_METRIC,
     hyperparameters: dict[str, str] | None = None,
     ratings_table: str | None = None,
+    process_engine: str = "local",
 ) -> Any:
     """Build the SageMaker ``Pipeline``; call ``.definition()`` for its JSON.
 
@@ -137,6 +170,16 @@ def get_pipeline(
             default, reads no table: SageMaker refuses an empty parameter value), so people who
             rate movies are personalised by the next run. The role needs ``dynamodb:Scan`` on
             it; a table that does not exist yet counts as no ratings.
+        process_engine: ``local`` — the Process step runs the columnar engine on one instance
+            of the step image; ``spark`` — it runs the same protocol as a PySpark job on the
+            SageMaker Spark processing container (:func:`spark_image_uri`) over
+            ``ProcessingInstanceCount`` instances (pipeline parameter), reading the input and
+            writing the splits and shards straight to S3 (spark-submit's application and
+            ``--py-files`` under ``s3://<bucket>/pipeline/code/spark/``).
+
+    The training step's instance count is the pipeline parameter ``TrainingInstanceCount``;
+    with several, the step builds TF_CONFIG from ``SM_HOSTS`` and trains with
+    MultiWorkerMirroredStrategy (``batch_size`` stays the global batch).
     """
     from sagemaker.core.model_metrics import MetricsSource, ModelMetrics
     from sagemaker.core.processing import Processor
@@ -154,7 +197,7 @@ def get_pipeline(
     from sagemaker.core.workflow.conditions import ConditionGreaterThan
     from sagemaker.core.workflow.execution_variables import ExecutionVariables
     from sagemaker.core.workflow.functions import Join, JsonGet
-    from sagemaker.core.workflow.parameters import ParameterString
+    from sagemaker.core.workflow.parameters import ParameterInteger, ParameterString
     from sagemaker.core.workflow.pipeline_context import PipelineSession
     from sagemaker.core.workflow.properties import PropertyFile
     from sagemaker.mlops.workflow.condition_step import ConditionStep
@@ -164,6 +207,10 @@ def get_pipeline(
     from sagemaker.serve.model_builder import ModelBuilder
     from sagemaker.train.model_trainer import ModelTrainer
 
+    if process_engine not in PROCESS_ENGINES:
+        raise ValueError(
+            f"process_engine {process_engine!r}: expected one of {', '.join(PROCESS_ENGINES)}"
+        )
     if not role_arn.startswith("arn:"):
         raise ValueError(f"role_arn {role_arn!r} is not an IAM role ARN")
     if not bucket or bucket.startswith("s3://") or "/" in bucket:
@@ -181,6 +228,9 @@ def get_pipeline(
     training_instance = ParameterString("TrainingInstanceType", default_value=instance_type)
     approval_status = ParameterString("ModelApprovalStatus", default_value="PendingManualApproval")
     ratings = ParameterString("RatingsTable", default_value=ratings_table or NO_RATINGS_TABLE)
+    training_count = ParameterInteger("TrainingInstanceCount", default_value=1)
+    parameters = [input_data, processing_instance, training_instance, approval_status, ratings]
+    parameters.append(training_count)
 
     def processor(step: str) -> Any:
         return Processor(
@@ -215,30 +265,45 @@ def get_pipeline(
             s3_output=ProcessingS3Output(s3_uri=uri, local_path=local, s3_upload_mode="EndOfJob"),
         )
 
-    process_step = ProcessingStep(
-        name="Process",
-        step_args=processor("process").run(
-            inputs=[s3_input("data", input_data, "/opt/ml/processing/input/data")],
-            outputs=[s3_output("processed", PROCESSING_OUTPUT, run_prefix("processed"))],
-            arguments=[
-                "--data",
-                "/opt/ml/processing/input/data",
-                "--output",
-                PROCESSING_OUTPUT,
-                Join(on="=", values=["--ratings-table", ratings]),
-            ],
-        ),
-    )
-    processed_uri = process_step.properties.ProcessingOutputConfig.Outputs[
-        "processed"
-    ].S3Output.S3Uri
+    if process_engine == "spark":
+        process_step, processed_uri = _spark_process_step(
+            session=session,
+            role_arn=role_arn,
+            region=region,
+            bucket=bucket,
+            instance_type=processing_instance,
+            input_data=input_data,
+            output=run_prefix("processed"),
+            ratings=ratings,
+            parameters=parameters,
+        )
+    else:
+        process_step = ProcessingStep(
+            name="Process",
+            step_args=processor("process").run(
+                inputs=[s3_input("data", input_data, "/opt/ml/processing/input/data")],
+                outputs=[s3_output("processed", PROCESSING_OUTPUT, run_prefix("processed"))],
+                arguments=[
+                    "--data",
+                    "/opt/ml/processing/input/data",
+                    "--output",
+                    PROCESSING_OUTPUT,
+                    Join(on="=", values=["--ratings-table", ratings]),
+                ],
+            ),
+        )
+        processed_uri = process_step.properties.ProcessingOutputConfig.Outputs[
+            "processed"
+        ].S3Output.S3Uri
 
     trainer = ModelTrainer(
         training_image=images["training"],
         role=role_arn,
         base_job_name="recs-train",
         sagemaker_session=session,
-        compute=Compute(instance_type=training_instance, instance_count=1, volume_size_in_gb=30),
+        compute=Compute(
+            instance_type=training_instance, instance_count=training_count, volume_size_in_gb=30
+        ),
         hyperparameters=dict(hyperparameters or {}),
         environment={"TF_USE_LEGACY_KERAS": "1"},
         output_data_config=OutputDataConfig(s3_output_path=f"{prefix}/models"),
@@ -255,7 +320,12 @@ def get_pipeline(
             )
         ],
     )
-    train_step = TrainingStep(name="Train", step_args=trainer.train())
+    train_step = TrainingStep(
+        name="Train",
+        step_args=trainer.train(),
+        # The Spark step writes to S3 itself: the channel's URI is no step property.
+        depends_on=[process_step] if process_engine == "spark" else None,
+    )
     model_data = train_step.properties.ModelArtifacts.S3ModelArtifacts
 
     evaluation_report = PropertyFile(
@@ -332,7 +402,58 @@ def get_pipeline(
     )
     return Pipeline(
         name=pipeline_name,
-        parameters=[input_data, processing_instance, training_instance, approval_status, ratings],
+        parameters=parameters,
         steps=[process_step, train_step, evaluate_step, condition_step],
         sagemaker_session=session,
     )
+
+
+def _spark_process_step(
+    *,
+    session: Any,
+    role_arn: str,
+    region: str,
+    bucket: str,
+    instance_type: Any,
+    input_data: Any,
+    output: Any,
+    ratings: Any,
+    parameters: list[Any],
+) -> tuple[Any, Any]:
+    """The Process step as a PySpark job on the SageMaker Spark container: input read from
+    and output written to S3 by Spark itself, on ``ProcessingInstanceCount`` instances."""
+    from sagemaker.core.spark.processing import PySparkProcessor
+    from sagemaker.core.workflow.functions import Join
+    from sagemaker.core.workflow.parameters import ParameterInteger
+    from sagemaker.mlops.workflow.steps import ProcessingStep
+
+    count = ParameterInteger("ProcessingInstanceCount", default_value=DEFAULT_SPARK_INSTANCES)
+    parameters.append(count)
+    code = f"s3://{bucket}/{SPARK_CODE_PREFIX}"
+    processor = PySparkProcessor(
+        role=role_arn,
+        image_uri=spark_image_uri(region),
+        instance_type=instance_type,
+        instance_count=count,
+        base_job_name="recs-process-spark",
+        sagemaker_session=session,
+        env={"AWS_DEFAULT_REGION": region},
+    )
+    step = ProcessingStep(
+        name="Process",
+        step_args=processor.run(
+            submit_app=f"{code}/{SPARK_ENTRY}",
+            submit_py_files=[f"{code}/{SPARK_PY_FILES}"],
+            arguments=[
+                "--engine",
+                "spark",
+                "--no-store",
+                "--data",
+                input_data,
+                "--output",
+                output,
+                Join(on="=", values=["--ratings-table", ratings]),
+            ],
+        ),
+    )
+    return step, output

@@ -60,6 +60,20 @@ def extra_pairs(rest: list[str]) -> list[str]:
 def run(
     data_dir: Path, model_dir: Path, pairs: list[str], config: Path | None = None
 ) -> dict[str, object]:
+    """Train and export. With several workers (TF_CONFIG, or SageMaker's SM_HOSTS when it
+    lists several instances) the retrieval model trains under MultiWorkerMirroredStrategy;
+    the chief (worker 0) writes ``model_dir``, the others a scratch directory."""
+    import shutil
+    import tempfile
+
+    from recs_ml.distributed import multi_worker_strategy, tf_config_from_sagemaker, worker_count
+
+    if "TF_CONFIG" not in os.environ and (sagemaker := tf_config_from_sagemaker()):
+        os.environ["TF_CONFIG"] = json.dumps(sagemaker)
+    workers, index = worker_count()
+    # The strategy must exist before any other TensorFlow op.
+    strategy = multi_worker_strategy()
+
     from recs_ml.export import export_models
     from recs_ml.processing import read_processed
     from recs_ml.training import check_training_data, load_hyperparameters, train_models
@@ -67,10 +81,15 @@ def run(
     hp = load_hyperparameters(pairs, config)
     data = read_processed(data_dir)
     check_training_data(data)
-    trained = train_models(data, hp, log=lambda line: print(line, flush=True))
-    manifest = export_models(trained, model_dir, data.data_checksum)
+    trained = train_models(data, hp, log=lambda line: print(line, flush=True), strategy=strategy)
+    target = model_dir if index == 0 else Path(tempfile.mkdtemp(prefix=f"recs-worker-{index}-"))
+    manifest = export_models(trained, target, data.data_checksum)
+    if index != 0:
+        shutil.rmtree(target, ignore_errors=True)
     return {
         "model_dir": str(model_dir),
+        "workers": workers,
+        "worker_index": index,
         "models": manifest.models,
         "chosen": trained.chosen,
         "validation": trained.validation_metrics,
@@ -80,6 +99,7 @@ def run(
 
 def main(argv: list[str] | None = None) -> int:
     from recs_ml.data import DataError
+    from recs_ml.distributed import DistributedError
     from recs_ml.training import HyperparameterError
 
     args, rest = parse_args(argv)
@@ -87,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
         summary = run(
             args.data_dir, args.model_dir, args.hp + extra_pairs(rest), args.hyperparameters
         )
-    except (HyperparameterError, DataError) as exc:
+    except (HyperparameterError, DataError, DistributedError) as exc:
         print(f"train: error: {exc}", file=sys.stderr)
         return 2
     print(json.dumps(summary, default=str))
