@@ -135,7 +135,12 @@ def test_endpoint_killed_during_load_gives_flagged_fallback_then_recovers(
         assert reply.status == 200
         body = reply.json()
         assert body["fallback"] is True and body["reason"] == "endpoint_unavailable"
-        assert body["model"] == {"name": "popularity", "version": None}
+        model = body["model"]
+        assert {key: model[key] for key in ("name", "version")} == {
+            "name": "popularity",
+            "version": None,
+        }
+        assert model["display_name"] == "Popular now (fallback)"
         assert len(body["movies"]) == 7
     health = call(stack.api + "/health").json()
     assert health["status"] == "degraded" and health["endpoint"]["status"] == "unavailable"
