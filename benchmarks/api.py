@@ -59,6 +59,16 @@ def wait_for(url: str, process: subprocess.Popen, seconds: float, log: Path) -> 
     raise SystemExit(f"{url} did not come up; log:\n{log.read_text()[-3000:]}")
 
 
+def stop(processes: list[subprocess.Popen]) -> None:
+    """Terminate the stack's processes, last started first; kill any that lingers 30 s."""
+    for process in reversed(processes):
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
 def approved_version(registry: Path) -> int | None:
     if not registry.is_file():
         return None
@@ -179,12 +189,7 @@ def main() -> int:
         print(markdown)
         print(f"wrote {path}")
     finally:
-        for process in reversed(processes):
-            process.terminate()
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        stop(processes)
         shutil.rmtree(scratch, ignore_errors=True)
     return 0
 

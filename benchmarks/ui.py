@@ -22,7 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from api import API_DIR, BIN, approved_version, free_port, wait_for
+from api import API_DIR, BIN, approved_version, free_port, stop, wait_for
 from common import REPO, argument_parser, markdown_table, percentiles, write_result
 
 WEB_DIR = REPO / "packages" / "web"
@@ -185,12 +185,7 @@ def main() -> int:
         print(markdown)
         print(f"wrote {path}")
     finally:
-        for process in reversed(processes):
-            process.terminate()
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        stop(processes)
         shutil.rmtree(scratch, ignore_errors=True)
     return 0
 
