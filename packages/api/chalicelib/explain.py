@@ -42,19 +42,9 @@ class Taste:
         ratings = list(ratings)
         recent = ratings[-RECENT:]
         rated = {item for item, _ in ratings}
-        self.affinity: dict[int, float] = {}
-        self.best: dict[int, Reason] = {}
-        for rated_item, rating in recent:
-            weight = rating - NEUTRAL
-            if weight == 0:
-                continue
-            for item, similarity in index.neighbours(rated_item):
-                contribution = weight * similarity
-                self.affinity[item] = self.affinity.get(item, 0.0) + contribution
-                if rating >= LIKED:
-                    best = self.best.get(item)
-                    if best is None or contribution > best.weight:
-                        self.best[item] = Reason(rated_item, rating, contribution)
+        self.index = index
+        self.affinity = index.affinity({item: r - NEUTRAL for item, r in recent}, skip=rated)
+        self.liked = [(item, rating) for item, rating in recent if rating >= LIKED]
         self.counts = counts
         self._keys = sorted(self._key(item) for item in counts if item not in rated)
 
@@ -70,4 +60,12 @@ class Taste:
         return round(min(1.0, below / others), 4)
 
     def because(self, item: int) -> Reason | None:
-        return self.best.get(item)
+        """The liked movie with the largest ``(rating - 3) * sim`` to ``item`` (the oldest of
+        equals); None when no liked movie shares a rater with it."""
+        best: Reason | None = None
+        for rated_item, rating in self.liked:
+            similarity = self.index.similarity(rated_item, item) if rated_item != item else 0.0
+            weight = (rating - NEUTRAL) * similarity
+            if similarity > 0 and (best is None or weight > best.weight):
+                best = Reason(rated_item, rating, weight)
+        return best

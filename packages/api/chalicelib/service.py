@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import logging
 import math
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from chalicelib import ownership
+from chalicelib.cache import Refreshing
 from chalicelib.endpoint import Endpoint, EndpointRejected, EndpointUnavailable
 from chalicelib.errors import (
     BadRequest,
@@ -80,10 +80,15 @@ class RecsService:
         self.registry = registry
         self.cache_seconds = cache_seconds
         self.clock = clock
-        self._lock = threading.Lock()
-        self._popular: tuple[float, list[tuple[int, int]]] | None = None
-        self._catalog: tuple[float, list[CatalogEntry]] | None = None
-        self._similarity: tuple[float, SimilarityIndex] | None = None
+        # Popular movies and the catalog follow new ratings within a minute at most; the
+        # similarity index (every rating read) lives ``cache_seconds``. A stale one is served
+        # while one background thread reloads it (chalicelib.cache).
+        counts_ttl = min(POPULAR_TTL, cache_seconds or POPULAR_TTL)
+        self._popular = Refreshing("popular", lambda: store.popular(POPULAR_POOL), counts_ttl)
+        self._catalog = Refreshing("catalog", store.catalog, counts_ttl)
+        self._similarity = Refreshing(
+            "similarity index", lambda: SimilarityIndex.build(store.iter_ratings()), cache_seconds
+        )
 
     # ----------------------------------------------------------------------------- helpers
 
@@ -136,29 +141,12 @@ class RecsService:
         ]
 
     def popular(self) -> list[tuple[int, int]]:
-        """The most rated movies, refreshed at most once a minute."""
-        now = time.monotonic()
-        with self._lock:
-            cached = self._popular
-        if cached and now - cached[0] < min(POPULAR_TTL, self.cache_seconds or POPULAR_TTL):
-            return cached[1]
-        ranking = self.store.popular(POPULAR_POOL)
-        with self._lock:
-            self._popular = (now, ranking)
-        return ranking
+        """The most rated movies, (item, ratings count), most rated first."""
+        return self._popular.get()
 
     def catalog(self) -> list[CatalogEntry]:
-        """Every movie with its ratings count and mean, most rated first; refreshed like
-        ``popular``."""
-        now = time.monotonic()
-        with self._lock:
-            cached = self._catalog
-        if cached and now - cached[0] < min(POPULAR_TTL, self.cache_seconds or POPULAR_TTL):
-            return cached[1]
-        entries = self.store.catalog()
-        with self._lock:
-            self._catalog = (now, entries)
-        return entries
+        """Every movie with its ratings count and mean, most rated first."""
+        return self._catalog.get()
 
     def genres(self) -> list[tuple[str, int]]:
         """(genre, number of movies), most common first (ties: by name)."""
@@ -193,15 +181,15 @@ class RecsService:
                 item["reason"] = "popular" if popularity else "taste"
         return items
 
+    def warm(self) -> None:
+        """Read the catalog and build the similarity index in the background, so the first
+        recommendation does not wait for every rating to be read."""
+        self._catalog.warm()
+        self._similarity.warm()
+
     def similarity(self) -> SimilarityIndex:
-        """Item-item co-rating index, built once from every rating and rebuilt when stale."""
-        with self._lock:
-            cached = self._similarity
-            if cached and time.monotonic() - cached[0] < self.cache_seconds:
-                return cached[1]
-            index = SimilarityIndex.build(self.store.iter_ratings())
-            self._similarity = (time.monotonic(), index)
-            return index
+        """Item-item co-rating index over every rating (chalicelib.similarity)."""
+        return self._similarity.get()
 
     # ----------------------------------------------------------------------------- health
 
@@ -270,8 +258,8 @@ class RecsService:
     def delete_user(self, user_id: int, caller: Caller = ANONYMOUS) -> dict[str, Any]:
         self._owned_user(user_id, caller)
         removed = self._store_call(lambda: self.store.delete_user(user_id))
-        with self._lock:
-            self._popular = self._catalog = None  # the counts changed
+        self._popular.invalidate()  # the counts changed
+        self._catalog.invalidate()
         return {"user_id": user_id, "deleted": True, "ratings_removed": removed}
 
     def get_user(self, user_id: int, caller: Caller = ANONYMOUS) -> dict[str, Any]:

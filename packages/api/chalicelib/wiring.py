@@ -53,6 +53,7 @@ def current(factory: Any) -> RecsService:
     with _lock:
         if _service is None:
             _service = factory()
+            _service.warm()
         return _service
 
 

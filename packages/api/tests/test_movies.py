@@ -1,6 +1,7 @@
 """Movies: search, detail, and co-rating cosine similarity checked by hand."""
 
 import math
+import time
 
 from conftest import body, new_user, post
 
@@ -57,8 +58,14 @@ def test_similarity_is_cached_until_it_expires(api) -> None:
     assert body(api.http.get("/movies/4/similar"))["movies"] == before  # cached index
     from app import service
 
-    service()._similarity = None  # what expiry does
-    assert 6 in body(api.http.get("/movies/4/similar"))["movies"]
+    cache = service()._similarity
+    cache.ttl = 0.01  # expire it: the next request still gets the old index...
+    time.sleep(0.02)
+    assert body(api.http.get("/movies/4/similar"))["movies"] == before
+    deadline = time.monotonic() + 10  # ...while a background thread reloads it
+    while 6 not in body(api.http.get("/movies/4/similar"))["movies"]:
+        assert time.monotonic() < deadline, "the expired similarity index was never reloaded"
+        time.sleep(0.05)
 
 
 def test_similarity_keeps_only_the_top_100_per_movie() -> None:
