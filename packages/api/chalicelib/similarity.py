@@ -2,7 +2,10 @@
 
 ``sim(i, j) = |raters(i) ∩ raters(j)| / sqrt(|raters(i)| * |raters(j)|)``, from an in-memory
 index of every rating: one movie's neighbours on demand (cached per movie), one pair's
-similarity, and a user's weighted affinity over every movie in one pass (``affinity``).
+similarity, and a user's weighted affinity over every movie at once (``affinity``).
+
+Users are numbered densely (0..U-1) inside the index, so per-user sums live in a plain list
+and the inner loops run as ``sum(map(list.__getitem__, ...))`` in C.
 """
 
 from __future__ import annotations
@@ -18,20 +21,26 @@ KEEP = 100  # the largest k a request may ask for; keeps the per-movie cache sma
 
 
 class SimilarityIndex:
-    def __init__(self, raters: dict[int, list[int]], rated: dict[int, list[int]]) -> None:
-        self.raters = raters  # item -> users who rated it
-        self.rated = rated  # user -> items they rated
+    def __init__(self, raters: dict[int, list[int]], rated: list[list[int]]) -> None:
+        self.raters = raters  # item -> the dense numbers of the users who rated it
+        self.rated = rated  # dense user number -> the items they rated
         self._cache: dict[int, list[tuple[int, float]]] = {}
         self._sets: dict[int, frozenset[int]] = {}
         self._lock = threading.Lock()
 
     @classmethod
     def build(cls, pairs: Iterable[tuple[int, int]]) -> SimilarityIndex:
+        """From (user_id, item_id) pairs, each rating once."""
+        number: dict[int, int] = {}
         raters: dict[int, list[int]] = {}
-        rated: dict[int, list[int]] = {}
+        rated: list[list[int]] = []
         for user_id, item_id in pairs:
-            raters.setdefault(item_id, []).append(user_id)
-            rated.setdefault(user_id, []).append(item_id)
+            user = number.get(user_id)
+            if user is None:
+                user = number[user_id] = len(rated)
+                rated.append([])
+            raters.setdefault(item_id, []).append(user)
+            rated[user].append(item_id)
         return cls(raters, rated)
 
     def neighbours(self, item_id: int) -> list[tuple[int, float]]:
@@ -40,11 +49,8 @@ class SimilarityIndex:
             cached = self._cache.get(item_id)
         if cached is not None:
             return cached
-        # Counter over the chained lists counts in C: a recommendation explains its picks from
-        # up to 50 rated movies, so a cold movie must take milliseconds, not tens of them.
-        counts = Counter(
-            chain.from_iterable(self.rated[user_id] for user_id in self.raters.get(item_id, ()))
-        )
+        # Counter over the chained lists counts in C.
+        counts = Counter(chain.from_iterable(self.rated[u] for u in self.raters.get(item_id, ())))
         counts.pop(item_id, None)
         own = len(self.raters.get(item_id, ()))
         scored = [
@@ -78,27 +84,28 @@ class SimilarityIndex:
     def affinity(self, weights: dict[int, float], skip: set[int]) -> dict[int, float]:
         """``sum over i in weights of weights[i] * sim(i, j)`` for every movie ``j`` not in
         ``skip`` that shares a rater with a weighted movie (``skip`` must hold the weighted
-        movies themselves).
+        movies themselves; movies whose sum is 0 are left out).
 
-        Summed per rater rather than per pair: ``sim(i, j) * sqrt(n_j)`` is the sum over the
-        raters of both of ``1 / sqrt(n_i)``, so one pass over the raters of the weighted
-        movies and one over those raters' ratings give every ``j`` at once, with no
-        neighbour lists to compute first.
+        Summed per rater rather than per pair: ``sim(i, j) * sqrt(n_j)`` is the sum, over the
+        raters of both, of ``1 / sqrt(n_i)``. So each rater of a weighted movie gets a share,
+        and each movie's affinity is the sum of its raters' shares over ``sqrt(n_j)``: one
+        pass over the weighted movies' raters and one over the index, with no neighbour
+        lists to compute first.
         """
-        shares: dict[int, float] = {}
+        shares = [0.0] * len(self.rated)
         for item_id, weight in weights.items():
             raters = self.raters.get(item_id, ())
             if not raters or not weight:
                 continue
             share = weight / math.sqrt(len(raters))
-            for user_id in raters:
-                shares[user_id] = shares.get(user_id, 0.0) + share
-        totals: dict[int, float] = {}
-        for user_id, share in shares.items():
-            for item_id in self.rated[user_id]:
-                totals[item_id] = totals.get(item_id, 0.0) + share
-        return {
-            item_id: total / math.sqrt(len(self.raters[item_id]))
-            for item_id, total in totals.items()
-            if item_id not in skip
-        }
+            for user in raters:
+                shares[user] += share
+        result: dict[int, float] = {}
+        share_of = shares.__getitem__
+        for item_id, raters in self.raters.items():
+            if item_id in skip:
+                continue
+            total = sum(map(share_of, raters))
+            if total:
+                result[item_id] = total / math.sqrt(len(raters))
+        return result
