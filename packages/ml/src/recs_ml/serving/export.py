@@ -140,19 +140,3 @@ def tuning_queries(
         history[row, : len(known)] = known
     found, _ = retrieval.user_vectors(tf.constant(history))
     return np.asarray(found.numpy(), dtype=np.float32)
-
-
-def load_model(directory: Path, name: str | None = None) -> Any:
-    """Load one exported model's ``serving_default`` (plain TensorFlow, no TFRS import)."""
-    import tensorflow as tf
-
-    from recs_ml.serving.artifact import unpack, verify
-
-    directory = Path(directory)
-    if directory.is_file():
-        directory = unpack(directory)
-    manifest = verify(directory)
-    chosen = name or manifest.default_model
-    if chosen not in manifest.models:
-        raise ValueError(f"model {chosen!r} is not in this artifact; it has {manifest.models}")
-    return tf.saved_model.load(str(directory / chosen / "1")).signatures["serving_default"]
