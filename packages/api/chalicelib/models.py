@@ -11,8 +11,8 @@ import math
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
-from pydantic.json_schema import GenerateJsonSchema
-from pydantic_core import CoreSchema
+from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
+from pydantic_core import CoreSchema, core_schema
 
 GENDERS = ("M", "F")
 # The occupations of MovieLens-100K's u.user, so new users describe themselves like seeded ones.
@@ -38,10 +38,18 @@ class Shape(BaseModel):
 
 
 class Untitled(GenerateJsonSchema):
-    """JSON Schema without a generated "title" on every property: the name already says it."""
+    """JSON Schema without a generated "title" on every property (the name already says it),
+    and without ``"default": null`` (an absent optional field is null; generated clients would
+    otherwise make the field mandatory)."""
 
     def field_title_should_be_set(self, schema: CoreSchema) -> bool:
         return False
+
+    def default_schema(self, schema: core_schema.WithDefaultSchema) -> JsonSchemaValue:
+        json_schema = super().default_schema(schema)
+        if "default" in json_schema and json_schema["default"] is None:
+            del json_schema["default"]
+        return json_schema
 
 
 # ----------------------------------------------------------------------------- request bodies
@@ -298,7 +306,6 @@ class ModelVersion(Shape):
     deploy_error: str = Field(
         default=None,  # type: ignore[assignment]
         description="why the last deployment of this version failed; absent when it did not",
-        json_schema_extra=lambda schema: schema.pop("default", None),  # type: ignore[arg-type,misc]
     )
 
 

@@ -19,7 +19,7 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from chalicelib.models import Error, Untitled
+from chalicelib.models import Error, Movie, Untitled
 from chalicelib.operations import OPERATIONS, Operation
 from chalicelib.validation import field_schema
 
@@ -76,7 +76,8 @@ def _json(model: type[BaseModel]) -> dict[str, Any]:
 
 def component_schemas() -> dict[str, Any]:
     """Every body and answer model, and the models they nest, by name."""
-    models: set[type[BaseModel]] = {Error}
+    # Movie: the fields every movie answer has, a type of its own for clients.
+    models: set[type[BaseModel]] = {Error, Movie}
     for op in OPERATIONS:
         models |= {op.response, *(model for _, model, _ in op.other_responses)}
         if op.body is not None:
