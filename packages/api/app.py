@@ -6,7 +6,6 @@ client errors into ``{"error": {"code", "message"}}`` responses.
 """
 
 import contextlib
-import re
 from collections.abc import Callable
 from typing import Any
 
@@ -21,6 +20,7 @@ from chalicelib.errors import (
     Unauthorized,
     error_body,
     local_server_error,
+    snake_case,
 )
 from chalicelib.limits import client_address, client_key
 from chalicelib.openapi import openapi_document
@@ -119,17 +119,13 @@ def _caller(request: Any, *, with_token: bool) -> Caller:
     return Caller(token=token, client=client_key(address))
 
 
-def _snake(name: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower().removesuffix("_error")
-
-
 @app.middleware("http")
 def uniform_errors(event: Any, get_response: Callable[[Any], Response]) -> Response:
     """Chalice's own errors (405, 415, 500) take the API's error shape too."""
     response = get_response(event)
     body = response.body
     if response.status_code >= 400 and isinstance(body, dict) and "Code" in body:
-        code = "internal_error" if response.status_code >= 500 else _snake(str(body["Code"]))
+        code = "internal_error" if response.status_code >= 500 else snake_case(str(body["Code"]))
         response.body = error_body(code, str(body.get("Message", "")))
     return response
 

@@ -12,6 +12,7 @@ import json
 import re
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import urlsplit
@@ -90,7 +91,38 @@ def _optional_int(value: Any) -> int | None:
         return None
 
 
-class LocalEndpoint:
+# What a backend's call returns: the answer's bytes, the model that answered, and (asked
+# only once the answer is good) the serving version.
+Invoked = tuple[bytes, str | None, Callable[[], int | None]]
+
+
+class _Backend:
+    """``recommend`` as both backends do it: the same request body out, the same parsing of
+    the predictions back; ``_invoke`` is how each one reaches its endpoint."""
+
+    def _invoke(self, body: bytes, model: str | None) -> Invoked:
+        raise NotImplementedError
+
+    def recommend(
+        self,
+        user_id: int,
+        history: list[int],
+        k: int,
+        model: str | None,
+        exclude: list[int] | None = None,
+    ) -> Prediction:
+        answer, model_name, version = self._invoke(
+            request_body(user_id, history, k, exclude), model
+        )
+        try:
+            payload = json.loads(answer)
+        except ValueError:
+            raise EndpointUnavailable("the endpoint answered with invalid JSON") from None
+        item_ids, scores = parse_predictions(payload)
+        return Prediction(item_ids, scores, model_name, version())
+
+
+class LocalEndpoint(_Backend):
     """HTTP to the local endpoint server; every call bounded by ``timeout`` in total."""
 
     backend = "local"
@@ -155,35 +187,19 @@ class LocalEndpoint:
             models=tuple(str(m) for m in info.get("models") or ()),
         )
 
-    def recommend(
-        self,
-        user_id: int,
-        history: list[int],
-        k: int,
-        model: str | None,
-        exclude: list[int] | None = None,
-    ) -> Prediction:
+    def _invoke(self, body: bytes, model: str | None) -> Invoked:
         headers = {"Content-Type": "application/json", "Accept": "application/json"}
         if model:
             headers["X-Amzn-SageMaker-Custom-Attributes"] = f"tfs-model-name={model}"
-        status, response_headers, body = self._request(
-            "POST", "/invocations", request_body(user_id, history, k, exclude), headers
-        )
+        status, response_headers, answer = self._request("POST", "/invocations", body, headers)
         if status == 400:
-            raise EndpointRejected(_error_text(body) or "the endpoint rejected the request")
+            raise EndpointRejected(_error_text(answer) or "the endpoint rejected the request")
         if status != 200:
-            raise EndpointUnavailable(f"endpoint {self.url} answered {status}: {_error_text(body)}")
-        try:
-            payload = json.loads(body)
-        except ValueError:
-            raise EndpointUnavailable("the endpoint answered with invalid JSON") from None
-        item_ids, scores = parse_predictions(payload)
-        return Prediction(
-            item_ids,
-            scores,
-            response_headers.get("x-recs-model-name") or model,
-            _optional_int(response_headers.get("x-recs-model-version")),
-        )
+            raise EndpointUnavailable(
+                f"endpoint {self.url} answered {status}: {_error_text(answer)}"
+            )
+        version = _optional_int(response_headers.get("x-recs-model-version"))
+        return answer, response_headers.get("x-recs-model-name") or model, lambda: version
 
 
 def _error_text(body: bytes) -> str:
@@ -202,7 +218,7 @@ def _error_text(body: bytes) -> str:
 _VERSION_IN_NAME = re.compile(r"-v(\d+)$")
 
 
-class SageMakerEndpoint:
+class SageMakerEndpoint(_Backend):
     """``invoke_endpoint`` by name; the serving version comes from the deployed model's name
     (``recs-movielens-v<version>``, set by the deployer), looked up at most once a minute."""
 
@@ -253,14 +269,7 @@ class SageMakerEndpoint:
             default_model=self.default_model,
         )
 
-    def recommend(
-        self,
-        user_id: int,
-        history: list[int],
-        k: int,
-        model: str | None,
-        exclude: list[int] | None = None,
-    ) -> Prediction:
+    def _invoke(self, body: bytes, model: str | None) -> Invoked:
         chosen = model or self.default_model
         try:
             response = self.runtime.invoke_endpoint(
@@ -268,9 +277,9 @@ class SageMakerEndpoint:
                 ContentType="application/json",
                 Accept="application/json",
                 CustomAttributes=f"tfs-model-name={chosen}",
-                Body=request_body(user_id, history, k, exclude),
+                Body=body,
             )
-            body = response["Body"].read()
+            answer = response["Body"].read()
         except ClientError as exc:
             error = exc.response.get("Error", {})
             if error.get("Code") == "ModelError" and exc.response.get("OriginalStatusCode") == 400:
@@ -280,9 +289,4 @@ class SageMakerEndpoint:
             raise EndpointUnavailable(f"endpoint {self.name}: {exc}") from None
         except BotoCoreError as exc:
             raise EndpointUnavailable(f"endpoint {self.name}: {exc}") from None
-        try:
-            payload = json.loads(body)
-        except ValueError:
-            raise EndpointUnavailable("the endpoint answered with invalid JSON") from None
-        item_ids, scores = parse_predictions(payload)
-        return Prediction(item_ids, scores, chosen, self.ping().version)
+        return answer, chosen, lambda: self.ping().version

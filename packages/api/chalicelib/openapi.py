@@ -9,6 +9,7 @@ GET /openapi.json; a test fails when the committed one is stale.
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import sys
 from collections import Counter
@@ -19,6 +20,7 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
+from chalicelib.errors import API_ERRORS
 from chalicelib.models import Error, Movie, Untitled
 from chalicelib.operations import OPERATIONS, Operation
 from chalicelib.validation import field_schema
@@ -27,24 +29,6 @@ OPENAPI_PATH = Path(__file__).resolve().parents[1] / "openapi.json"
 API_VERSION = "1.0.0"
 SCHEMAS = "#/components/schemas/{model}"
 
-# Error answers: the component's name and what the status means on this API.
-ERRORS: dict[int, tuple[str, str]] = {
-    400: ("BadRequest", "invalid parameter or body"),
-    401: ("Unauthorized", "the user's token is needed: Authorization: Bearer <token>"),
-    403: (
-        "Forbidden",
-        "the token is not this user's, or the user belongs to the dataset (read-only)",
-    ),
-    404: ("NotFound", "no such user or movie (or no such not-interested mark)"),
-    409: ("Conflict", "the user already rated this movie"),
-    413: ("PayloadTooLarge", "request body too large"),
-    415: ("UnsupportedMediaType", "the body is not application/json"),
-    429: (
-        "TooManyRequests",
-        "a cap is reached (writes per user, users per client); Retry-After says when to retry",
-    ),
-    503: ("Unavailable", "the store or the endpoint is unavailable and there is no fallback"),
-}
 ERROR_HEADERS: dict[int, dict[str, Any]] = {
     401: {"WWW-Authenticate": {"description": "Bearer", "schema": {"type": "string"}}},
     429: {
@@ -144,7 +128,7 @@ def _responses(op: Operation) -> dict[str, Any]:
     for status, model, text in op.other_responses:
         responses[str(status)] = {"description": text, "content": _json(model)}
     for status in op.errors:
-        responses[str(status)] = _ref("responses", ERRORS[status][0])
+        responses[str(status)] = _ref("responses", API_ERRORS[status].__name__)
     return responses
 
 
@@ -174,11 +158,11 @@ def _error_responses() -> dict[str, Any]:
     used = sorted({status for op in OPERATIONS for status in op.errors})
     responses = {}
     for status in used:
-        name, text = ERRORS[status]
-        response: dict[str, Any] = {"description": text, "content": _json(Error)}
+        error = API_ERRORS[status]
+        response: dict[str, Any] = {"description": inspect.getdoc(error), "content": _json(Error)}
         if status in ERROR_HEADERS:
             response["headers"] = ERROR_HEADERS[status]
-        responses[name] = response
+        responses[error.__name__] = response
     return responses
 
 

@@ -530,7 +530,7 @@ export interface components {
         };
     };
     responses: {
-        /** @description invalid parameter or body */
+        /** @description Invalid parameter or body. */
         BadRequest: {
             headers: {
                 [name: string]: unknown;
@@ -539,7 +539,7 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description the user already rated this movie */
+        /** @description The user already rated this movie. */
         Conflict: {
             headers: {
                 [name: string]: unknown;
@@ -548,7 +548,7 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description the token is not this user's, or the user belongs to the dataset (read-only) */
+        /** @description The token is not this user's, or the user belongs to the dataset (read-only). */
         Forbidden: {
             headers: {
                 [name: string]: unknown;
@@ -557,7 +557,7 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description no such user or movie (or no such not-interested mark) */
+        /** @description No such user or movie (or no such not-interested mark). */
         NotFound: {
             headers: {
                 [name: string]: unknown;
@@ -566,7 +566,7 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description request body too large */
+        /** @description Request body too large. */
         PayloadTooLarge: {
             headers: {
                 [name: string]: unknown;
@@ -575,7 +575,7 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description a cap is reached (writes per user, users per client); Retry-After says when to retry */
+        /** @description A cap is reached (writes per user, users per client); Retry-After says when to retry. */
         TooManyRequests: {
             headers: {
                 /** @description seconds until the cap frees up */
@@ -586,7 +586,7 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description the user's token is needed: Authorization: Bearer <token> */
+        /** @description The user's token is needed: Authorization: Bearer <token>. */
         Unauthorized: {
             headers: {
                 /** @description Bearer */
@@ -597,7 +597,7 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description the store or the endpoint is unavailable and there is no fallback */
+        /** @description The store or the endpoint is unavailable and there is no fallback. */
         Unavailable: {
             headers: {
                 [name: string]: unknown;
@@ -606,7 +606,7 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description the body is not application/json */
+        /** @description The body is not application/json. */
         UnsupportedMediaType: {
             headers: {
                 [name: string]: unknown;
