@@ -12,9 +12,10 @@ import json
 import re
 import threading
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 from urllib.parse import urlsplit
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -45,10 +46,22 @@ class EndpointStatus:
     detail: str = ""
 
 
-class Endpoint(Protocol):
+# What a backend's call returns: the answer's bytes, the model that answered, and (asked
+# only once the answer is good) the serving version.
+Invoked = tuple[bytes, str | None, Callable[[], int | None]]
+
+
+class Endpoint(ABC):
+    """A model endpoint: ``recommend`` sends the same request body to every backend and
+    parses the predictions the same way; ``_invoke`` is how each backend reaches its own."""
+
     backend: str
 
+    @abstractmethod
     def ping(self) -> EndpointStatus: ...
+
+    @abstractmethod
+    def _invoke(self, body: bytes, model: str | None) -> Invoked: ...
 
     def recommend(
         self,
@@ -57,7 +70,16 @@ class Endpoint(Protocol):
         k: int,
         model: str | None,
         exclude: list[int] | None = None,
-    ) -> Prediction: ...
+    ) -> Prediction:
+        answer, model_name, version = self._invoke(
+            request_body(user_id, history, k, exclude), model
+        )
+        try:
+            payload = json.loads(answer)
+        except ValueError:
+            raise EndpointUnavailable("the endpoint answered with invalid JSON") from None
+        item_ids, scores = parse_predictions(payload)
+        return Prediction(item_ids, scores, model_name, version())
 
 
 def request_body(
@@ -91,38 +113,7 @@ def _optional_int(value: Any) -> int | None:
         return None
 
 
-# What a backend's call returns: the answer's bytes, the model that answered, and (asked
-# only once the answer is good) the serving version.
-Invoked = tuple[bytes, str | None, Callable[[], int | None]]
-
-
-class _Backend:
-    """``recommend`` as both backends do it: the same request body out, the same parsing of
-    the predictions back; ``_invoke`` is how each one reaches its endpoint."""
-
-    def _invoke(self, body: bytes, model: str | None) -> Invoked:
-        raise NotImplementedError
-
-    def recommend(
-        self,
-        user_id: int,
-        history: list[int],
-        k: int,
-        model: str | None,
-        exclude: list[int] | None = None,
-    ) -> Prediction:
-        answer, model_name, version = self._invoke(
-            request_body(user_id, history, k, exclude), model
-        )
-        try:
-            payload = json.loads(answer)
-        except ValueError:
-            raise EndpointUnavailable("the endpoint answered with invalid JSON") from None
-        item_ids, scores = parse_predictions(payload)
-        return Prediction(item_ids, scores, model_name, version())
-
-
-class LocalEndpoint(_Backend):
+class LocalEndpoint(Endpoint):
     """HTTP to the local endpoint server; every call bounded by ``timeout`` in total."""
 
     backend = "local"
@@ -218,7 +209,7 @@ def _error_text(body: bytes) -> str:
 _VERSION_IN_NAME = re.compile(r"-v(\d+)$")
 
 
-class SageMakerEndpoint(_Backend):
+class SageMakerEndpoint(Endpoint):
     """``invoke_endpoint`` by name; the serving version comes from the deployed model's name
     (``recs-movielens-v<version>``, set by the deployer), looked up at most once a minute."""
 

@@ -34,6 +34,7 @@ from chalicelib.store import (
     CatalogEntry,
     DuplicateRating,
     Movie,
+    NewUser,
     RatingRow,
     Store,
     StoreUnavailable,
@@ -254,13 +255,15 @@ class RecsService:
 
         user = self._capped(
             lambda: self.store.create_user(
-                body.get("age"),
-                body.get("gender"),
-                body.get("occupation"),
-                self._now(),
-                token_for=token_for,
-                client=caller.client,
-                users_per_hour=self.caps.users_per_client_per_hour,
+                NewUser(
+                    body.get("age"),
+                    body.get("gender"),
+                    body.get("occupation"),
+                    self._now(),
+                    token_for=token_for,
+                    client=caller.client,
+                    users_per_hour=self.caps.users_per_client_per_hour,
+                )
             )
         )
         # The only time the token leaves the API: the store keeps a salted digest of it.
