@@ -23,7 +23,6 @@ from chalicelib.errors import (
     snake_case,
 )
 from chalicelib.limits import client_address, client_key
-from chalicelib.openapi import openapi_document
 from chalicelib.operations import OPERATIONS, Operation
 from chalicelib.ownership import bearer_token
 from chalicelib.service import Caller, RecsService
@@ -165,8 +164,16 @@ VIEWS: dict[str, View] = {
     "recommendEndpoint": lambda p, body, caller: service().recommend_endpoint(
         p.user_id, p.k, caller
     ),
-    "getOpenApi": lambda p, body, caller: openapi_document(),
+    "getOpenApi": lambda p, body, caller: _openapi(),
 }
+
+
+def _openapi() -> dict[str, Any]:
+    # Imported on first call: rendering every schema is no part of a cold start.
+    from chalicelib.openapi import openapi_document
+
+    return openapi_document()
+
 
 for _op in OPERATIONS:
     route(_op, VIEWS[_op.operation_id])

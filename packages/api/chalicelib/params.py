@@ -38,9 +38,9 @@ Strip = AfterValidator(str.strip)
 
 
 class Params(BaseModel):
-    """No parameters besides the declared ones; strings stay strings."""
+    """No parameters besides the declared ones; strings stay strings; built on first use."""
 
-    model_config = ConfigDict(strict=True, extra="forbid")
+    model_config = ConfigDict(strict=True, extra="forbid", defer_build=True)
 
 
 UserId = Annotated[int, Field(ge=1, le=INT32_MAX, description="a user's id"), AsInteger]
