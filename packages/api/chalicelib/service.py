@@ -27,8 +27,8 @@ from chalicelib.errors import (
 from chalicelib.explain import Taste
 from chalicelib.filters import EXCLUDE_LIMIT, Filters, parse_filters, parse_genres
 from chalicelib.limits import CapReached, Caps, WriteCap
-from chalicelib.models_info import POPULARITY_MODELS, model_info
-from chalicelib.registry import Registry, RegistryUnavailable, finite_numbers
+from chalicelib.models_info import POPULARITY_MODELS, model_info, models_overview
+from chalicelib.registry import Registry, RegistryUnavailable
 from chalicelib.similarity import SimilarityIndex
 from chalicelib.store import (
     CatalogEntry,
@@ -510,51 +510,7 @@ class RecsService:
             versions = self.registry.versions()
         except RegistryUnavailable as exc:
             raise Unavailable(f"the model registry is unavailable: {exc}") from None
-        ping = self.endpoint.ping()
-        serving = next((v for v in versions if ping.ok and v.version == ping.version), None)
-        if serving is None:
-            approved = [v for v in versions if v.status == "Approved"]
-            serving = approved[-1] if approved else None
-        names = list(ping.models) if ping.ok and ping.models else []
-        if not names and serving is not None:
-            names = sorted(serving.metrics)
-        default = ping.default_model if ping.ok else None
-        models = []
-        for name in names:
-            metrics = finite_numbers(serving.metrics.get(name)) if serving else {}
-            models.append(
-                {
-                    "name": name,
-                    **model_info(name),
-                    "default": name == default,
-                    "version": serving.version if serving else None,
-                    "status": serving.status if serving else None,
-                    "metrics": metrics,
-                    "metrics_split": serving.metrics_split if serving and metrics else None,
-                }
-            )
-        return {
-            "group": self.registry.group,
-            "endpoint": {
-                "status": "ok" if ping.ok else "unavailable",
-                "version": ping.version if ping.ok else None,
-                "default_model": default,
-            },
-            "models": models,
-            "versions": [
-                {
-                    "version": v.version,
-                    "status": v.status,
-                    "metrics": v.metrics,
-                    "metrics_split": v.metrics_split if v.metrics else None,
-                    "created_at": v.created_at,
-                    "artifact_uri": v.artifact_uri,
-                    "serving": ping.ok and v.version == ping.version,
-                    **({"deploy_error": v.deploy_error} if v.deploy_error else {}),
-                }
-                for v in versions
-            ],
-        }
+        return models_overview(self.registry.group, versions, self.endpoint.ping())
 
 
 def _mean(value: float | None) -> float | None:
