@@ -1,7 +1,8 @@
 """What each route does, as plain Python over a store, an endpoint and a registry.
 
-Routes in app.py parse nothing and decide nothing: they hand raw parameters and bodies to
-``RecsService`` and return its dicts, or turn its ``ApiError`` into an error response.
+Routes in app.py decide nothing: they hand parameters and bodies, checked by the API's pydantic
+models, to ``RecsService`` and return its dicts, or turn its ``ApiError`` into an error
+response.
 """
 
 from __future__ import annotations
