@@ -18,7 +18,6 @@ from chalicelib.models import Shape, Untitled
 from chalicelib.operations import Operation
 from chalicelib.params import PATTERN_MEANS, Params
 
-P = TypeVar("P", bound=Params)
 B = TypeVar("B", bound=Shape)
 
 
