@@ -1,12 +1,11 @@
-"""Routes only: each one hands its raw parameters and body to chalicelib and returns the result.
+"""Routes only: each one hands its checked parameters and body to chalicelib.
 
-The routes, their parameters and bodies are declared once in ``chalicelib.spec``; ``route``
-below registers a view under that description and turns client errors into
-``{"error": {"code", "message"}}`` responses.
+The routes, their parameters and bodies are declared once in ``chalicelib.operations`` (as
+pydantic models); ``route`` below registers each operation's call to the service and turns
+client errors into ``{"error": {"code", "message"}}`` responses.
 """
 
 import contextlib
-import re
 from collections.abc import Callable
 from typing import Any
 
@@ -21,12 +20,14 @@ from chalicelib.errors import (
     Unauthorized,
     error_body,
     local_server_error,
+    snake_case,
 )
 from chalicelib.limits import client_address, client_key
+from chalicelib.operations import OPERATIONS, Operation
 from chalicelib.ownership import bearer_token
 from chalicelib.service import Caller, RecsService
 from chalicelib.settings import get_settings
-from chalicelib.spec import openapi_document, operation, parse_body, parse_params
+from chalicelib.validation import parse_body, parse_params
 
 settings = get_settings()
 app = Chalice(app_name="recs-api")
@@ -72,44 +73,40 @@ def service() -> RecsService:
     )
 
 
-def route(method: str, path: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Register ``view(params, body, caller)`` for the spec's ``method path``."""
-    op = operation(method, path)
+# What each operation calls: (checked parameters, checked body or None, caller) -> answer,
+# or (status, answer) where the status depends on the outcome.
+View = Callable[[Any, Any, Caller], Any]
 
-    def register(view: Callable[..., Any]) -> Callable[..., Any]:
-        def handler(**path_params: str) -> Response:
-            request = app.current_request
-            try:
-                raw = {**(request.query_params or {}), **path_params}
-                params = parse_params(op, raw)
-                caller = _caller(request, with_token=op.auth != "none")
-                if op.auth == "required" and caller.token is None:
-                    raise Unauthorized(
-                        "this request needs the user's token: send 'Authorization: Bearer "
-                        "<token>' (POST /users returned it once)"
+
+def route(op: Operation, view: View) -> None:
+    """Register ``view`` under the operation's method and path."""
+
+    def handler(**path_params: str) -> Response:
+        request = app.current_request
+        try:
+            params = parse_params(op, {**(request.query_params or {}), **path_params})
+            caller = _caller(request, with_token=op.auth != "none")
+            if op.auth == "required" and caller.token is None:
+                raise Unauthorized(
+                    "this request needs the user's token: send 'Authorization: Bearer "
+                    "<token>' (POST /users returned it once)"
+                )
+            body = None
+            if op.body is not None:
+                payload = request.raw_body or b""
+                if len(payload) > settings.max_body_bytes:
+                    raise PayloadTooLarge(
+                        f"the body has {len(payload)} bytes; the limit is {settings.max_body_bytes}"
                     )
-                body = None
-                if op.body:
-                    payload = request.raw_body or b""
-                    if len(payload) > settings.max_body_bytes:
-                        raise PayloadTooLarge(
-                            f"the body has {len(payload)} bytes; the limit is "
-                            f"{settings.max_body_bytes}"
-                        )
-                    body = parse_body(op.body, payload)
-                result = view(params, body, caller)
-            except ApiError as error:
-                return Response(error.body(), status_code=error.status, headers=error.headers())
-            if isinstance(result, tuple):
-                status, result = result
-                return Response(result, status_code=status)
-            return Response(result, status_code=op.status)
+                body = parse_body(op.body, payload).model_dump()
+            result = view(params, body, caller)
+        except ApiError as error:
+            return Response(error.body(), status_code=error.status, headers=error.headers())
+        status, result = result if isinstance(result, tuple) else (op.status, result)
+        return Response(result, status_code=status)
 
-        handler.__name__ = view.__name__
-        app.route(path, methods=[method], cors=CORS, name=op.operation_id)(handler)
-        return view
-
-    return register
+    handler.__name__ = op.operation_id
+    app.route(op.path, methods=[op.method], cors=CORS, name=op.operation_id)(handler)
 
 
 def _caller(request: Any, *, with_token: bool) -> Caller:
@@ -121,115 +118,62 @@ def _caller(request: Any, *, with_token: bool) -> Caller:
     return Caller(token=token, client=client_key(address))
 
 
-def _snake(name: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower().removesuffix("_error")
-
-
 @app.middleware("http")
 def uniform_errors(event: Any, get_response: Callable[[Any], Response]) -> Response:
     """Chalice's own errors (405, 415, 500) take the API's error shape too."""
     response = get_response(event)
     body = response.body
     if response.status_code >= 400 and isinstance(body, dict) and "Code" in body:
-        code = "internal_error" if response.status_code >= 500 else _snake(str(body["Code"]))
+        code = "internal_error" if response.status_code >= 500 else snake_case(str(body["Code"]))
         response.body = error_body(code, str(body.get("Message", "")))
     return response
 
 
-@route("GET", "/health")
-def health(params: dict, body: None, caller: Caller) -> tuple[int, dict]:
-    return service().health()
-
-
-@route("GET", "/users")
-def list_users(params: dict, body: None, caller: Caller) -> dict:
-    return service().list_users(params["query"], params["limit"], params["offset"], caller)
-
-
-@route("POST", "/users")
-def create_user(params: dict, body: dict, caller: Caller) -> dict:
-    return service().create_user(body, caller)
-
-
-@route("GET", "/users/{user_id}")
-def get_user(params: dict, body: None, caller: Caller) -> dict:
-    return service().get_user(params["user_id"], caller)
-
-
-@route("DELETE", "/users/{user_id}")
-def delete_user(params: dict, body: None, caller: Caller) -> dict:
-    return service().delete_user(params["user_id"], caller)
-
-
-@route("POST", "/users/{user_id}/ratings")
-def rate_movie(params: dict, body: dict, caller: Caller) -> dict:
-    return service().rate(params["user_id"], body, caller)
-
-
-@route("GET", "/users/{user_id}/feedback")
-def list_feedback(params: dict, body: None, caller: Caller) -> dict:
-    return service().list_feedback(params["user_id"], caller)
-
-
-@route("POST", "/users/{user_id}/feedback")
-def add_feedback(params: dict, body: dict, caller: Caller) -> tuple[int, dict]:
-    return service().add_feedback(params["user_id"], body, caller)
-
-
-@route("DELETE", "/users/{user_id}/feedback/{item_id}")
-def delete_feedback(params: dict, body: None, caller: Caller) -> dict:
-    return service().delete_feedback(params["user_id"], params["item_id"], caller)
-
-
-@route("GET", "/users/{user_id}/recommendations")
-def recommendations(params: dict, body: None, caller: Caller) -> dict:
-    return service().recommend(
-        params["user_id"],
-        params["k"],
-        params["model"],
+VIEWS: dict[str, View] = {
+    "getHealth": lambda p, body, caller: service().health(),
+    "listUsers": lambda p, body, caller: service().list_users(p.query, p.limit, p.offset, caller),
+    "createUser": lambda p, body, caller: service().create_user(body, caller),
+    "getUser": lambda p, body, caller: service().get_user(p.user_id, caller),
+    "deleteUser": lambda p, body, caller: service().delete_user(p.user_id, caller),
+    "rateMovie": lambda p, body, caller: service().rate(p.user_id, body, caller),
+    "listFeedback": lambda p, body, caller: service().list_feedback(p.user_id, caller),
+    "addFeedback": lambda p, body, caller: service().add_feedback(p.user_id, body, caller),
+    "deleteFeedback": lambda p, body, caller: service().delete_feedback(
+        p.user_id, p.item_id, caller
+    ),
+    "getRecommendations": lambda p, body, caller: service().recommend(
+        p.user_id,
+        p.k,
+        p.model,
         caller,
-        genres=params["genres"],
-        year_min=params["year_min"],
-        year_max=params["year_max"],
-        offset=params["offset"],
-    )
+        genres=p.genres,
+        year_min=p.year_min,
+        year_max=p.year_max,
+        offset=p.offset,
+    ),
+    "listMovies": lambda p, body, caller: service().list_movies(p.query, p.limit),
+    "listPopularMovies": lambda p, body, caller: service().popular_movies(
+        p.genre, p.limit, p.user_id, caller
+    ),
+    "listGenres": lambda p, body, caller: service().list_genres(),
+    "getMovie": lambda p, body, caller: service().get_movie(p.item_id),
+    "getSimilarMovies": lambda p, body, caller: service().similar(
+        p.item_id, p.k, p.user_id, caller
+    ),
+    "listModels": lambda p, body, caller: service().models(),
+    "recommendEndpoint": lambda p, body, caller: service().recommend_endpoint(
+        p.user_id, p.k, caller
+    ),
+    "getOpenApi": lambda p, body, caller: _openapi(),
+}
 
 
-@route("GET", "/movies")
-def list_movies(params: dict, body: None, caller: Caller) -> dict:
-    return service().list_movies(params["query"], params["limit"])
+def _openapi() -> dict[str, Any]:
+    # Imported on first call: rendering every schema is no part of a cold start.
+    from chalicelib.openapi import openapi_document
 
-
-@route("GET", "/movies/popular")
-def popular_movies(params: dict, body: None, caller: Caller) -> dict:
-    return service().popular_movies(params["genre"], params["limit"], params["user_id"], caller)
-
-
-@route("GET", "/movies/genres")
-def genres(params: dict, body: None, caller: Caller) -> dict:
-    return service().list_genres()
-
-
-@route("GET", "/movies/{item_id}")
-def get_movie(params: dict, body: None, caller: Caller) -> dict:
-    return service().get_movie(params["item_id"])
-
-
-@route("GET", "/movies/{item_id}/similar")
-def similar_movies(params: dict, body: None, caller: Caller) -> dict:
-    return service().similar(params["item_id"], params["k"], params["user_id"], caller)
-
-
-@route("GET", "/models")
-def models(params: dict, body: None, caller: Caller) -> dict:
-    return service().models()
-
-
-@route("GET", "/recommendEndpoint")
-def recommend_endpoint(params: dict, body: None, caller: Caller) -> dict:
-    return service().recommend_endpoint(params["user_id"], params["k"], caller)
-
-
-@route("GET", "/openapi.json")
-def openapi(params: dict, body: None, caller: Caller) -> dict:
     return openapi_document()
+
+
+for _op in OPERATIONS:
+    route(_op, VIEWS[_op.operation_id])

@@ -23,7 +23,7 @@ not-interested mark likewise with its user's ``feedback_*`` counters. Marks carr
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -37,6 +37,7 @@ from chalicelib.store import (
     DuplicateRating,
     FeedbackRow,
     Movie,
+    NewUser,
     RatingRow,
     SeedData,
     StoreUnavailable,
@@ -265,18 +266,8 @@ class DynamoStore:
 
     # ----------------------------------------------------------------------------- writing
 
-    def create_user(
-        self,
-        age: int | None,
-        gender: str | None,
-        occupation: str | None,
-        now: int,
-        *,
-        token_for: Callable[[int], TokenRecord],
-        client: str,
-        users_per_hour: int,
-    ) -> UserProfile:
-        self._take_client_slot(client, now, users_per_hour)
+    def create_user(self, new: NewUser) -> UserProfile:
+        self._take_client_slot(new.client, new.now, new.users_per_hour)
         counter = self._call(
             self.table.update_item,
             Key=COUNTER,
@@ -286,7 +277,7 @@ class DynamoStore:
             ReturnValues="UPDATED_NEW",
         )
         user_id = int(counter["Attributes"]["value"])
-        profile = UserProfile(user_id, age, gender, occupation, "api", now, 0, token_for(user_id))
+        profile = new.profile(user_id, new.token_for(user_id))
         self._call(
             self.table.put_item,
             Item=self._profile_item(profile),

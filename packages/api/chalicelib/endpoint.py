@@ -12,8 +12,10 @@ import json
 import re
 import threading
 import time
+from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 from urllib.parse import urlsplit
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -44,10 +46,22 @@ class EndpointStatus:
     detail: str = ""
 
 
-class Endpoint(Protocol):
+# What a backend's call returns: the answer's bytes, the model that answered, and (asked
+# only once the answer is good) the serving version.
+Invoked = tuple[bytes, str | None, Callable[[], int | None]]
+
+
+class Endpoint(ABC):
+    """A model endpoint: ``recommend`` sends the same request body to every backend and
+    parses the predictions the same way; ``_invoke`` is how each backend reaches its own."""
+
     backend: str
 
+    @abstractmethod
     def ping(self) -> EndpointStatus: ...
+
+    @abstractmethod
+    def _invoke(self, body: bytes, model: str | None) -> Invoked: ...
 
     def recommend(
         self,
@@ -56,7 +70,16 @@ class Endpoint(Protocol):
         k: int,
         model: str | None,
         exclude: list[int] | None = None,
-    ) -> Prediction: ...
+    ) -> Prediction:
+        answer, model_name, version = self._invoke(
+            request_body(user_id, history, k, exclude), model
+        )
+        try:
+            payload = json.loads(answer)
+        except ValueError:
+            raise EndpointUnavailable("the endpoint answered with invalid JSON") from None
+        item_ids, scores = parse_predictions(payload)
+        return Prediction(item_ids, scores, model_name, version())
 
 
 def request_body(
@@ -90,7 +113,7 @@ def _optional_int(value: Any) -> int | None:
         return None
 
 
-class LocalEndpoint:
+class LocalEndpoint(Endpoint):
     """HTTP to the local endpoint server; every call bounded by ``timeout`` in total."""
 
     backend = "local"
@@ -155,35 +178,19 @@ class LocalEndpoint:
             models=tuple(str(m) for m in info.get("models") or ()),
         )
 
-    def recommend(
-        self,
-        user_id: int,
-        history: list[int],
-        k: int,
-        model: str | None,
-        exclude: list[int] | None = None,
-    ) -> Prediction:
+    def _invoke(self, body: bytes, model: str | None) -> Invoked:
         headers = {"Content-Type": "application/json", "Accept": "application/json"}
         if model:
             headers["X-Amzn-SageMaker-Custom-Attributes"] = f"tfs-model-name={model}"
-        status, response_headers, body = self._request(
-            "POST", "/invocations", request_body(user_id, history, k, exclude), headers
-        )
+        status, response_headers, answer = self._request("POST", "/invocations", body, headers)
         if status == 400:
-            raise EndpointRejected(_error_text(body) or "the endpoint rejected the request")
+            raise EndpointRejected(_error_text(answer) or "the endpoint rejected the request")
         if status != 200:
-            raise EndpointUnavailable(f"endpoint {self.url} answered {status}: {_error_text(body)}")
-        try:
-            payload = json.loads(body)
-        except ValueError:
-            raise EndpointUnavailable("the endpoint answered with invalid JSON") from None
-        item_ids, scores = parse_predictions(payload)
-        return Prediction(
-            item_ids,
-            scores,
-            response_headers.get("x-recs-model-name") or model,
-            _optional_int(response_headers.get("x-recs-model-version")),
-        )
+            raise EndpointUnavailable(
+                f"endpoint {self.url} answered {status}: {_error_text(answer)}"
+            )
+        version = _optional_int(response_headers.get("x-recs-model-version"))
+        return answer, response_headers.get("x-recs-model-name") or model, lambda: version
 
 
 def _error_text(body: bytes) -> str:
@@ -202,7 +209,7 @@ def _error_text(body: bytes) -> str:
 _VERSION_IN_NAME = re.compile(r"-v(\d+)$")
 
 
-class SageMakerEndpoint:
+class SageMakerEndpoint(Endpoint):
     """``invoke_endpoint`` by name; the serving version comes from the deployed model's name
     (``recs-movielens-v<version>``, set by the deployer), looked up at most once a minute."""
 
@@ -253,14 +260,7 @@ class SageMakerEndpoint:
             default_model=self.default_model,
         )
 
-    def recommend(
-        self,
-        user_id: int,
-        history: list[int],
-        k: int,
-        model: str | None,
-        exclude: list[int] | None = None,
-    ) -> Prediction:
+    def _invoke(self, body: bytes, model: str | None) -> Invoked:
         chosen = model or self.default_model
         try:
             response = self.runtime.invoke_endpoint(
@@ -268,9 +268,9 @@ class SageMakerEndpoint:
                 ContentType="application/json",
                 Accept="application/json",
                 CustomAttributes=f"tfs-model-name={chosen}",
-                Body=request_body(user_id, history, k, exclude),
+                Body=body,
             )
-            body = response["Body"].read()
+            answer = response["Body"].read()
         except ClientError as exc:
             error = exc.response.get("Error", {})
             if error.get("Code") == "ModelError" and exc.response.get("OriginalStatusCode") == 400:
@@ -280,9 +280,4 @@ class SageMakerEndpoint:
             raise EndpointUnavailable(f"endpoint {self.name}: {exc}") from None
         except BotoCoreError as exc:
             raise EndpointUnavailable(f"endpoint {self.name}: {exc}") from None
-        try:
-            payload = json.loads(body)
-        except ValueError:
-            raise EndpointUnavailable("the endpoint answered with invalid JSON") from None
-        item_ids, scores = parse_predictions(payload)
-        return Prediction(item_ids, scores, chosen, self.ping().version)
+        return answer, chosen, lambda: self.ping().version

@@ -3,15 +3,30 @@
 from __future__ import annotations
 
 import json
+import re
 from http import HTTPStatus
 from typing import Any
 
 
+def snake_case(name: str) -> str:
+    """``NotFoundError`` -> ``not_found``: the code of an error class (Chalice's too)."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower().removesuffix("_error")
+
+
 class ApiError(Exception):
-    """Turned into ``{"error": {"code", "message"}}`` with ``status`` by the routes."""
+    """Turned into ``{"error": {"code", "message"}}`` with ``status`` by the routes.
+
+    A subclass names its status (``class NotFound(ApiError, status=404)``); its code is its
+    name in snake case and its docstring what the status means on this API (the OpenAPI
+    document's description of that answer).
+    """
 
     status = 400
     code = "bad_request"
+
+    def __init_subclass__(cls, *, status: int, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.status, cls.code = status, snake_case(cls.__name__)
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -24,48 +39,40 @@ class ApiError(Exception):
         return {}
 
 
-class BadRequest(ApiError):
-    status = 400
-    code = "bad_request"
+class BadRequest(ApiError, status=400):
+    """Invalid parameter or body."""
 
 
-class Unauthorized(ApiError):
-    """No token where the user's token is needed."""
-
-    status = 401
-    code = "unauthorized"
+class Unauthorized(ApiError, status=401):
+    """The user's token is needed: Authorization: Bearer <token>."""
 
     def headers(self) -> dict[str, str]:
         return {"WWW-Authenticate": 'Bearer realm="recs"'}
 
 
-class Forbidden(ApiError):
-    """A token that does not belong to the user, or a user nobody may write (the dataset's)."""
-
-    status = 403
-    code = "forbidden"
+class Forbidden(ApiError, status=403):
+    """The token is not this user's, or the user belongs to the dataset (read-only)."""
 
 
-class NotFound(ApiError):
-    status = 404
-    code = "not_found"
+class NotFound(ApiError, status=404):
+    """No such user or movie (or no such not-interested mark)."""
 
 
-class Conflict(ApiError):
-    status = 409
-    code = "conflict"
+class Conflict(ApiError, status=409):
+    """The user already rated this movie."""
 
 
-class PayloadTooLarge(ApiError):
-    status = 413
-    code = "payload_too_large"
+class PayloadTooLarge(ApiError, status=413):
+    """Request body too large."""
 
 
-class TooManyRequests(ApiError):
-    """A cap is reached; ``retry_after`` seconds until it frees up again."""
+# Chalice answers it before a route runs; documented here with the others.
+class UnsupportedMediaType(ApiError, status=415):
+    """The body is not application/json."""
 
-    status = 429
-    code = "too_many_requests"
+
+class TooManyRequests(ApiError, status=429):
+    """A cap is reached (writes per user, users per client); Retry-After says when to retry."""
 
     def __init__(self, message: str, retry_after: int) -> None:
         super().__init__(message)
@@ -75,9 +82,12 @@ class TooManyRequests(ApiError):
         return {"Retry-After": str(self.retry_after)}
 
 
-class Unavailable(ApiError):
-    status = 503
-    code = "unavailable"
+class Unavailable(ApiError, status=503):
+    """The store or the endpoint is unavailable and there is no fallback."""
+
+
+# Every error answer the API documents, by status.
+API_ERRORS: dict[int, type[ApiError]] = {error.status: error for error in ApiError.__subclasses__()}
 
 
 def error_body(code: str, message: str) -> dict[str, Any]:

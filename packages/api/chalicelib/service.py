@@ -1,7 +1,8 @@
 """What each route does, as plain Python over a store, an endpoint and a registry.
 
-Routes in app.py parse nothing and decide nothing: they hand raw parameters and bodies to
-``RecsService`` and return its dicts, or turn its ``ApiError`` into an error response.
+Routes in app.py decide nothing: they hand parameters and bodies, checked by the API's pydantic
+models, to ``RecsService`` and return its dicts, or turn its ``ApiError`` into an error
+response.
 """
 
 from __future__ import annotations
@@ -27,13 +28,14 @@ from chalicelib.errors import (
 from chalicelib.explain import Taste
 from chalicelib.filters import EXCLUDE_LIMIT, Filters, parse_filters, parse_genres
 from chalicelib.limits import CapReached, Caps, WriteCap
-from chalicelib.models_info import POPULARITY_MODELS, model_info
-from chalicelib.registry import Registry, RegistryUnavailable, finite_numbers
+from chalicelib.models_info import POPULARITY_MODELS, model_info, models_overview
+from chalicelib.registry import Registry, RegistryUnavailable
 from chalicelib.similarity import SimilarityIndex
 from chalicelib.store import (
     CatalogEntry,
     DuplicateRating,
     Movie,
+    NewUser,
     RatingRow,
     Store,
     StoreUnavailable,
@@ -242,13 +244,15 @@ class RecsService:
 
         user = self._capped(
             lambda: self.store.create_user(
-                body.get("age"),
-                body.get("gender"),
-                body.get("occupation"),
-                self._now(),
-                token_for=token_for,
-                client=caller.client,
-                users_per_hour=self.caps.users_per_client_per_hour,
+                NewUser(
+                    body.get("age"),
+                    body.get("gender"),
+                    body.get("occupation"),
+                    self._now(),
+                    token_for=token_for,
+                    client=caller.client,
+                    users_per_hour=self.caps.users_per_client_per_hour,
+                )
             )
         )
         # The only time the token leaves the API: the store keeps a salted digest of it.
@@ -495,51 +499,7 @@ class RecsService:
             versions = self.registry.versions()
         except RegistryUnavailable as exc:
             raise Unavailable(f"the model registry is unavailable: {exc}") from None
-        ping = self.endpoint.ping()
-        serving = next((v for v in versions if ping.ok and v.version == ping.version), None)
-        if serving is None:
-            approved = [v for v in versions if v.status == "Approved"]
-            serving = approved[-1] if approved else None
-        names = list(ping.models) if ping.ok and ping.models else []
-        if not names and serving is not None:
-            names = sorted(serving.metrics)
-        default = ping.default_model if ping.ok else None
-        models = []
-        for name in names:
-            metrics = finite_numbers(serving.metrics.get(name)) if serving else {}
-            models.append(
-                {
-                    "name": name,
-                    **model_info(name),
-                    "default": name == default,
-                    "version": serving.version if serving else None,
-                    "status": serving.status if serving else None,
-                    "metrics": metrics,
-                    "metrics_split": serving.metrics_split if serving and metrics else None,
-                }
-            )
-        return {
-            "group": self.registry.group,
-            "endpoint": {
-                "status": "ok" if ping.ok else "unavailable",
-                "version": ping.version if ping.ok else None,
-                "default_model": default,
-            },
-            "models": models,
-            "versions": [
-                {
-                    "version": v.version,
-                    "status": v.status,
-                    "metrics": v.metrics,
-                    "metrics_split": v.metrics_split if v.metrics else None,
-                    "created_at": v.created_at,
-                    "artifact_uri": v.artifact_uri,
-                    "serving": ping.ok and v.version == ping.version,
-                    **({"deploy_error": v.deploy_error} if v.deploy_error else {}),
-                }
-                for v in versions
-            ],
-        }
+        return models_overview(self.registry.group, versions, self.endpoint.ping())
 
 
 def _mean(value: float | None) -> float | None:

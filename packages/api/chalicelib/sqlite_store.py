@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -20,6 +20,7 @@ from chalicelib.store import (
     DuplicateRating,
     FeedbackRow,
     Movie,
+    NewUser,
     RatingRow,
     SeedData,
     StoreUnavailable,
@@ -261,45 +262,36 @@ class SqliteStore:
 
     # ----------------------------------------------------------------------------- writing
 
-    def create_user(
-        self,
-        age: int | None,
-        gender: str | None,
-        occupation: str | None,
-        now: int,
-        *,
-        token_for: Callable[[int], TokenRecord],
-        client: str,
-        users_per_hour: int,
-    ) -> UserProfile:
-        window, retry_after = hour_window(now)
+    def create_user(self, new: NewUser) -> UserProfile:
+        window, retry_after = hour_window(new.now)
         with self._write() as connection:
             connection.execute("DELETE FROM client_quota WHERE window < ?", (window,))
             row = connection.execute(
-                "SELECT count FROM client_quota WHERE client = ? AND window = ?", (client, window)
+                "SELECT count FROM client_quota WHERE client = ? AND window = ?",
+                (new.client, window),
             ).fetchone()
-            if row and row[0] >= users_per_hour:
+            if row and row[0] >= new.users_per_hour:
                 raise CapReached(
                     f"this client created {row[0]} users this hour, the most allowed "
-                    f"({users_per_hour})",
+                    f"({new.users_per_hour})",
                     retry_after,
                 )
             connection.execute(
                 "INSERT INTO client_quota (client, window, count) VALUES (?, ?, 1) "
                 "ON CONFLICT (client, window) DO UPDATE SET count = count + 1",
-                (client, window),
+                (new.client, window),
             )
             # New users get ids above every existing one (docs/contracts.md).
             user_id = connection.execute(
                 "SELECT COALESCE(MAX(user_id), 0) + 1 FROM users"
             ).fetchone()[0]
-            token = token_for(user_id)
+            token = new.token_for(user_id)
             connection.execute(
                 "INSERT INTO users (user_id, age, gender, occupation, source, created_at, "
                 "token_salt, token_digest) VALUES (?, ?, ?, ?, 'api', ?, ?, ?)",
-                (user_id, age, gender, occupation, now, token.salt, token.digest),
+                (user_id, new.age, new.gender, new.occupation, new.now, token.salt, token.digest),
             )
-        return UserProfile(user_id, age, gender, occupation, "api", now, 0, token)
+        return new.profile(user_id, token)
 
     def delete_user(self, user_id: int) -> int:
         with self._write() as connection:

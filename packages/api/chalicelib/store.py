@@ -91,6 +91,25 @@ class FeedbackRow:
                 "timestamp": self.timestamp}  # fmt: skip
 
 
+@dataclass(frozen=True)
+class NewUser:
+    """What creating an API user takes: its profile, the time, how to make its token, and
+    the client creating it with that client's hourly cap."""
+
+    age: int | None
+    gender: str | None
+    occupation: str | None
+    now: int
+    token_for: Callable[[int], TokenRecord]
+    client: str
+    users_per_hour: int
+
+    def profile(self, user_id: int, token: TokenRecord) -> UserProfile:
+        return UserProfile(
+            user_id, self.age, self.gender, self.occupation, "api", self.now, 0, token
+        )
+
+
 # One catalog entry with its rating count and mean rating (None when nobody rated it).
 CatalogEntry = tuple[Movie, int, float | None]
 
@@ -112,19 +131,9 @@ class Store(Protocol):
 
     def get_user(self, user_id: int) -> UserProfile | None: ...
 
-    def create_user(
-        self,
-        age: int | None,
-        gender: str | None,
-        occupation: str | None,
-        now: int,
-        *,
-        token_for: Callable[[int], TokenRecord],
-        client: str,
-        users_per_hour: int,
-    ) -> UserProfile:
-        """A new API user with ``token_for(user_id)`` stored beside it; CapReached when
-        ``client`` already created ``users_per_hour`` users this hour."""
+    def create_user(self, new: NewUser) -> UserProfile:
+        """A new API user with ``new.token_for(user_id)`` stored beside it; CapReached when
+        ``new.client`` already created ``new.users_per_hour`` users this hour."""
 
     def delete_user(self, user_id: int) -> int:
         """Remove an API user with its ratings, feedback (and counters); the number of

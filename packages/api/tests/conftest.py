@@ -72,8 +72,8 @@ def seeded_home(path: Path) -> Path:
     return path
 
 
-@pytest.fixture
-def table(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+@contextmanager
+def moto_table(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """An empty ratings table in moto's DynamoDB (the store's own table definition)."""
     import boto3
     from moto import mock_aws
@@ -87,6 +87,12 @@ def table(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
         resource = boto3.resource("dynamodb", region_name="us-east-1")
         resource.create_table(**table_definition("recs-ratings"))
         yield resource.Table("recs-ratings")
+
+
+@pytest.fixture
+def table(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    with moto_table(monkeypatch) as ratings:
+        yield ratings
 
 
 @pytest.fixture

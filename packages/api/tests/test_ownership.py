@@ -7,14 +7,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 from chalice.test import Client
-from conftest import body, get, new_user, post, seeded_home, write_dataset
-from moto import mock_aws
+from conftest import body, get, moto_table, new_user, post, seeded_home, write_dataset
 
 from chalicelib import wiring
-from chalicelib.dynamodb_store import DynamoStore, table_definition
+from chalicelib.dynamodb_store import DynamoStore
 from chalicelib.endpoint import LocalEndpoint
 from chalicelib.limits import Caps, WriteCap
 from chalicelib.registry import LocalRegistry
@@ -63,13 +61,8 @@ def store_api(
         seeded_home(tmp_path)
         yield from serve(SqliteStore(tmp_path / "store.db"))
         return
-    for name, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"),
-                        ("AWS_DEFAULT_REGION", "us-east-1")):  # fmt: skip
-        monkeypatch.setenv(name, value)
-    with mock_aws():
-        resource = boto3.resource("dynamodb", region_name="us-east-1")
-        resource.create_table(**table_definition("recs-ratings"))
-        store = DynamoStore(resource.Table("recs-ratings"))
+    with moto_table(monkeypatch) as table:
+        store = DynamoStore(table)
         assert seed(store, write_dataset(tmp_path / "ml-100k")) is True
         yield from serve(store)
 

@@ -8,6 +8,7 @@ from conftest import body, get, new_user, post
 from chalicelib.limits import WriteCap
 from chalicelib.ownership import TokenRecord
 from chalicelib.sqlite_store import SqliteStore
+from chalicelib.store import NewUser
 
 NO_CAP = WriteCap("ratings", 10**6, 10**6)
 
@@ -17,7 +18,7 @@ def _create(store: SqliteStore) -> int:
         return TokenRecord("00" * 16, "0" * 64)
 
     user = store.create_user(
-        None, None, None, 1, token_for=token_for, client="test", users_per_hour=10**6
+        NewUser(None, None, None, 1, token_for=token_for, client="test", users_per_hour=10**6)
     )
     return user.user_id
 

@@ -263,22 +263,47 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * @description The movie the user rated that most explains this pick: the largest rating-weighted
+         *     co-rating similarity (GET /movies/{item_id}/similar's cosine) between this movie and one
+         *     the user rated 3.5 stars or more.
+         */
+        Because: {
+            item_id: number;
+            rating: number;
+            title: string;
+        };
+        EndpointHealth: {
+            /** @enum {string} */
+            backend: "local" | "sagemaker";
+            detail: string;
+            /** @enum {string} */
+            status: "ok" | "unavailable";
+            version: number | null;
+        };
+        EndpointStatus: {
+            default_model: string | null;
+            /** @enum {string} */
+            status: "ok" | "unavailable";
+            version: number | null;
+        };
         Error: {
-            error: {
-                code: string;
-                message: string;
-            };
+            error: components["schemas"]["ErrorDetail"];
+        };
+        ErrorDetail: {
+            code: string;
+            message: string;
         };
         Feedback: {
             item_id: number;
-            /** @enum {string} */
+            /** @constant */
             kind: "not_interested";
             timestamp: number;
             user_id: number;
         };
         FeedbackCreate: {
             item_id: number;
-            /** @enum {string} */
+            /** @constant */
             kind: "not_interested";
         };
         FeedbackDeleted: {
@@ -289,7 +314,7 @@ export interface components {
         FeedbackEntry: {
             genres: string[];
             item_id: number;
-            /** @enum {string} */
+            /** @constant */
             kind: "not_interested";
             timestamp: number;
             title: string;
@@ -299,30 +324,18 @@ export interface components {
             items: components["schemas"]["FeedbackEntry"][];
             user_id: number;
         };
+        Genre: {
+            movies: number;
+            name: string;
+        };
         GenreList: {
-            genres: {
-                movies: number;
-                name: string;
-            }[];
+            genres: components["schemas"]["Genre"][];
         };
         Health: {
-            endpoint: {
-                /** @enum {string} */
-                backend: "local" | "sagemaker";
-                detail: string;
-                /** @enum {string} */
-                status: "ok" | "unavailable";
-                version: number | null;
-            };
+            endpoint: components["schemas"]["EndpointHealth"];
             /** @enum {string} */
             status: "ok" | "degraded";
-            store: {
-                /** @enum {string} */
-                backend: "sqlite" | "dynamodb";
-                detail: string;
-                /** @enum {string} */
-                status: "ok" | "unavailable";
-            };
+            store: components["schemas"]["StoreHealth"];
         };
         HistoryEntry: {
             genres: string[];
@@ -332,13 +345,16 @@ export interface components {
             title: string;
             year: number | null;
         };
+        ModelRef: {
+            /** @description one line on what the model does */
+            description: string;
+            /** @description the model's name in plain words */
+            display_name: string;
+            name: string;
+            version: number | null;
+        };
         Models: {
-            endpoint: {
-                default_model: string | null;
-                /** @enum {string} */
-                status: "ok" | "unavailable";
-                version: number | null;
-            };
+            endpoint: components["schemas"]["EndpointStatus"];
             group: string;
             models: components["schemas"]["ServedModel"][];
             versions: components["schemas"]["ModelVersion"][];
@@ -349,12 +365,11 @@ export interface components {
             /** @description why the last deployment of this version failed; absent when it did not */
             deploy_error?: string;
             /** @description {model: {metric: number}} measured on metrics_split */
-            metrics: Record<string, never>;
-            /**
-             * @description the held-out split the metrics were measured on: test (the evaluation step's report) when the registry has it, else validation (the training manifest's); null when there are no metrics
-             * @enum {string|null}
-             */
-            metrics_split: "test" | "validation" | null;
+            metrics: {
+                [key: string]: unknown;
+            };
+            /** @description the held-out split the metrics were measured on: test (the evaluation step's report) when the registry has it, else validation (the training manifest's); null when there are no metrics */
+            metrics_split: ("test" | "validation") | null;
             serving: boolean;
             /** @enum {string} */
             status: "PendingManualApproval" | "Approved" | "Rejected";
@@ -381,7 +396,10 @@ export interface components {
             items: components["schemas"]["MovieDetail"][];
             total: number;
         };
-        OpenApiDocument: Record<string, never>;
+        /** @description This document (any JSON object). */
+        OpenApiDocument: {
+            [key: string]: unknown;
+        };
         Rating: {
             item_id: number;
             rating: number;
@@ -394,36 +412,25 @@ export interface components {
             item_id: number;
             rating: number;
         };
+        RecommendationFilters: {
+            genres: string[];
+            k: number;
+            offset: number;
+            year_max: number | null;
+            year_min: number | null;
+        };
         Recommendations: {
             fallback: boolean;
-            filters: {
-                genres: string[];
-                k: number;
-                offset: number;
-                year_max: number | null;
-                year_min: number | null;
-            };
+            filters: components["schemas"]["RecommendationFilters"];
             items: components["schemas"]["RecommendedMovie"][];
-            model: {
-                /** @description one line on what the model does */
-                description: string;
-                /** @description the model's name in plain words */
-                display_name: string;
-                name: string;
-                version: number | null;
-            };
+            model: components["schemas"]["ModelRef"];
             movies: number[];
-            /** @enum {string|null} */
-            reason: "no_ratings" | "endpoint_unavailable" | null;
+            reason: ("no_ratings" | "endpoint_unavailable") | null;
             user_id: number;
         };
         RecommendedMovie: {
-            /** @description the movie the user rated that most explains this pick: the largest rating-weighted co-rating similarity (GET /movies/{item_id}/similar's cosine) between this movie and one the user rated 3.5 stars or more; null for popularity picks and when no movie the user liked is co-rated with it */
-            because: {
-                item_id: number;
-                rating: number;
-                title: string;
-            } | null;
+            /** @description null for popularity picks and when no movie the user liked is co-rated with it */
+            because: components["schemas"]["Because"] | null;
             genres: string[];
             item_id: number;
             /** @description how well the movie fits the user, 0 to 1, the same for a movie whichever model picked it: the share of the catalog's unrated movies it beats on taste affinity (the sum over the user's ratings of (rating - 3) x co-rating cosine with the movie), ties broken by popularity. A user without ratings gets the popularity percentile */
@@ -454,11 +461,8 @@ export interface components {
             metrics: {
                 [key: string]: number;
             };
-            /**
-             * @description the held-out split the metrics were measured on: test (the evaluation step's report) when the registry has it, else validation (the training manifest's); null when there are no metrics
-             * @enum {string|null}
-             */
-            metrics_split: "test" | "validation" | null;
+            /** @description the held-out split the metrics were measured on: test (the evaluation step's report) when the registry has it, else validation (the training manifest's); null when there are no metrics */
+            metrics_split: ("test" | "validation") | null;
             name: string;
             status: string | null;
             version: number | null;
@@ -468,12 +472,17 @@ export interface components {
             items: components["schemas"]["ScoredMovie"][];
             movies: number[];
         };
+        StoreHealth: {
+            /** @enum {string} */
+            backend: "sqlite" | "dynamodb";
+            detail: string;
+            /** @enum {string} */
+            status: "ok" | "unavailable";
+        };
         UserCreate: {
             age?: number | null;
-            /** @enum {string|null} */
-            gender?: "M" | "F" | null;
-            /** @enum {string|null} */
-            occupation?: "administrator" | "artist" | "doctor" | "educator" | "engineer" | "entertainment" | "executive" | "healthcare" | "homemaker" | "lawyer" | "librarian" | "marketing" | "none" | "other" | "programmer" | "retired" | "salesman" | "scientist" | "student" | "technician" | "writer" | null;
+            gender?: ("M" | "F") | null;
+            occupation?: ("administrator" | "artist" | "doctor" | "educator" | "engineer" | "entertainment" | "executive" | "healthcare" | "homemaker" | "lawyer" | "librarian" | "marketing" | "none" | "other" | "programmer" | "retired" | "salesman" | "scientist" | "student" | "technician" | "writer") | null;
         };
         UserCreated: {
             age: number | null;
@@ -520,8 +529,105 @@ export interface components {
             user_id: number;
         };
     };
-    responses: never;
-    parameters: never;
+    responses: {
+        /** @description Invalid parameter or body. */
+        BadRequest: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description The user already rated this movie. */
+        Conflict: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description The token is not this user's, or the user belongs to the dataset (read-only). */
+        Forbidden: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description No such user or movie (or no such not-interested mark). */
+        NotFound: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description Request body too large. */
+        PayloadTooLarge: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description A cap is reached (writes per user, users per client); Retry-After says when to retry. */
+        TooManyRequests: {
+            headers: {
+                /** @description seconds until the cap frees up */
+                "Retry-After"?: number;
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description The user's token is needed: Authorization: Bearer <token>. */
+        Unauthorized: {
+            headers: {
+                /** @description Bearer */
+                "WWW-Authenticate"?: string;
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description The store or the endpoint is unavailable and there is no fallback. */
+        Unavailable: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description The body is not application/json. */
+        UnsupportedMediaType: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+    };
+    parameters: {
+        /** @description a movie's id */
+        "path.item_id": number;
+        /** @description a user's id */
+        "path.user_id": number;
+        /** @description how many movies */
+        "query.k": number;
+        /** @description case-insensitive text to search for */
+        "query.query": string;
+        /** @description leave out this user's not-interested movies (an API user's needs its token) */
+        "query.user_id": number;
+    };
     requestBodies: never;
     headers: never;
     pathItems: never;
@@ -575,15 +681,7 @@ export interface operations {
                     "application/json": components["schemas"]["Models"];
                 };
             };
-            /** @description the store or the endpoint is unavailable and there is no fallback */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
+            503: components["responses"]["Unavailable"];
         };
     };
     listMovies: {
@@ -592,7 +690,7 @@ export interface operations {
                 /** @description how many movies */
                 limit?: number;
                 /** @description case-insensitive text to search for */
-                query?: string;
+                query?: components["parameters"]["query.query"];
             };
             header?: never;
             path?: never;
@@ -609,15 +707,7 @@ export interface operations {
                     "application/json": components["schemas"]["MovieList"];
                 };
             };
-            /** @description invalid parameter or body */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
         };
     };
     getMovie: {
@@ -626,7 +716,7 @@ export interface operations {
             header?: never;
             path: {
                 /** @description a movie's id */
-                item_id: number;
+                item_id: components["parameters"]["path.item_id"];
             };
             cookie?: never;
         };
@@ -641,38 +731,22 @@ export interface operations {
                     "application/json": components["schemas"]["MovieDetail"];
                 };
             };
-            /** @description invalid parameter or body */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description no such user or movie (or no such not-interested mark) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
         };
     };
     getSimilarMovies: {
         parameters: {
             query?: {
                 /** @description how many movies */
-                k?: number;
+                k?: components["parameters"]["query.k"];
                 /** @description leave out this user's not-interested movies (an API user's needs its token) */
-                user_id?: number;
+                user_id?: components["parameters"]["query.user_id"];
             };
             header?: never;
             path: {
                 /** @description a movie's id */
-                item_id: number;
+                item_id: components["parameters"]["path.item_id"];
             };
             cookie?: never;
         };
@@ -687,44 +761,10 @@ export interface operations {
                     "application/json": components["schemas"]["SimilarMovies"];
                 };
             };
-            /** @description invalid parameter or body */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description the user's token is needed: Authorization: Bearer <token> */
-            401: {
-                headers: {
-                    /** @description Bearer */
-                    "WWW-Authenticate"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description the token is not this user's, or the user belongs to the dataset (read-only) */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description no such user or movie (or no such not-interested mark) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
         };
     };
     listGenres: {
@@ -755,7 +795,7 @@ export interface operations {
                 /** @description how many movies */
                 limit?: number;
                 /** @description leave out this user's not-interested movies (an API user's needs its token) */
-                user_id?: number;
+                user_id?: components["parameters"]["query.user_id"];
             };
             header?: never;
             path?: never;
@@ -772,44 +812,10 @@ export interface operations {
                     "application/json": components["schemas"]["MovieList"];
                 };
             };
-            /** @description invalid parameter or body */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description the user's token is needed: Authorization: Bearer <token> */
-            401: {
-                headers: {
-                    /** @description Bearer */
-                    "WWW-Authenticate"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description the token is not this user's, or the user belongs to the dataset (read-only) */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description no such user or movie (or no such not-interested mark) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
         };
     };
     getOpenApi: {
@@ -836,7 +842,7 @@ export interface operations {
         parameters: {
             query: {
                 /** @description how many movies */
-                k?: number;
+                k?: components["parameters"]["query.k"];
                 /** @description a user's id */
                 user_id: number;
             };
@@ -855,53 +861,11 @@ export interface operations {
                     "application/json": components["schemas"]["MovieIds"];
                 };
             };
-            /** @description invalid parameter or body */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description the user's token is needed: Authorization: Bearer <token> */
-            401: {
-                headers: {
-                    /** @description Bearer */
-                    "WWW-Authenticate"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description the token is not this user's, or the user belongs to the dataset (read-only) */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description no such user or movie (or no such not-interested mark) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description the store or the endpoint is unavailable and there is no fallback */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            503: components["responses"]["Unavailable"];
         };
     };
     listUsers: {
@@ -912,7 +876,7 @@ export interface operations {
                 /** @description users to skip */
                 offset?: number;
                 /** @description case-insensitive text to search for */
-                query?: string;
+                query?: components["parameters"]["query.query"];
             };
             header?: never;
             path?: never;
@@ -929,35 +893,9 @@ export interface operations {
                     "application/json": components["schemas"]["UserList"];
                 };
             };
-            /** @description invalid parameter or body */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description the user's token is needed: Authorization: Bearer <token> */
-            401: {
-                headers: {
-                    /** @description Bearer */
-                    "WWW-Authenticate"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description the token is not this user's, or the user belongs to the dataset (read-only) */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
         };
     };
     createUser: {
@@ -982,44 +920,10 @@ export interface operations {
                     "application/json": components["schemas"]["UserCreated"];
                 };
             };
-            /** @description invalid parameter or body */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description request body too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description the body is not application/json */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description a cap is reached (writes per user, users per client); Retry-After says when to retry */
-            429: {
-                headers: {
-                    /** @description seconds until the cap frees up */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
         };
     };
     getUser: {
@@ -1028,7 +932,7 @@ export interface operations {
             header?: never;
             path: {
                 /** @description a user's id */
-                user_id: number;
+                user_id: components["parameters"]["path.user_id"];
             };
             cookie?: never;
         };
@@ -1043,44 +947,10 @@ export interface operations {
                     "application/json": components["schemas"]["UserDetail"];
                 };
             };
-            /** @description invalid parameter or body */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description the user's token is needed: Authorization: Bearer <token> */
-            401: {
-                headers: {
-                    /** @description Bearer */
-                    "WWW-Authenticate"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description the token is not this user's, or the user belongs to the dataset (read-only) */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description no such user or movie (or no such not-interested mark) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
         };
     };
     deleteUser: {
@@ -1089,7 +959,7 @@ export interface operations {
             header?: never;
             path: {
                 /** @description a user's id */
-                user_id: number;
+                user_id: components["parameters"]["path.user_id"];
             };
             cookie?: never;
         };
@@ -1104,44 +974,10 @@ export interface operations {
                     "application/json": components["schemas"]["UserDeleted"];
                 };
             };
-            /** @description invalid parameter or body */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description the user's token is needed: Authorization: Bearer <token> */
-            401: {
-                headers: {
-                    /** @description Bearer */
-                    "WWW-Authenticate"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description the token is not this user's, or the user belongs to the dataset (read-only) */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description no such user or movie (or no such not-interested mark) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
         };
     };
     listFeedback: {
@@ -1150,7 +986,7 @@ export interface operations {
             header?: never;
             path: {
                 /** @description a user's id */
-                user_id: number;
+                user_id: components["parameters"]["path.user_id"];
             };
             cookie?: never;
         };
@@ -1165,44 +1001,10 @@ export interface operations {
                     "application/json": components["schemas"]["FeedbackList"];
                 };
             };
-            /** @description invalid parameter or body */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description the user's token is needed: Authorization: Bearer <token> */
-            401: {
-                headers: {
-                    /** @description Bearer */
-                    "WWW-Authenticate"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description the token is not this user's, or the user belongs to the dataset (read-only) */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description no such user or movie (or no such not-interested mark) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
         };
     };
     addFeedback: {
@@ -1211,7 +1013,7 @@ export interface operations {
             header?: never;
             path: {
                 /** @description a user's id */
-                user_id: number;
+                user_id: components["parameters"]["path.user_id"];
             };
             cookie?: never;
         };
@@ -1230,73 +1032,13 @@ export interface operations {
                     "application/json": components["schemas"]["Feedback"];
                 };
             };
-            /** @description invalid parameter or body */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description the user's token is needed: Authorization: Bearer <token> */
-            401: {
-                headers: {
-                    /** @description Bearer */
-                    "WWW-Authenticate"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description the token is not this user's, or the user belongs to the dataset (read-only) */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description no such user or movie (or no such not-interested mark) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description request body too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description the body is not application/json */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description a cap is reached (writes per user, users per client); Retry-After says when to retry */
-            429: {
-                headers: {
-                    /** @description seconds until the cap frees up */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
         };
     };
     deleteFeedback: {
@@ -1305,9 +1047,9 @@ export interface operations {
             header?: never;
             path: {
                 /** @description a movie's id */
-                item_id: number;
+                item_id: components["parameters"]["path.item_id"];
                 /** @description a user's id */
-                user_id: number;
+                user_id: components["parameters"]["path.user_id"];
             };
             cookie?: never;
         };
@@ -1322,44 +1064,10 @@ export interface operations {
                     "application/json": components["schemas"]["FeedbackDeleted"];
                 };
             };
-            /** @description invalid parameter or body */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description the user's token is needed: Authorization: Bearer <token> */
-            401: {
-                headers: {
-                    /** @description Bearer */
-                    "WWW-Authenticate"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description the token is not this user's, or the user belongs to the dataset (read-only) */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description no such user or movie (or no such not-interested mark) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
         };
     };
     rateMovie: {
@@ -1368,7 +1076,7 @@ export interface operations {
             header?: never;
             path: {
                 /** @description a user's id */
-                user_id: number;
+                user_id: components["parameters"]["path.user_id"];
             };
             cookie?: never;
         };
@@ -1387,82 +1095,14 @@ export interface operations {
                     "application/json": components["schemas"]["Rating"];
                 };
             };
-            /** @description invalid parameter or body */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description the user's token is needed: Authorization: Bearer <token> */
-            401: {
-                headers: {
-                    /** @description Bearer */
-                    "WWW-Authenticate"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description the token is not this user's, or the user belongs to the dataset (read-only) */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description no such user or movie (or no such not-interested mark) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description the user already rated this movie */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description request body too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description the body is not application/json */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description a cap is reached (writes per user, users per client); Retry-After says when to retry */
-            429: {
-                headers: {
-                    /** @description seconds until the cap frees up */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
         };
     };
     getRecommendations: {
@@ -1471,7 +1111,7 @@ export interface operations {
                 /** @description comma-separated genres (GET /movies/genres); a movie qualifies when it has any of them */
                 genres?: string;
                 /** @description how many movies */
-                k?: number;
+                k?: components["parameters"]["query.k"];
                 /** @description a model the endpoint serves (GET /models); empty = its default */
                 model?: string;
                 /** @description recommendations to skip, for 'show more' (offset + k at most 100) */
@@ -1484,7 +1124,7 @@ export interface operations {
             header?: never;
             path: {
                 /** @description a user's id */
-                user_id: number;
+                user_id: components["parameters"]["path.user_id"];
             };
             cookie?: never;
         };
@@ -1499,53 +1139,11 @@ export interface operations {
                     "application/json": components["schemas"]["Recommendations"];
                 };
             };
-            /** @description invalid parameter or body */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description the user's token is needed: Authorization: Bearer <token> */
-            401: {
-                headers: {
-                    /** @description Bearer */
-                    "WWW-Authenticate"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description the token is not this user's, or the user belongs to the dataset (read-only) */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description no such user or movie (or no such not-interested mark) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description the store or the endpoint is unavailable and there is no fallback */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            503: components["responses"]["Unavailable"];
         };
     };
 }
