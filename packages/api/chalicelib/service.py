@@ -2,197 +2,27 @@
 
 Routes in app.py decide nothing: they hand parameters and bodies, checked by the API's pydantic
 models, to ``RecsService`` and return its dicts, or turn its ``ApiError`` into an error
-response.
+response. The shared helpers and caches are in chalicelib.service_core, recommendations in
+chalicelib.picks.
 """
 
 from __future__ import annotations
 
-import logging
-import math
-import time
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from chalicelib import ownership
-from chalicelib.cache import Refreshing
-from chalicelib.endpoint import Endpoint, EndpointRejected, EndpointUnavailable
-from chalicelib.errors import (
-    BadRequest,
-    Conflict,
-    Forbidden,
-    NotFound,
-    TooManyRequests,
-    Unavailable,
-)
-from chalicelib.explain import Taste
-from chalicelib.filters import EXCLUDE_LIMIT, Filters, parse_filters, parse_genres
-from chalicelib.limits import CapReached, Caps, WriteCap
-from chalicelib.models_info import POPULARITY_MODELS, model_info, models_overview
-from chalicelib.registry import Registry, RegistryUnavailable
-from chalicelib.similarity import SimilarityIndex
-from chalicelib.store import (
-    CatalogEntry,
-    DuplicateRating,
-    Movie,
-    NewUser,
-    RatingRow,
-    Store,
-    StoreUnavailable,
-    UserProfile,
-)
+from chalicelib.errors import Conflict, Forbidden, NotFound, Unavailable
+from chalicelib.filters import parse_genres
+from chalicelib.models_info import models_overview
+from chalicelib.picks import Picks
+from chalicelib.registry import RegistryUnavailable
+from chalicelib.service_core import ANONYMOUS, Caller
+from chalicelib.store import DuplicateRating, NewUser, StoreUnavailable
 
-log = logging.getLogger(__name__)
-
-POPULAR_POOL = 5000  # the whole catalog: k=100 stays full after removing a heavy rater's history
-POPULAR_TTL = 60.0
-MAX_RANK = 100  # the endpoint's largest k: offset + k of one request stays within it
-DEFAULT_CAPS = Caps(
-    ratings=WriteCap("ratings", 1000, 200),
-    feedback=WriteCap("feedback", 1000, 200),
-    users_per_client_per_hour=20,
-)
+__all__ = ["ANONYMOUS", "Caller", "RecsService"]
 
 
-@dataclass(frozen=True)
-class Caller:
-    """Who sends a request: the bearer token it carries (if any) and its client key."""
-
-    token: str | None = None
-    client: str = "unknown"
-
-
-ANONYMOUS = Caller()
-
-
-class RecsService:
-    def __init__(
-        self,
-        store: Store,
-        endpoint: Endpoint,
-        registry: Registry,
-        *,
-        cache_seconds: float = 300.0,
-        caps: Caps = DEFAULT_CAPS,
-        clock: Callable[[], float] = time.time,
-    ) -> None:
-        self.store = store
-        self.caps = caps
-        self.endpoint = endpoint
-        self.registry = registry
-        self.cache_seconds = cache_seconds
-        self.clock = clock
-        # Popular movies and the catalog follow new ratings within a minute at most; the
-        # similarity index (every rating read) lives ``cache_seconds``. A stale one is served
-        # while one background thread reloads it (chalicelib.cache).
-        counts_ttl = min(POPULAR_TTL, cache_seconds or POPULAR_TTL)
-        self._popular = Refreshing("popular", lambda: store.popular(POPULAR_POOL), counts_ttl)
-        self._catalog = Refreshing("catalog", store.catalog, counts_ttl)
-        self._similarity = Refreshing(
-            "similarity index", lambda: SimilarityIndex.build(store.iter_ratings()), cache_seconds
-        )
-
-    # ----------------------------------------------------------------------------- helpers
-
-    def _now(self) -> int:
-        return int(self.clock())
-
-    def _store_call(self, call: Callable[[], Any]) -> Any:
-        try:
-            return call()
-        except StoreUnavailable as exc:
-            raise Unavailable(f"the ratings store is unavailable: {exc}") from None
-
-    def _user(self, user_id: int) -> Any:
-        user = self._store_call(lambda: self.store.get_user(user_id))
-        if user is None:
-            raise NotFound(f"user {user_id} does not exist")
-        return user
-
-    def _owned_user(self, user_id: int, caller: Caller) -> UserProfile:
-        """The user, when ``caller`` holds its token (401/403 otherwise; 404 if unknown)."""
-        user: UserProfile = self._user(user_id)
-        ownership.verify(user_id, caller.token, user.token, source=user.source)
-        return user
-
-    def _readable_user(self, user_id: int, caller: Caller) -> UserProfile:
-        """Dataset users are public; an API user's data needs its token."""
-        user: UserProfile = self._user(user_id)
-        if user.source != "base":
-            ownership.verify(user_id, caller.token, user.token, source=user.source)
-        return user
-
-    def _capped(self, call: Callable[[], Any]) -> Any:
-        try:
-            return self._store_call(call)
-        except CapReached as exc:
-            raise TooManyRequests(str(exc), exc.retry_after) from None
-
-    def _movie(self, item_id: int) -> Movie:
-        movies = self._store_call(lambda: self.store.get_movies([item_id]))
-        if item_id not in movies:
-            raise NotFound(f"movie {item_id} does not exist")
-        return movies[item_id]
-
-    def _scored(self, pairs: list[tuple[int, float]]) -> list[dict[str, Any]]:
-        movies = self._store_call(lambda: self.store.get_movies(i for i, _ in pairs))
-        return [
-            {**movies[i].to_dict(), "score": round(float(s), 6)}
-            for i, s in pairs
-            if i in movies and math.isfinite(s)
-        ]
-
-    def popular(self) -> list[tuple[int, int]]:
-        """The most rated movies, (item, ratings count), most rated first."""
-        return self._popular.get()
-
-    def catalog(self) -> list[CatalogEntry]:
-        """Every movie with its ratings count and mean, most rated first."""
-        return self._catalog.get()
-
-    def genres(self) -> list[tuple[str, int]]:
-        """(genre, number of movies), most common first (ties: by name)."""
-        counts: dict[str, int] = {}
-        for movie, _, _ in self._store_call(self.catalog):
-            for genre in movie.genres:
-                counts[genre] = counts.get(genre, 0) + 1
-        return sorted(counts.items(), key=lambda pair: (-pair[1], pair[0]))
-
-    def _taste(self, ratings: list[RatingRow]) -> Taste:
-        counts = {movie.item_id: n for movie, n, _ in self._store_call(self.catalog)}
-        index = self._store_call(self.similarity)
-        return Taste(index, [(r.item_id, r.rating) for r in ratings], counts)
-
-    def _explained(
-        self, pairs: list[tuple[int, float]], ratings: list[RatingRow], popularity: bool
-    ) -> list[dict[str, Any]]:
-        """``_scored`` items with ``match``, ``because`` and ``reason`` (chalicelib.explain)."""
-        items = self._scored(pairs)
-        taste = self._taste(ratings)
-        titles = self._store_call(lambda: self.store.get_movies(r.item_id for r in ratings))
-        for item in items:
-            item["match"] = taste.match(item["item_id"])
-            reason = None if popularity else taste.because(item["item_id"])
-            if reason is not None and reason.item_id in titles:
-                item["because"] = {"item_id": reason.item_id,
-                                   "title": titles[reason.item_id].title,
-                                   "rating": reason.rating}  # fmt: skip
-                item["reason"] = "similar_to_rated"
-            else:
-                item["because"] = None
-                item["reason"] = "popular" if popularity else "taste"
-        return items
-
-    def warm(self) -> None:
-        """Read the catalog and build the similarity index in the background, so the first
-        recommendation does not wait for every rating to be read."""
-        self._catalog.warm()
-        self._similarity.warm()
-
-    def similarity(self) -> SimilarityIndex:
-        """Item-item co-rating index over every rating (chalicelib.similarity)."""
-        return self._similarity.get()
-
+class RecsService(Picks):
     # ----------------------------------------------------------------------------- health
 
     def health(self) -> tuple[int, dict[str, Any]]:
@@ -327,115 +157,6 @@ class RecsService:
         if not self._store_call(lambda: self.store.delete_feedback(user_id, item_id)):
             raise NotFound(f"user {user_id} has not marked movie {item_id} not interested")
         return {"user_id": user_id, "item_id": item_id, "deleted": True}
-
-    # ----------------------------------------------------------------------------- recommendations
-
-    def recommend(
-        self,
-        user_id: int,
-        k: int,
-        model: str,
-        caller: Caller = ANONYMOUS,
-        *,
-        genres: str = "",
-        year_min: int | None = None,
-        year_max: int | None = None,
-        offset: int = 0,
-    ) -> dict[str, Any]:
-        if offset + k > MAX_RANK:
-            raise BadRequest(
-                f"offset + k must be at most {MAX_RANK}, got {offset} + {k}; the endpoint "
-                f"ranks at most {MAX_RANK} movies"
-            )
-        known = [g for g, _ in self.genres()] if genres.strip(" ,") else []
-        filters = parse_filters(genres, year_min, year_max, known)
-        user = self._readable_user(user_id, caller)
-        ratings = self._store_call(lambda: self.store.user_ratings(user_id))
-        hidden = {f.item_id for f in self._store_call(lambda: self.store.feedback(user_id))}
-        rated = {r.item_id for r in ratings}
-        unwanted = hidden | self._filtered_out(filters)
-        page = {**filters.to_dict(), "offset": offset, "k": k}
-        if not ratings:
-            return self._fallback(user_id, k, offset, rated | unwanted, "no_ratings", page, [])
-        # The contract's user_id is 0 for users the model never saw; API users are new to it.
-        known_id = user_id if user.source == "base" else 0
-        # Filtered-out and not-interested movies go in the request's exclude, so the model's
-        # top offset + k are all wanted ones (chalicelib.filters); a huge list: filter after.
-        exclude = sorted(unwanted) if len(unwanted) <= EXCLUDE_LIMIT else sorted(hidden)
-        want = offset + k if len(exclude) == len(unwanted) else MAX_RANK
-        try:
-            prediction = self.endpoint.recommend(
-                known_id, [r.item_id for r in ratings], want, model, exclude
-            )
-        except EndpointRejected as exc:
-            raise BadRequest(f"the endpoint rejected the request: {exc}") from None
-        except EndpointUnavailable as exc:
-            log.warning("endpoint unavailable, answering popular movies: %s", exc)
-            return self._fallback(
-                user_id, k, offset, rated | unwanted, "endpoint_unavailable", page, ratings
-            )
-        pairs = [
-            (i, s) for i, s in zip(prediction.item_ids, prediction.scores, strict=True)
-            if i not in rated and i not in unwanted and i > 0
-        ][offset : offset + k]  # fmt: skip
-        name = prediction.model_name or model or "default"
-        items = self._explained(pairs, ratings, popularity=name in POPULARITY_MODELS)
-        return {
-            "user_id": user_id,
-            "model": {"name": name, "version": prediction.version, **model_info(name)},
-            "fallback": False,
-            "reason": None,
-            "filters": page,
-            "movies": [item["item_id"] for item in items],
-            "items": items,
-        }
-
-    def _filtered_out(self, filters: Filters) -> set[int]:
-        """Catalog movies that the filters leave out."""
-        if not filters.active:
-            return set()
-        return {
-            movie.item_id
-            for movie, _, _ in self._store_call(self.catalog)
-            if not filters.matches(movie)
-        }
-
-    def _fallback(
-        self,
-        user_id: int,
-        k: int,
-        offset: int,
-        unwanted: set[int],
-        reason: str,
-        page: dict[str, Any],
-        ratings: list[RatingRow],
-    ) -> dict[str, Any]:
-        try:
-            ranking = self.popular()
-        except StoreUnavailable as exc:
-            raise Unavailable(
-                f"the endpoint did not answer and popular movies are unavailable: {exc}"
-            ) from None
-        top = [(i, n) for i, n in ranking if i not in unwanted][offset : offset + k]
-        if not top and offset == 0 and not page["genres"] and page["year_min"] is None \
-                and page["year_max"] is None:  # fmt: skip
-            raise Unavailable("the endpoint did not answer and no popular movie is left to show")
-        best = ranking[0][1] if ranking else 1  # score = share of the most rated movie's count
-        items = self._explained([(i, n / (best or 1)) for i, n in top], ratings, popularity=True)
-        return {
-            "user_id": user_id,
-            "model": {"name": "popularity", "version": None, **model_info("popularity")},
-            "fallback": True,
-            "reason": reason,
-            "filters": page,
-            "movies": [item["item_id"] for item in items],
-            "items": items,
-        }
-
-    def recommend_endpoint(
-        self, user_id: int, k: int, caller: Caller = ANONYMOUS
-    ) -> dict[str, Any]:
-        return {"movies": self.recommend(user_id, k, "", caller)["movies"]}
 
     # ----------------------------------------------------------------------------- movies
 
