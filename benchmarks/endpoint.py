@@ -28,6 +28,8 @@ import numpy as np  # noqa: E402
 import requests  # noqa: E402
 from common import argument_parser, markdown_table, percentiles, write_result  # noqa: E402
 
+from recs_contracts.serving import Instance, request_body  # noqa: E402
+
 CATALOG = 1682
 HISTORY = 30
 
@@ -97,7 +99,7 @@ def newest_registered(home: Path) -> Path | None:
 
 def body(batch: int, rng: np.random.Generator) -> dict:
     history = rng.integers(1, CATALOG + 1, size=(batch, HISTORY)).tolist()
-    return {"instances": [{"user_id": 0, "history": h, "exclude": [0], "k": 10} for h in history]}
+    return request_body([Instance(user_id=0, history=h, k=10) for h in history])
 
 
 def timed(call, seconds: float, max_calls: int) -> list[float]:

@@ -39,12 +39,13 @@ from chalicelib.store import (
     StoreUnavailable,
     UserProfile,
 )
+from recs_contracts.serving import MAX_K
 
 log = logging.getLogger(__name__)
 
 POPULAR_POOL = 5000  # the whole catalog: k=100 stays full after removing a heavy rater's history
 POPULAR_TTL = 60.0
-MAX_RANK = 100  # the endpoint's largest k: offset + k of one request stays within it
+MAX_RANK = MAX_K  # the endpoint's largest k: offset + k of one request stays within it
 DEFAULT_CAPS = Caps(
     ratings=WriteCap("ratings", 1000, 200),
     feedback=WriteCap("feedback", 1000, 200),

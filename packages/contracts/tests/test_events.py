@@ -13,6 +13,11 @@ from recs_contracts.events import (
 )
 
 
+def test_source_and_detail_type_are_the_ones_aws_sends():
+    # https://docs.aws.amazon.com/sagemaker/latest/dg/automating-sagemaker-with-eventbridge.html
+    assert (SOURCE, DETAIL_TYPE) == ("aws.sagemaker", "SageMaker Model Package State Change")
+
+
 def test_the_event_has_the_aws_shape_and_parses_back():
     change = PackageStateChange("recs-movielens", 3, "Approved", "file:///m.tar.gz",
                                 created_at=1795400000000, sha256="ab")  # fmt: skip

@@ -7,6 +7,7 @@ from recs_contracts.registry import (
     PENDING,
     RegistryView,
     create_schema,
+    group_name,
     next_version,
 )
 
@@ -67,3 +68,8 @@ def test_files_of_older_registries_read_without_the_later_columns(path):
         create_schema(db)  # the writer adds deploy_error back
         columns = {row[1] for row in db.execute("PRAGMA table_info(model_packages)")}
     assert "deploy_error" in columns
+
+
+def test_the_group_comes_from_the_environment_or_the_default():
+    assert group_name({}) == "recs-movielens" == group_name({"RECS_MODEL_PACKAGE_GROUP": ""})
+    assert group_name({"RECS_MODEL_PACKAGE_GROUP": "mine"}) == "mine"

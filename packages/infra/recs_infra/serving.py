@@ -23,12 +23,13 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from recs_contracts import events as events_contract
+from recs_contracts.registry import APPROVED
 from recs_infra.nag import acknowledge, acknowledge_resources, arn_label
 from recs_infra.paths import DEPLOYER_MODULE, require_file
 from recs_infra.pipeline_definition import ecr_repository_arn
 from recs_infra.storage import grant_bucket_access
 
-DETAIL_TYPE = "SageMaker Model Package State Change"
 DEPLOYER_HANDLER = "deployer.handler"
 # Lambda stops a function at 15 minutes; the deployer waits for InService a little less.
 DEPLOY_TIMEOUT = Duration.minutes(15)
@@ -40,14 +41,7 @@ MAX_APPROVAL_AGE = Duration.hours(6)
 
 def approval_event_pattern(model_package_group: str) -> dict[str, object]:
     """The EventBridge pattern (CloudFormation form) of 'our group's package was approved'."""
-    return {
-        "source": ["aws.sagemaker"],
-        "detail-type": [DETAIL_TYPE],
-        "detail": {
-            "ModelPackageGroupName": [model_package_group],
-            "ModelApprovalStatus": ["Approved"],
-        },
-    }
+    return events_contract.approval_pattern(model_package_group, APPROVED)
 
 
 class Serving(Construct):
@@ -248,17 +242,15 @@ class Serving(Construct):
             },
         )
 
+        pattern = events_contract.approval_pattern(model_package_group, APPROVED)
         self.rule = events.Rule(
             self,
             "OnApproval",
             description=f"Deploy {model_package_group} versions when they are approved",
             event_pattern=events.EventPattern(
-                source=["aws.sagemaker"],
-                detail_type=[DETAIL_TYPE],
-                detail={
-                    "ModelPackageGroupName": [model_package_group],
-                    "ModelApprovalStatus": ["Approved"],
-                },
+                source=pattern["source"],
+                detail_type=pattern["detail-type"],
+                detail=pattern["detail"],
             ),
             targets=[
                 targets.LambdaFunction(

@@ -1,12 +1,15 @@
 import importlib.util
 import json
 import os
+from datetime import UTC, datetime
 
 import boto3
 import pytest
 from infra_template import as_list, flatten, only, policy_statements, statements_allowing
 from moto import mock_aws
 
+from recs_contracts import events as events_contract
+from recs_contracts.events import PackageStateChange
 from recs_infra.serving import approval_event_pattern
 
 GROUP = "recs-movielens-dev"
@@ -16,28 +19,15 @@ REGION = "us-east-1"
 
 def state_change_event(status: str, group: str = GROUP, version: int = 3) -> dict:
     """The event as EventBridge delivers it (docs/contracts.md, Registry and events)."""
-    arn = f"arn:aws:sagemaker:{REGION}:000000000000:model-package/{group}/{version}"
-    return {
-        "version": "0",
-        "id": "6a7e8feb-b491-4cf7-a9f1-bf3703467718",
-        "detail-type": "SageMaker Model Package State Change",
-        "source": "aws.sagemaker",
-        "account": "000000000000",
-        "time": "2026-11-23T10:00:00Z",
-        "region": REGION,
-        "resources": [arn],
-        "detail": {
-            "ModelPackageGroupName": group,
-            "ModelPackageVersion": version,
-            "ModelPackageArn": arn,
-            "ModelApprovalStatus": status,
-            "ModelPackageStatus": "Completed",
-            "InferenceSpecification": {
-                "Containers": [{"ModelDataUrl": "s3://bucket/runs/1/model.tar.gz"}]
-            },
-            "CreationTime": 1795400000000,
-        },
-    }
+    change = PackageStateChange(
+        group, version, status, "s3://bucket/runs/1/model.tar.gz", created_at=1795400000000
+    )
+    return events_contract.state_change_event(
+        change,
+        region=REGION,
+        event_id="6a7e8feb-b491-4cf7-a9f1-bf3703467718",
+        time=datetime(2026, 11, 23, 10, tzinfo=UTC),
+    )
 
 
 @pytest.fixture(scope="module")

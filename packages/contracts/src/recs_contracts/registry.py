@@ -7,10 +7,14 @@ statuses are SageMaker's ``ModelApprovalStatus`` values.
 
 from __future__ import annotations
 
+import os
 import sqlite3
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+# The model package group (setting ``RECS_MODEL_PACKAGE_GROUP``).
+DEFAULT_GROUP = "recs-movielens"
 PENDING = "PendingManualApproval"
 APPROVED = "Approved"
 REJECTED = "Rejected"
@@ -49,6 +53,11 @@ _COLUMNS = (
     "evaluation", "data_checksum", "run_id", "description", "created_at", "updated_at",
     "deploy_error",
 )  # fmt: skip
+
+
+def group_name(environ: Mapping[str, str] = os.environ) -> str:
+    """The model package group the environment names, else :data:`DEFAULT_GROUP`."""
+    return environ.get("RECS_MODEL_PACKAGE_GROUP") or DEFAULT_GROUP
 
 
 class RegistryUnavailable(RuntimeError):
