@@ -1,10 +1,9 @@
 """The evaluation protocol's split, the store's API ratings and the files the steps exchange."""
 
-import sqlite3
-
 import numpy as np
 import pytest
 
+from recs_contracts.store import API, BASE, RatingsStore
 from recs_ml.data import DataError, Ratings
 from recs_ml.processing import (
     deduplicate,
@@ -65,13 +64,11 @@ def _write_inter(path, rows):
 
 
 def _store(path, rows):
-    with sqlite3.connect(path) as db:
-        db.execute(
-            "CREATE TABLE ratings (user_id INTEGER NOT NULL, item_id INTEGER NOT NULL, "
-            "rating REAL NOT NULL, timestamp INTEGER NOT NULL, source TEXT NOT NULL, "
-            "PRIMARY KEY (user_id, item_id))"
-        )
-        db.executemany("INSERT INTO ratings VALUES (?, ?, ?, ?, ?)", rows)
+    store = RatingsStore(path)
+    store.create_schema()
+    for source in (BASE, API):
+        store.put_ratings([row[:4] for row in rows if row[4] == source], source=source)
+    store.close()
 
 
 def test_process_writes_splits_meta_and_store_ratings(tmp_path):
