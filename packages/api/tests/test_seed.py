@@ -52,3 +52,13 @@ def test_malformed_line_names_file_and_line(tmp_path) -> None:
     inter.write_text("user_id:token\titem_id:token\n1\n")
     with pytest.raises(SeedError, match="line 2: expected 2 tab-separated fields, found 1"):
         read_dataset(directory)
+
+
+def test_movies_read_like_the_pipeline_reads_them(tmp_path) -> None:
+    """recs_contracts.dataset: GroupLens's "unknown" is no genre; no title is "Item <id>"."""
+    directory = write_dataset(tmp_path / "d")
+    item = directory / "ml-100k.item"
+    item.write_text(item.read_text() + "7\t\t1996\tDrama unknown\n")
+    movies = {movie.item_id: movie for movie in read_dataset(directory).movies}
+    assert (movies[6].title, movies[6].year, movies[6].genres) == ("Shanghai Triad", None, [])
+    assert (movies[7].title, movies[7].year, movies[7].genres) == ("Item 7", 1996, ["Drama"])
