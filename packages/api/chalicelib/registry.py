@@ -55,7 +55,7 @@ def _metrics(raw: str | bytes | None) -> dict[str, Any]:
 
 
 def _report_metrics(raw: str | bytes | None) -> tuple[dict[str, Any], str] | None:
-    """(metrics, split) of an evaluation step's report (``recs_ml.evaluation.write_report``:
+    """(metrics, split) of an evaluation step's report (``recs_ml.models.evaluation.write_report``:
     ``{"metrics": ..., "split": "test"}``); None when there is none or it holds no metrics."""
     try:
         report = json.loads(raw) if raw else None

@@ -1,6 +1,6 @@
 """Serving: approval event → deployer Lambda → SageMaker serverless endpoint.
 
-The Lambda runs the very module the local loop calls (``recs_ml/deployer.py``), shipped with
+The Lambda runs the very module the local loop calls (``recs_ml/ops/deployer.py``), shipped with
 only the standard-library ``recs_contracts`` it imports:
 a state machine over the endpoint's status that waits, verifies the endpoint serves the new
 config and answers a request, and raises otherwise. Deployments are serialized by a reserved
@@ -115,7 +115,7 @@ class Serving(Construct):
         deployer_module: Path = DEPLOYER_MODULE,
     ) -> None:
         super().__init__(scope, construct_id)
-        require_file(deployer_module, "the deployer module (recs_ml/deployer.py)")
+        require_file(deployer_module, "the deployer module (recs_ml/ops/deployer.py)")
         stack = Stack.of(self)
 
         def sagemaker_arn(resource: str, name: str) -> str:

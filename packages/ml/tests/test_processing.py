@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from recs_contracts.store import API, BASE, RatingsStore
-from recs_ml.data import DataError, Ratings
-from recs_ml.processing import (
+from recs_ml.data.datasets import DataError, Ratings
+from recs_ml.data.processing import (
     deduplicate,
     holdout_tail,
     process,
