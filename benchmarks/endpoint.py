@@ -44,6 +44,7 @@ def stand_in_artifact(root: Path) -> Path:
     import tensorflow as tf
 
     from recs_ml.serving.artifact import Manifest, write_manifest
+    from recs_ml.serving.signature import SIGNATURE, SIGNATURE_NAME
 
     class StandIn(tf.Module):
         def __init__(self) -> None:
@@ -52,14 +53,7 @@ def stand_in_artifact(root: Path) -> Path:
             self.embeddings = tf.Variable(rng.normal(size=(CATALOG + 1, 64)).astype("float32"))
             self.items = tf.range(1, CATALOG + 1, dtype=tf.int64)
 
-        @tf.function(
-            input_signature=[
-                tf.TensorSpec([None], tf.int64, name="user_id"),
-                tf.TensorSpec([None, None], tf.int64, name="history"),
-                tf.TensorSpec([None, None], tf.int64, name="exclude"),
-                tf.TensorSpec([None], tf.int32, name="k"),
-            ]
-        )
+        @tf.function(input_signature=SIGNATURE)
         def serve(self, user_id, history, exclude, k):
             user = tf.reduce_mean(tf.gather(self.embeddings, history), axis=1)
             scores = tf.matmul(user, self.embeddings[1:], transpose_b=True)
@@ -72,7 +66,7 @@ def stand_in_artifact(root: Path) -> Path:
     for name in ("tfrs", "mostpop"):
         module = StandIn()
         tf.saved_model.save(
-            module, str(root / name / "1"), signatures={"serving_default": module.serve}
+            module, str(root / name / "1"), signatures={SIGNATURE_NAME: module.serve}
         )
     write_manifest(
         root,

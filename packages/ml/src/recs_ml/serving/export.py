@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from recs_contracts.serving import SIGNATURE_NAME
 from recs_ml.serving.artifact import Manifest, write_manifest
 
 MODEL_NAME = "recs-movielens"
@@ -155,4 +156,4 @@ def load_model(directory: Path, name: str | None = None) -> Any:
     chosen = name or manifest.default_model
     if chosen not in manifest.models:
         raise ValueError(f"model {chosen!r} is not in this artifact; it has {manifest.models}")
-    return tf.saved_model.load(str(directory / chosen / "1")).signatures["serving_default"]
+    return tf.saved_model.load(str(directory / chosen / "1")).signatures[SIGNATURE_NAME]
