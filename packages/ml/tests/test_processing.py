@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from recs_contracts.store import API, BASE, RatingsStore
+from recs_contracts.store import API, BASE, RatingsStore, StoreError
 from recs_ml.data.datasets import DataError, Ratings
 from recs_ml.data.processing import (
     deduplicate,
@@ -95,7 +95,7 @@ def test_process_writes_splits_meta_and_store_ratings(tmp_path):
 
 
 def test_bad_inputs_are_clear_errors(tmp_path):
-    with pytest.raises(DataError, match="ratings store not found"):
+    with pytest.raises(StoreError, match="ratings store not found"):  # the one store reader's
         process("ml-100k", tmp_path / "o", store=tmp_path / "none.db")
     (tmp_path / "x.csv").write_text("user,item\n1,2\n")
     with pytest.raises(DataError, match="missing column"):
