@@ -13,7 +13,6 @@ import os
 import re
 import shutil
 import socket
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -22,6 +21,8 @@ import urllib.request
 from pathlib import Path
 
 from common import REPO, argument_parser, markdown_table, write_result
+
+from recs_contracts.registry import APPROVED, RegistryView, group_name
 
 API_DIR = REPO / "packages" / "api"
 BIN = Path(sys.executable).parent
@@ -70,13 +71,8 @@ def stop(processes: list[subprocess.Popen]) -> None:
 
 
 def approved_version(registry: Path) -> int | None:
-    if not registry.is_file():
-        return None
-    with sqlite3.connect(f"file:{registry}?mode=ro", uri=True) as connection:
-        row = connection.execute(
-            "SELECT MAX(version) FROM model_packages WHERE approval_status = 'Approved'"
-        ).fetchone()
-    return row[0] if row else None
+    latest = RegistryView(registry).latest(group_name(), APPROVED)
+    return latest.version if latest else None
 
 
 def parse_wrk(output: str) -> dict[str, float]:

@@ -27,6 +27,8 @@ import numpy as np  # noqa: E402
 import requests  # noqa: E402
 from common import argument_parser, markdown_table, percentiles, write_result  # noqa: E402
 
+from recs_contracts.serving import Instance, request_body  # noqa: E402
+
 CATALOG = 1682
 HISTORY = 30
 
@@ -42,6 +44,7 @@ def stand_in_artifact(root: Path) -> Path:
     import tensorflow as tf
 
     from recs_ml.serving.artifact import Manifest, write_manifest
+    from recs_ml.serving.signature import SIGNATURE, SIGNATURE_NAME
 
     class StandIn(tf.Module):
         def __init__(self) -> None:
@@ -50,14 +53,7 @@ def stand_in_artifact(root: Path) -> Path:
             self.embeddings = tf.Variable(rng.normal(size=(CATALOG + 1, 64)).astype("float32"))
             self.items = tf.range(1, CATALOG + 1, dtype=tf.int64)
 
-        @tf.function(
-            input_signature=[
-                tf.TensorSpec([None], tf.int64, name="user_id"),
-                tf.TensorSpec([None, None], tf.int64, name="history"),
-                tf.TensorSpec([None, None], tf.int64, name="exclude"),
-                tf.TensorSpec([None], tf.int32, name="k"),
-            ]
-        )
+        @tf.function(input_signature=SIGNATURE)
         def serve(self, user_id, history, exclude, k):
             user = tf.reduce_mean(tf.gather(self.embeddings, history), axis=1)
             scores = tf.matmul(user, self.embeddings[1:], transpose_b=True)
@@ -70,7 +66,7 @@ def stand_in_artifact(root: Path) -> Path:
     for name in ("tfrs", "mostpop"):
         module = StandIn()
         tf.saved_model.save(
-            module, str(root / name / "1"), signatures={"serving_default": module.serve}
+            module, str(root / name / "1"), signatures={SIGNATURE_NAME: module.serve}
         )
     write_manifest(
         root,
@@ -96,7 +92,7 @@ def newest_registered(home: Path) -> Path | None:
 
 def body(batch: int, rng: np.random.Generator) -> dict:
     history = rng.integers(1, CATALOG + 1, size=(batch, HISTORY)).tolist()
-    return {"instances": [{"user_id": 0, "history": h, "exclude": [0], "k": 10} for h in history]}
+    return request_body([Instance(user_id=0, history=h, k=10) for h in history])
 
 
 def timed(call, seconds: float, max_calls: int) -> list[float]:

@@ -30,6 +30,8 @@ import numpy as np
 from common import markdown_table, percentiles, rss_bytes, write_result
 from scale import K, clustered_catalog, numpy_exact, recall_at_k
 
+from recs_contracts.serving import Instance, request_body
+
 HISTORY = 3
 BLOCK = 25  # requests per turn of each path in the in-process timing
 PORT_RANGE = range(18180, 18190)
@@ -153,9 +155,7 @@ def serve_over_http(
         session = requests.Session()
         samples = []
         bodies = [
-            json.dumps(
-                {"instances": [{"user_id": 0, "history": ids[h].tolist(), "k": K, "exclude": [0]}]}
-            )  # fmt: skip
+            json.dumps(request_body([Instance(user_id=0, history=ids[h].tolist(), k=K)]))
             for h in latency - 1
         ]
         for body in [bodies[0], *bodies]:

@@ -15,7 +15,7 @@ fi
 step "lint: ruff check, ruff format --check, mypy, actionlint"
 run uv run --frozen --no-sync ruff check .
 run uv run --frozen --no-sync ruff format --check .
-run uv run --frozen --no-sync mypy packages/ml/src packages/api/chalicelib packages/infra/recs_infra
+run uv run --frozen --no-sync mypy packages/contracts/src packages/ml/src packages/api/chalicelib packages/infra/recs_infra
 run uv run --frozen --no-sync actionlint
 run bash scripts/audit.sh
 
@@ -29,7 +29,7 @@ pytest_in() {
   if [ "$status" -ne 0 ] && [ "$status" -ne 5 ]; then exit "$status"; fi
 }
 
-for package in ml api infra; do
+for package in contracts ml api infra; do
   step "packages/$package tests"
   pytest_in "packages/$package/tests"
 done

@@ -7,7 +7,6 @@ import os
 import shutil
 import signal
 import socket
-import sqlite3
 import subprocess
 import sys
 import time
@@ -17,6 +16,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pytest
+
+from recs_contracts.registry import APPROVED, RegistryView, group_name
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -203,15 +204,8 @@ def approved_is_current(home: Path) -> bool:
     (The same question scripts/demo.sh asks before it skips the pipeline.)"""
     from recs_ml.pipeline.runner import code_version, tree_checksum
 
-    registry = home / "registry.db"
-    if not registry.is_file():
-        return False
-    with sqlite3.connect(registry) as db:
-        row = db.execute(
-            "SELECT run_id FROM model_packages WHERE approval_status = 'Approved' "
-            "ORDER BY version DESC LIMIT 1"
-        ).fetchone()
-    record = home / "runs" / str(row[0] if row else None) / "run.json"
+    latest = RegistryView(home / "registry.db").latest(group_name(), APPROVED)
+    record = home / "runs" / str(latest.run_id if latest else None) / "run.json"
     if not record.is_file():
         return False
     run = json.loads(record.read_text(encoding="utf-8"))
@@ -241,8 +235,8 @@ def ensure_trained(home: Path, source_home: Path) -> Path:
         env=env,
         log=logs / "pipeline.log",
     )
-    with sqlite3.connect(home / "registry.db") as db:
-        (version,) = db.execute("SELECT MAX(version) FROM model_packages").fetchone()
+    latest = RegistryView(home / "registry.db").latest(group_name())
+    version = latest.version if latest else None
     run_checked(
         [str(BIN / "recs"), "models", "approve", str(version), "--description", "test fixture"],
         cwd=REPO,

@@ -5,12 +5,13 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass
 from urllib.parse import quote
 
 import pytest
 from hardening_stack import Stack, bearer, call, new_user, post_json
+
+from recs_contracts.store import RatingsStore
 
 JSON = {"Content-Type": "application/json"}
 
@@ -135,11 +136,8 @@ def test_duplicate_rating_is_409_and_the_first_one_stays(stack: Stack) -> None:
     assert again.status == 409
     assert again.json()["error"]["code"] == "conflict"
     assert "already rated movie 50" in again.json()["error"]["message"]
-    with sqlite3.connect(stack.store_path) as db:
-        rows = db.execute(
-            "SELECT rating FROM ratings WHERE user_id = ? AND item_id = 50", (user,)
-        ).fetchall()
-    assert rows == [(4.5,)]
+    rows = RatingsStore(stack.store_path).user_ratings(user)
+    assert [(r.item_id, r.rating) for r in rows] == [(50, 4.5)]
 
 
 @pytest.mark.parametrize(
@@ -154,8 +152,7 @@ def test_sql_like_search_is_only_text(stack: Stack, query: str) -> None:
     assert all(query.lower() in title.lower() for title in titles), titles
     users = call(f"{stack.api}/users?query={quote(query)}")
     assert users.status == 200 and users.json()["total"] == 0
-    with sqlite3.connect(stack.store_path) as db:
-        assert db.execute("SELECT COUNT(*) FROM movies").fetchone()[0] == 1682
+    assert RatingsStore(stack.store_path).count_movies() == 1682
 
 
 def test_unicode_search_round_trips(api: str) -> None:
@@ -178,6 +175,5 @@ def test_integral_floats_are_integers(stack: Stack) -> None:
         f"{stack.api}/users/{user}/ratings", {"item_id": 3.0, "rating": 4.0}, token=token
     )
     assert rated.status == 201, rated.body
-    with sqlite3.connect(stack.store_path) as db:
-        row = db.execute("SELECT item_id, typeof(item_id) FROM ratings WHERE user_id = ?", (user,))
-        assert row.fetchall() == [(3, "integer")]
+    rows = RatingsStore(stack.store_path).user_ratings(user)
+    assert [(r.item_id, type(r.item_id)) for r in rows] == [(3, int)]  # stored as an integer

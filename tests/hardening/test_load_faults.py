@@ -17,6 +17,8 @@ from pathlib import Path
 import pytest
 from hardening_stack import ENDPOINT_TIMEOUT, GROUP, Reply, Stack, call, new_user, post_json
 
+from recs_contracts.store import RatingsStore
+
 CONCURRENCY = 16
 LOAD_SECONDS = 6.0
 # A hung request fails the test: the API must answer within its endpoint timeout plus overhead.
@@ -100,12 +102,10 @@ def test_concurrent_ratings_are_stored_exactly_once(stack: Stack) -> None:
     assert {status for _, status in results} <= {201, 409}
     accepted = Counter(pair for pair, status in results if status == 201)
     assert set(accepted) == set(ratings) and set(accepted.values()) == {1}
-    with sqlite3.connect(stack.store_path) as db:
-        marks = ",".join("?" * len(users))
-        stored = db.execute(
-            f"SELECT user_id, item_id, rating, source FROM ratings WHERE user_id IN ({marks})",
-            users,
-        ).fetchall()
+    store = RatingsStore(stack.store_path)
+    stored = [
+        (r.user_id, r.item_id, r.rating, r.source) for u in users for r in store.user_ratings(u)
+    ]
     assert len(stored) == len(ratings)
     assert {(u, i): r for u, i, r, _ in stored} == ratings
     assert {source for *_, source in stored} == {"api"}

@@ -26,6 +26,8 @@ from hardening_stack import (
     wait_until,
 )
 
+from recs_contracts.store import RatingsStore, read_api_ratings
+
 RATING = {"item_id": 50, "rating": 4}
 
 
@@ -46,8 +48,7 @@ def test_writes_on_a_dataset_user_are_403(stack: Stack) -> None:
         401,
         "unauthorized",
     )
-    with sqlite3.connect(stack.store_path) as db:
-        assert db.execute("SELECT COUNT(*) FROM ratings WHERE user_id = 3").fetchone() == (54,)
+    assert RatingsStore(stack.store_path).count_ratings(user_id=3) == 54
 
 
 def test_a_new_user_without_with_wrong_and_with_right_token(stack: Stack) -> None:
@@ -73,9 +74,9 @@ def test_the_token_is_never_stored_or_logged_in_clear(stack: Stack) -> None:
     secret = token.split(".", 1)[1]
     with sqlite3.connect(stack.store_path) as db:
         db.execute("PRAGMA wal_checkpoint(FULL)")
-        salt, digest = db.execute(
-            "SELECT token_salt, token_digest FROM users WHERE user_id = ?", (user,)
-        ).fetchone()
+    stored = RatingsStore(stack.store_path).get_user(user)
+    assert stored is not None
+    salt, digest = stored.token_salt or "", stored.token_digest or ""
     assert len(salt) == 32 and len(digest) == 64 and secret not in digest
     # The store, its WAL and every log of the stack, searched by another process: opening and
     # closing the database's files here would drop this process's SQLite locks on them.
@@ -111,32 +112,23 @@ def test_another_users_profile_is_unreadable_without_its_token(stack: Stack) -> 
 
 
 def test_delete_removes_everything_of_that_user_and_only_that(stack: Stack) -> None:
-    from recs_ml.data.store import read_api_ratings
-
     user, token = new_user(stack.api)
     keep, keep_token = new_user(stack.api)
     for item in (1, 2, 3):
         post_json(f"{stack.api}/users/{user}/ratings", {"item_id": item, "rating": 5}, token=token)
     post_json(f"{stack.api}/users/{keep}/ratings", {"item_id": 1, "rating": 2}, token=keep_token)
-    with sqlite3.connect(stack.store_path) as db:
-        others_before = db.execute(
-            "SELECT * FROM ratings WHERE user_id != ? ORDER BY user_id, item_id", (user,)
-        ).fetchall()
+    store = RatingsStore(stack.store_path)
+    others_before = store.all_ratings(except_user=user)
     assert call(f"{stack.api}/users/{user}", "DELETE").status == 401
     assert call(f"{stack.api}/users/{user}", "DELETE", headers=bearer(keep_token)).status == 403
     gone = call(f"{stack.api}/users/{user}", "DELETE", headers=bearer(token))
     assert gone.status == 200 and gone.json()["ratings_removed"] == 3
-    with sqlite3.connect(stack.store_path) as db:
-        assert db.execute("SELECT COUNT(*) FROM users WHERE user_id = ?", (user,)).fetchone() == (
-            0,
-        )
-        others_after = db.execute(
-            "SELECT * FROM ratings WHERE user_id != ? ORDER BY user_id, item_id", (user,)
-        ).fetchall()
-    assert others_after == others_before  # nothing else touched
+    assert store.count_users(user) == 0
+    assert store.all_ratings(except_user=user) == others_before  # nothing else touched
     training = read_api_ratings(stack.store_path)  # what the next pipeline run reads
-    assert user not in set(training.ratings.user_id.tolist()) and user not in training.users
-    assert keep in set(training.ratings.user_id.tolist())
+    rated = {rating[0] for rating in training.ratings}
+    assert user not in rated and user not in {features[0] for features in training.users}
+    assert keep in rated
     assert call(f"{stack.api}/users/{user}", headers=bearer(token)).status == 404
 
 
@@ -146,7 +138,9 @@ def capped_api(stack: Stack, tmp_path: Path) -> Iterator[str]:
     store = tmp_path / "store.db"
     with sqlite3.connect(stack.store_path) as source, sqlite3.connect(store) as target:
         source.backup(target)
-        target.execute("DELETE FROM client_quota")  # this test's address starts afresh
+    copy = RatingsStore(store)
+    copy.clear_client_quota()  # this test's address starts afresh
+    copy.close()
     port = free_port()
     env = {
         **stack.env,

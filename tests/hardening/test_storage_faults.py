@@ -17,6 +17,8 @@ from typing import Any
 import pytest
 from hardening_stack import API_DIR, Stack
 
+from recs_contracts.store import RatingsStore
+
 sys.path.insert(0, str(API_DIR))
 
 from chalicelib.endpoint import LocalEndpoint  # noqa: E402
@@ -143,5 +145,8 @@ def test_truncated_dataset_is_refused_with_file_and_line(tmp_path: Path, stack: 
 
 
 def _count(path: Path) -> int:
-    with sqlite3.connect(path) as db:
-        return int(db.execute("SELECT COUNT(*) FROM ratings").fetchone()[0])
+    store = RatingsStore(path)
+    try:
+        return store.count_ratings()
+    finally:
+        store.close()

@@ -20,6 +20,8 @@ from urllib.parse import urlsplit
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from recs_contracts import serving
+
 
 class EndpointUnavailable(RuntimeError):
     """No answer in time, no model loaded, or an answer that breaks the contract."""
@@ -85,25 +87,17 @@ class Endpoint(ABC):
 def request_body(
     user_id: int, history: list[int], k: int, exclude: list[int] | None = None
 ) -> bytes:
-    """Row-form TF Serving request; the model excludes the history itself, and ``exclude``
-    (movies filtered out or marked not interested) too."""
-    instance = {"user_id": user_id, "history": history or [0], "exclude": exclude or [0],
-                "k": k}  # fmt: skip
-    return json.dumps({"instances": [instance]}).encode()
+    """Row-form TF Serving request (``recs_contracts.serving``); the model excludes the
+    history itself, and ``exclude`` (movies filtered out or marked not interested) too."""
+    instance = serving.Instance(user_id=user_id, history=history, k=k, exclude=exclude or ())
+    return json.dumps(serving.request_body([instance])).encode()
 
 
 def parse_predictions(payload: Any) -> tuple[list[int], list[float]]:
     try:
-        row = payload["predictions"][0]
-        item_ids = [int(i) for i in row["item_ids"]]
-        scores = [float(s) for s in row["scores"]]
-    except (KeyError, IndexError, TypeError, ValueError):
-        raise EndpointUnavailable(
-            "the endpoint answered without predictions[0].item_ids/scores"
-        ) from None
-    if len(item_ids) != len(scores):
-        raise EndpointUnavailable("the endpoint answered item_ids and scores of unequal length")
-    return item_ids, scores
+        return serving.parse_predictions(payload)[0]
+    except serving.ResponseError as exc:
+        raise EndpointUnavailable(str(exc)) from None
 
 
 def _optional_int(value: Any) -> int | None:

@@ -14,10 +14,11 @@ from chalicelib.filters import EXCLUDE_LIMIT, Filters, parse_filters
 from chalicelib.models_info import POPULARITY_MODELS, model_info
 from chalicelib.service_core import ANONYMOUS, Caller, ServiceCore
 from chalicelib.store import RatingRow, StoreUnavailable
+from recs_contracts.serving import MAX_K
 
 log = logging.getLogger(__name__)
 
-MAX_RANK = 100  # the endpoint's largest k: offset + k of one request stays within it
+MAX_RANK = MAX_K  # the endpoint's largest k: offset + k of one request stays within it
 
 
 class Picks(ServiceCore):

@@ -1,7 +1,7 @@
 """Read-only views of the model registry: the local SQLite file or SageMaker's registry.
 
-The local reader follows the schema of ``recs_ml.ops.registry`` (table ``model_packages``) without
-importing it; it opens ``registry.db`` with ``mode=ro`` and never writes.
+The local reader is ``recs_contracts.registry.RegistryView``, which owns the schema and opens
+``registry.db`` read-only; a missing file is an empty registry.
 """
 
 from __future__ import annotations
@@ -9,21 +9,18 @@ from __future__ import annotations
 import json
 import logging
 import math
-import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from recs_contracts.registry import RegistryUnavailable, RegistryView
+
 logger = logging.getLogger(__name__)
 
 # An evaluation report larger than this is not ours; its metrics are left out.
 MAX_REPORT_BYTES = 1_000_000
-
-
-class RegistryUnavailable(RuntimeError):
-    """The registry exists but cannot be read."""
 
 
 @dataclass(frozen=True)
@@ -108,35 +105,20 @@ class LocalRegistry:
         self.group = group
 
     def versions(self) -> list[ModelVersion]:
-        if not self.path.is_file():
-            return []  # nothing registered yet
-        try:
-            connection = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=5)
-            try:
-                connection.execute("PRAGMA busy_timeout = 5000")
-                columns = {
-                    row[1] for row in connection.execute("PRAGMA table_info(model_packages)")
-                }
-                # A registry file written before deployments were recorded has no such column.
-                deploy_error = "deploy_error" if "deploy_error" in columns else "NULL"
-                evaluation = "evaluation" if "evaluation" in columns else "NULL"
-                rows = connection.execute(
-                    "SELECT version, approval_status, metrics, created_at, artifact_uri, "
-                    f"{deploy_error}, {evaluation} FROM model_packages WHERE group_name = ? "
-                    "ORDER BY version",
-                    (self.group,),
-                ).fetchall()
-            finally:
-                connection.close()
-        except sqlite3.Error as exc:
-            raise RegistryUnavailable(f"registry {self.path}: {exc}") from None
+        rows = RegistryView(self.path).packages(self.group)  # RegistryUnavailable
         found = []
-        for v, s, m, c, u, e, report in rows:
-            tested = _report_metrics(report)
-            metrics, split = tested if tested else (_metrics(m), "validation")
+        for row in rows:
+            tested = _report_metrics(row.evaluation)
+            metrics, split = tested if tested else (_metrics(row.metrics), "validation")
             found.append(
                 ModelVersion(
-                    int(v), str(s), metrics, int(c), str(u), str(e) if e else None, split
+                    int(row.version),
+                    str(row.approval_status),
+                    metrics,
+                    int(row.created_at),
+                    str(row.artifact_uri),
+                    row.deploy_error or None,
+                    split,
                 )  # fmt: skip
             )
         return found

@@ -2,7 +2,7 @@
 
 ``python -m chalicelib.seed`` seeds SQLite (``RECS_STORE_PATH``); ``--dynamodb`` seeds the
 ``RECS_RATINGS_TABLE`` table. Both are idempotent: a seeded store is left untouched.
-The files are read here directly because chalicelib must not import recs_ml.
+The files are parsed by ``recs_contracts.dataset``, the parser the pipeline uses too.
 """
 
 from __future__ import annotations
@@ -13,96 +13,37 @@ import time
 from pathlib import Path
 
 from chalicelib.settings import get_settings
-from chalicelib.store import Movie, SeedData, Store
+from chalicelib.store import SeedData, Store
+from recs_contracts.dataset import DatasetError, read_inter, read_items, read_users
+from recs_contracts.dataset import count_rows as _count
 
-
-class SeedError(ValueError):
-    """The dataset files are missing or malformed; the message names the file and line."""
-
-
-def _rows(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
-    if not path.is_file():
-        raise SeedError(f"{path}: not found; run `recs data fetch` (scripts/setup.sh) first")
-    lines = path.read_text(encoding="utf-8").splitlines()
-    if not lines:
-        raise SeedError(f"{path}: the file is empty")
-    header = [column.split(":", 1)[0] for column in lines[0].split("\t")]
-    rows = []
-    for number, line in enumerate(lines[1:], start=2):
-        if not line.strip():
-            continue
-        values = line.split("\t")
-        if len(values) != len(header):
-            raise SeedError(f"{path}, line {number}: expected {len(header)} fields")
-        rows.append((number, values))
-    return header, rows
-
-
-def _int(path: Path, number: int, value: str, what: str) -> int:
-    try:
-        return int(float(value)) if what == "timestamp" else int(value)
-    except ValueError:
-        raise SeedError(f"{path}, line {number}: {what} {value!r} is not an integer") from None
+# The dataset files' errors: the message names the file and line.
+SeedError = DatasetError
+FILES = ("ml-100k.item", "ml-100k.user", "ml-100k.inter")
 
 
 def read_dataset(directory: Path) -> SeedData:
     """Users, movies and ratings of ``ml-100k.{user,item,inter}`` in ``directory``."""
-    data = SeedData()
-    items = directory / "ml-100k.item"
-    header, rows = _rows(items)
-    for number, values in rows:
-        fields = dict(zip(header, values, strict=True))
-        year = fields.get("release_year", "").strip()
-        data.movies.append(
-            Movie(
-                item_id=_int(items, number, fields["item_id"], "item_id"),
-                title=fields.get("movie_title", "").strip() or f"Movie {fields['item_id']}",
-                year=int(year) if year.isdigit() else None,
-                genres=[g for g in fields.get("class", "").split() if g and g != "unknown"],
-            )
-        )
-    users = directory / "ml-100k.user"
-    header, rows = _rows(users)
-    for number, values in rows:
-        fields = dict(zip(header, values, strict=True))
-        age = fields.get("age", "").strip()
-        data.users.append(
-            (
-                _int(users, number, fields["user_id"], "user_id"),
-                int(age) if age.isdigit() else None,
-                fields.get("gender") or None,
-                fields.get("occupation") or None,
-            )
-        )
-    inter = directory / "ml-100k.inter"
-    header, rows = _rows(inter)
-    for number, values in rows:
-        fields = dict(zip(header, values, strict=True))
-        try:
-            rating = float(fields["rating"])
-        except ValueError:
-            raise SeedError(f"{inter}, line {number}: rating {fields['rating']!r}") from None
-        data.ratings.append(
-            (
-                _int(inter, number, fields["user_id"], "user_id"),
-                _int(inter, number, fields["item_id"], "item_id"),
-                rating,
-                _int(inter, number, fields["timestamp"], "timestamp"),
-            )
-        )
-    return data
+    for name in FILES:
+        _require(directory / name)
+    return SeedData(
+        users=read_users(directory / "ml-100k.user"),
+        movies=read_items(directory / "ml-100k.item"),
+        ratings=read_inter(directory / "ml-100k.inter"),
+    )
+
+
+def _require(path: Path) -> None:
+    if not path.is_file():
+        raise SeedError(path, None, "not found; run `recs data fetch` (scripts/setup.sh) first")
 
 
 def count_rows(directory: Path) -> tuple[int, int, int]:
     """Data rows of the item, user and inter files: a cheap check before parsing them."""
-    counts = []
-    for name in ("ml-100k.item", "ml-100k.user", "ml-100k.inter"):
-        path = directory / name
-        if not path.is_file():
-            raise SeedError(f"{path}: not found; run `recs data fetch` (scripts/setup.sh) first")
-        with open(path, "rb") as handle:
-            counts.append(sum(1 for line in handle if line.strip()) - 1)
-    return counts[0], counts[1], counts[2]
+    for name in FILES:
+        _require(directory / name)
+    items, users, ratings = (_count(directory / name) for name in FILES)
+    return items, users, ratings
 
 
 def seed(store: Store, directory: Path) -> bool:

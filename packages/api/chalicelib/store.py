@@ -1,35 +1,43 @@
 """The ratings store the API reads and writes: users, movies and ratings.
 
 Two backends behind one protocol, chosen by ``RECS_STORE``: SQLite locally
-(``chalicelib.sqlite_store``, the schema in docs/contracts.md "Ratings store") and DynamoDB
+(``chalicelib.sqlite_store`` over ``recs_contracts.store``, which owns the schema) and DynamoDB
 on AWS (``chalicelib.dynamodb_store``).
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from chalicelib.limits import WriteCap
 from chalicelib.ownership import TokenRecord
+from recs_contracts.store import (
+    CatalogEntry,
+    DuplicateRating,
+    FeedbackRow,
+    Movie,
+    RatingRow,
+    StoreUnavailable,
+    genres_json,
+)
 
-
-class StoreUnavailable(RuntimeError):
-    """The store cannot be reached or is not set up; the message says how to fix it."""
-
-
-@dataclass(frozen=True)
-class Movie:
-    item_id: int
-    title: str
-    year: int | None
-    genres: list[str]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"item_id": self.item_id, "title": self.title, "year": self.year,
-                "genres": list(self.genres)}  # fmt: skip
+# The row shapes and errors are the store's contract (recs_contracts.store); both backends
+# answer with them.
+__all__ = [
+    "CatalogEntry",
+    "DuplicateRating",
+    "FeedbackRow",
+    "Movie",
+    "NewUser",
+    "RatingRow",
+    "SeedData",
+    "Store",
+    "StoreUnavailable",
+    "UserProfile",
+    "genres_json",
+]
 
 
 @dataclass(frozen=True)
@@ -55,19 +63,6 @@ class UserProfile:
         }
 
 
-@dataclass(frozen=True)
-class RatingRow:
-    user_id: int
-    item_id: int
-    rating: float
-    timestamp: int
-    source: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"user_id": self.user_id, "item_id": self.item_id, "rating": self.rating,
-                "timestamp": self.timestamp, "source": self.source}  # fmt: skip
-
-
 @dataclass
 class SeedData:
     """The base dataset to load: users, movies and ratings, all with ``source = 'base'``."""
@@ -75,20 +70,6 @@ class SeedData:
     users: list[tuple[int, int | None, str | None, str | None]] = field(default_factory=list)
     movies: list[Movie] = field(default_factory=list)
     ratings: list[tuple[int, int, float, int]] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class FeedbackRow:
-    """A user's mark on a movie; the only kind is ``not_interested``."""
-
-    user_id: int
-    item_id: int
-    kind: str
-    timestamp: int
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"user_id": self.user_id, "item_id": self.item_id, "kind": self.kind,
-                "timestamp": self.timestamp}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -108,14 +89,6 @@ class NewUser:
         return UserProfile(
             user_id, self.age, self.gender, self.occupation, "api", self.now, 0, token
         )
-
-
-# One catalog entry with its rating count and mean rating (None when nobody rated it).
-CatalogEntry = tuple[Movie, int, float | None]
-
-
-class DuplicateRating(Exception):
-    """The user already rated this movie."""
 
 
 class Store(Protocol):
@@ -184,7 +157,3 @@ class Store(Protocol):
 
     def seed(self, data: SeedData) -> bool:
         """Load the base dataset; False (and no work) when it is already there."""
-
-
-def genres_json(genres: list[str]) -> str:
-    return json.dumps(list(genres))

@@ -6,12 +6,12 @@ import sqlite3
 from conftest import body
 
 from chalicelib.models_info import model_info
-from recs_ml.ops.registry import _SCHEMA
+from recs_contracts.registry import create_schema
 
 
 def _register(path, rows) -> None:
     with sqlite3.connect(path) as connection:
-        connection.executescript(_SCHEMA)
+        create_schema(connection)
         connection.execute(
             "INSERT INTO model_package_groups (name, created_at) VALUES ('recs-movielens', 1)"
         )

@@ -1,6 +1,5 @@
 """Ratings: stored durably, once per user and movie, never lost under concurrent writers."""
 
-import sqlite3
 import threading
 
 from conftest import body, get, new_user, post
@@ -9,6 +8,7 @@ from chalicelib.limits import WriteCap
 from chalicelib.ownership import TokenRecord
 from chalicelib.sqlite_store import SqliteStore
 from chalicelib.store import NewUser
+from recs_contracts.store import Movie, RatingsStore
 
 NO_CAP = WriteCap("ratings", 10**6, 10**6)
 
@@ -33,11 +33,10 @@ def test_rating_is_stored_and_shows_in_the_history(api, home) -> None:
     )  # fmt: skip
     assert body(get(api, f"/users/{user_id}", token))["history"][0]["item_id"] == 6
     # Durable: a separate connection to the file sees the row.
-    with sqlite3.connect(home / "store.db") as connection:
-        row = connection.execute(
-            "SELECT rating, source FROM ratings WHERE user_id = ? AND item_id = 6", (user_id,)
-        ).fetchone()
-    assert row == (3.5, "api")
+    reader = RatingsStore(home / "store.db")
+    rows = [(r.item_id, r.rating, r.source) for r in reader.user_ratings(user_id)]
+    reader.close()
+    assert rows == [(6, 3.5, "api")]
 
 
 def test_duplicate_rating_is_409(api) -> None:
@@ -76,11 +75,9 @@ def test_rating_bad_values_are_400(api) -> None:
 def test_concurrent_writers_lose_no_rating(home) -> None:
     """Eight threads, each with its own connection, write 30 ratings each at once."""
     path = home / "store.db"
-    with sqlite3.connect(path) as connection:
-        connection.executemany(
-            "INSERT INTO movies (item_id, title, year, genres) VALUES (?, ?, NULL, '[]')",
-            [(100 + i, f"M{i}") for i in range(30)],
-        )
+    catalog = RatingsStore(path)
+    catalog.put_movies([Movie(100 + i, f"M{i}", None, []) for i in range(30)])
+    catalog.close()
     users = [_create(SqliteStore(path)) for _ in range(8)]
     assert len(set(users)) == 8
     errors: list[BaseException] = []
@@ -103,9 +100,9 @@ def test_concurrent_writers_lose_no_rating(home) -> None:
     for thread in threads:
         thread.join()
     assert errors == []
-    with sqlite3.connect(path) as connection:
-        count = connection.execute("SELECT COUNT(*) FROM ratings WHERE source = 'api'").fetchone()
-    assert count == (240,)
+    reader = RatingsStore(path)
+    assert reader.count_ratings(source="api") == 240
+    reader.close()
 
 
 def test_concurrent_user_creation_hands_out_distinct_ids(home) -> None:

@@ -1,11 +1,11 @@
 """Recommendations through a real HTTP server implementing the endpoint contract."""
 
-import sqlite3
 import time
 
 from conftest import body, get, new_user, post
 
 from chalicelib.models_info import model_info
+from recs_contracts.store import BASE, RatingsStore
 
 
 def test_known_user_gets_model_answer_without_rated_movies(api, contract_endpoint) -> None:
@@ -45,8 +45,9 @@ def test_movies_the_user_rated_are_removed_even_if_the_model_returns_them(
     api, contract_endpoint, home
 ) -> None:
     contract_endpoint.models = ("tfrs", "leaky")
-    with sqlite3.connect(home / "store.db") as connection:  # dataset users are API-read-only
-        connection.execute("INSERT INTO ratings VALUES (5, 5, 2.0, 999, 'base')")
+    store = RatingsStore(home / "store.db")  # dataset users are API-read-only
+    store.put_ratings([(5, 5, 2.0, 999)], source=BASE)
+    store.close()
     result = body(api.http.get("/users/5/recommendations?k=100&model=leaky"))
     assert result["movies"] == [3, 4, 6, 2]  # the endpoint answered 5 and 1 too
 

@@ -9,6 +9,7 @@ import pytest
 from conftest import RATINGS, write_dataset
 
 from chalicelib.seed import SeedError, read_dataset
+from recs_contracts.store import API, RatingsStore
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -31,15 +32,10 @@ def test_seed_script_is_idempotent_and_keeps_api_ratings(tmp_path) -> None:
     assert "seeded in" in _seed_sh(tmp_path)
     with sqlite3.connect(tmp_path / "store.db") as connection:
         assert connection.execute("PRAGMA journal_mode").fetchone() == ("wal",)
-        connection.execute(
-            "INSERT INTO ratings VALUES (5, 6, 4.0, 999, 'api')"
-        )  # a person's rating
+    store = RatingsStore(tmp_path / "store.db")
+    store.put_ratings([(5, 6, 4.0, 999)], source=API)  # a person's rating
     assert "already seeded" in _seed_sh(tmp_path)
-    with sqlite3.connect(tmp_path / "store.db") as connection:
-        counts = connection.execute(
-            "SELECT source, COUNT(*) FROM ratings GROUP BY source ORDER BY source"
-        ).fetchall()
-    assert counts == [("api", 1), ("base", len(RATINGS))]
+    assert store.ratings_by_source() == {"api": 1, "base": len(RATINGS)}
 
 
 def test_missing_dataset_is_a_clear_error(tmp_path) -> None:
@@ -54,5 +50,15 @@ def test_malformed_line_names_file_and_line(tmp_path) -> None:
     with pytest.raises(SeedError, match=r"ml-100k.inter, line 13: item_id 'x' is not an integer"):
         read_dataset(directory)
     inter.write_text("user_id:token\titem_id:token\n1\n")
-    with pytest.raises(SeedError, match="line 2: expected 2 fields"):
+    with pytest.raises(SeedError, match="line 2: expected 2 tab-separated fields, found 1"):
         read_dataset(directory)
+
+
+def test_movies_read_like_the_pipeline_reads_them(tmp_path) -> None:
+    """recs_contracts.dataset: GroupLens's "unknown" is no genre; no title is "Item <id>"."""
+    directory = write_dataset(tmp_path / "d")
+    item = directory / "ml-100k.item"
+    item.write_text(item.read_text() + "7\t\t1996\tDrama unknown\n")
+    movies = {movie.item_id: movie for movie in read_dataset(directory).movies}
+    assert (movies[6].title, movies[6].year, movies[6].genres) == ("Shanghai Triad", None, [])
+    assert (movies[7].title, movies[7].year, movies[7].genres) == ("Item 7", 1996, ["Drama"])

@@ -12,6 +12,7 @@ import tensorflow as tf
 
 from recs_ml.ops.registry import Registry
 from recs_ml.serving.artifact import Manifest, write_manifest
+from recs_ml.serving.signature import SIGNATURE, SIGNATURE_NAME
 
 
 class Tiny(tf.Module):
@@ -20,14 +21,7 @@ class Tiny(tf.Module):
         self.items = tf.range(1, n_items + 1, dtype=tf.int64)
         self.direction = tf.constant(direction, tf.float32)
 
-    @tf.function(
-        input_signature=[
-            tf.TensorSpec([None], tf.int64, name="user_id"),
-            tf.TensorSpec([None, None], tf.int64, name="history"),
-            tf.TensorSpec([None, None], tf.int64, name="exclude"),
-            tf.TensorSpec([None], tf.int32, name="k"),
-        ]
-    )
+    @tf.function(input_signature=SIGNATURE)
     def serve(self, user_id, history, exclude, k):
         batch = tf.shape(user_id)[0]
         scores = tf.tile(tf.cast(self.items, tf.float32)[None, :] * self.direction, [batch, 1])
@@ -43,7 +37,7 @@ def main() -> None:
     for name, direction in (("tfrs", 1.0), ("ease", -1.0)):
         module = Tiny(n_items, direction)
         tf.saved_model.save(
-            module, str(root / name / "1"), signatures={"serving_default": module.serve}
+            module, str(root / name / "1"), signatures={SIGNATURE_NAME: module.serve}
         )
     write_manifest(
         root,

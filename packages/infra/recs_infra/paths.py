@@ -8,6 +8,8 @@ REPO_ROOT = Path(__file__).resolve().parents[3]
 API_DIR = REPO_ROOT / "packages" / "api"
 ML_SRC_DIR = REPO_ROOT / "packages" / "ml" / "src" / "recs_ml"
 DEPLOYER_MODULE = ML_SRC_DIR / "ops" / "deployer.py"
+# Standard library only; shipped beside the deployer (the API gets it from packages/api/vendor).
+CONTRACTS_DIR = REPO_ROOT / "packages" / "contracts" / "src" / "recs_contracts"
 AMPLIFY_BUILD_SPEC = REPO_ROOT / "amplify.yml"
 WEB_DIR = REPO_ROOT / "packages" / "web"
 

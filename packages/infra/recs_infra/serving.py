@@ -1,6 +1,7 @@
 """Serving: approval event → deployer Lambda → SageMaker serverless endpoint.
 
-The Lambda runs the very module the local loop calls (``recs_ml/ops/deployer.py``), shipped alone:
+The Lambda runs the very module the local loop calls (``recs_ml/ops/deployer.py``), shipped with
+only the standard-library ``recs_contracts`` it imports:
 a state machine over the endpoint's status that waits, verifies the endpoint serves the new
 config and answers a request, and raises otherwise. Deployments are serialized by a reserved
 concurrency of 1: a serverless create or update takes minutes, well inside one 15-minute
@@ -10,9 +11,21 @@ state, so a Step Functions state machine would add resources without adding a gu
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
+from typing import Any
 
-from aws_cdk import ArnFormat, Duration, RemovalPolicy, Stack
+import jsii
+from aws_cdk import (
+    ArnFormat,
+    AssetHashType,
+    BundlingOptions,
+    DockerImage,
+    Duration,
+    ILocalBundling,
+    RemovalPolicy,
+    Stack,
+)
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
@@ -23,12 +36,13 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from recs_contracts import events as events_contract
+from recs_contracts.registry import APPROVED
 from recs_infra.nag import acknowledge, acknowledge_resources, arn_label
-from recs_infra.paths import DEPLOYER_MODULE, require_file
+from recs_infra.paths import CONTRACTS_DIR, DEPLOYER_MODULE, require_file
 from recs_infra.pipeline_definition import ecr_repository_arn
 from recs_infra.storage import grant_bucket_access
 
-DETAIL_TYPE = "SageMaker Model Package State Change"
 DEPLOYER_HANDLER = "deployer.handler"
 # Lambda stops a function at 15 minutes; the deployer waits for InService a little less.
 DEPLOY_TIMEOUT = Duration.minutes(15)
@@ -40,14 +54,43 @@ MAX_APPROVAL_AGE = Duration.hours(6)
 
 def approval_event_pattern(model_package_group: str) -> dict[str, object]:
     """The EventBridge pattern (CloudFormation form) of 'our group's package was approved'."""
-    return {
-        "source": ["aws.sagemaker"],
-        "detail-type": [DETAIL_TYPE],
-        "detail": {
-            "ModelPackageGroupName": [model_package_group],
-            "ModelApprovalStatus": ["Approved"],
-        },
-    }
+    return events_contract.approval_pattern(model_package_group, APPROVED)
+
+
+@jsii.implements(ILocalBundling)
+class _DeployerBundle:
+    """Copies the deployer module and the ``recs_contracts`` package it imports (standard
+    library only) into the asset; no Docker, no pip."""
+
+    def __init__(self, module: Path) -> None:
+        self.module = module
+
+    # jsii hands the bundling options over as it likes; none of them matter for a copy.
+    def try_bundle(self, output_dir: str, *_options: Any, **_named: Any) -> bool:
+        target = Path(output_dir)
+        shutil.copy2(self.module, target / self.module.name)
+        shutil.copytree(
+            CONTRACTS_DIR,
+            target / CONTRACTS_DIR.name,
+            ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
+            dirs_exist_ok=True,
+        )
+        return True
+
+
+def deployer_code(deployer_module: Path) -> lambda_.Code:
+    """The deployer Lambda's code: ``deployer.py`` and ``recs_contracts/``, nothing else."""
+    require_file(CONTRACTS_DIR / "__init__.py", "the contracts package (packages/contracts)")
+    return lambda_.Code.from_asset(
+        str(deployer_module.parent),
+        exclude=["*", f"!{deployer_module.name}"],
+        # The hash of what ships: a change to recs_contracts alone redeploys the function too.
+        asset_hash_type=AssetHashType.OUTPUT,
+        bundling=BundlingOptions(
+            image=DockerImage.from_registry("unused-local-bundling"),
+            local=_DeployerBundle(deployer_module),
+        ),
+    )
 
 
 class Serving(Construct):
@@ -220,10 +263,7 @@ class Serving(Construct):
             "Deployer",
             runtime=lambda_.Runtime.PYTHON_3_14,
             handler=DEPLOYER_HANDLER,
-            code=lambda_.Code.from_asset(
-                str(deployer_module.parent),
-                exclude=["*", f"!{deployer_module.name}"],
-            ),
+            code=deployer_code(deployer_module),
             role=role,
             log_group=self.log_group,
             timeout=DEPLOY_TIMEOUT,
@@ -248,17 +288,15 @@ class Serving(Construct):
             },
         )
 
+        pattern = events_contract.approval_pattern(model_package_group, APPROVED)
         self.rule = events.Rule(
             self,
             "OnApproval",
             description=f"Deploy {model_package_group} versions when they are approved",
             event_pattern=events.EventPattern(
-                source=["aws.sagemaker"],
-                detail_type=[DETAIL_TYPE],
-                detail={
-                    "ModelPackageGroupName": [model_package_group],
-                    "ModelApprovalStatus": ["Approved"],
-                },
+                source=pattern["source"],
+                detail_type=pattern["detail-type"],
+                detail=pattern["detail"],
             ),
             targets=[
                 targets.LambdaFunction(

@@ -1,4 +1,6 @@
 import json
+import zipfile
+from pathlib import Path
 
 import pytest
 from infra_template import as_list, flatten, only, policy_statements, statements_allowing
@@ -140,3 +142,18 @@ def test_waf_rate_limit_is_checked():
     with pytest.raises(ValueError, match="between 10 and 2e9"):
         ApiFirewall(stack, "F", stage_arn="arn:aws:apigateway:us-east-1::/restapis/x/stages/api",
                     name="n", requests_per_ip_per_5_minutes=5)  # fmt: skip
+
+
+def test_lambda_bundle_ships_the_app_and_the_shared_contracts(template, synthesized):
+    """The API imports recs_contracts; Chalice ships it from packages/api/vendor/."""
+    key = only(template, "AWS::Serverless::Function")["Properties"]["CodeUri"]["Key"]
+    asset = synthesized.outdir / f"asset.{key.removesuffix('.zip')}"
+    if asset.is_dir():
+        names = {str(p.relative_to(asset)) for p in asset.rglob("*") if p.is_file()}
+    else:
+        with zipfile.ZipFile(asset.with_suffix(asset.suffix + ".zip")) as bundle:
+            names = set(bundle.namelist())
+    assert {"app.py", "chalicelib/sqlite_store.py"} <= names
+    contracts = Path(__file__).resolve().parents[2] / "contracts" / "src" / "recs_contracts"
+    expected = {f"recs_contracts/{p.name}" for p in contracts.glob("*.py")}
+    assert expected and expected <= names

@@ -1,12 +1,15 @@
-import importlib.util
 import json
-import os
+import subprocess
+import sys
+from datetime import UTC, datetime
 
 import boto3
 import pytest
 from infra_template import as_list, flatten, only, policy_statements, statements_allowing
 from moto import mock_aws
 
+from recs_contracts import events as events_contract
+from recs_contracts.events import PackageStateChange
 from recs_infra.serving import approval_event_pattern
 
 GROUP = "recs-movielens-dev"
@@ -16,28 +19,15 @@ REGION = "us-east-1"
 
 def state_change_event(status: str, group: str = GROUP, version: int = 3) -> dict:
     """The event as EventBridge delivers it (docs/contracts.md, Registry and events)."""
-    arn = f"arn:aws:sagemaker:{REGION}:000000000000:model-package/{group}/{version}"
-    return {
-        "version": "0",
-        "id": "6a7e8feb-b491-4cf7-a9f1-bf3703467718",
-        "detail-type": "SageMaker Model Package State Change",
-        "source": "aws.sagemaker",
-        "account": "000000000000",
-        "time": "2026-11-23T10:00:00Z",
-        "region": REGION,
-        "resources": [arn],
-        "detail": {
-            "ModelPackageGroupName": group,
-            "ModelPackageVersion": version,
-            "ModelPackageArn": arn,
-            "ModelApprovalStatus": status,
-            "ModelPackageStatus": "Completed",
-            "InferenceSpecification": {
-                "Containers": [{"ModelDataUrl": "s3://bucket/runs/1/model.tar.gz"}]
-            },
-            "CreationTime": 1795400000000,
-        },
-    }
+    change = PackageStateChange(
+        group, version, status, "s3://bucket/runs/1/model.tar.gz", created_at=1795400000000
+    )
+    return events_contract.state_change_event(
+        change,
+        region=REGION,
+        event_id="6a7e8feb-b491-4cf7-a9f1-bf3703467718",
+        time=datetime(2026, 11, 23, 10, tzinfo=UTC),
+    )
 
 
 @pytest.fixture(scope="module")
@@ -146,30 +136,32 @@ def test_deployer_function_runs_the_shared_handler_with_the_sagemaker_backend(sy
     }
 
 
-def test_lambda_asset_holds_deployer_py_alone_and_its_handler_resolves(synthesized):
+def test_lambda_asset_holds_the_deployer_and_contracts_and_its_handler_runs_alone(synthesized):
     function = only(synthesized.template("serving"), "AWS::Lambda::Function")["Properties"]
     asset_hash = function["Code"]["S3Key"].removesuffix(".zip")
     asset_dir = synthesized.outdir / f"asset.{asset_hash}"
-    assert sorted(p.name for p in asset_dir.iterdir()) == ["deployer.py"]
     module_name, handler_name = function["Handler"].split(".")
-    spec = importlib.util.spec_from_file_location(module_name, asset_dir / f"{module_name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    handler = getattr(module, handler_name)
+    assert sorted(p.name for p in asset_dir.iterdir()) == [f"{module_name}.py", "recs_contracts"]
+    shipped = {p.name for p in (asset_dir / "recs_contracts").iterdir()}
+    assert "events.py" in shipped and "__pycache__" not in shipped
     # A rejection is acknowledged without touching AWS: proof the shipped handler really runs.
-    env = {"RECS_DEPLOY_BACKEND": "sagemaker"}
-    old = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    try:
-        answer = handler(state_change_event("Rejected"), None)
-    finally:
-        for key, value in old.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-    assert answer["action"] == "ignored"
+    # -S: no site-packages, so every import must come from the asset or the standard library.
+    run = (
+        "import json, sys\n"
+        f"from {module_name} import {handler_name} as handler\n"
+        "print(json.dumps(handler(json.loads(sys.argv[1]), None)))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-S", "-c", run, json.dumps(state_change_event("Rejected"))],
+        cwd=asset_dir,
+        env={"RECS_DEPLOY_BACKEND": "sagemaker", "PYTHONPATH": str(asset_dir)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout.splitlines()[-1])["action"] == "ignored"
 
 
 def test_deployer_permissions_name_our_models_configs_and_endpoint_only(synthesized):

@@ -62,6 +62,19 @@ def test_recbole_reads_typed_headers_items_and_users(tmp_path):
     assert data.users[1].age == 30 and data.users[1].occupation == "artist"
 
 
+def test_recbole_items_read_like_the_api_reads_them(tmp_path):
+    """recs_contracts.dataset: GroupLens's "unknown" is no genre; no title is "Item <id>"."""
+    write(tmp_path / "toy.inter", "user_id:token\titem_id:token\n1\t6\n1\t7\n")
+    write(
+        tmp_path / "toy.item",
+        "item_id:token\tmovie_title:token_seq\trelease_year:token\tclass:token_seq\n"
+        "6\tShanghai Triad\t\tunknown\n7\t\t1996\tDrama unknown\n",
+    )
+    items = load_recbole(tmp_path).items
+    assert (items[6].title, items[6].year, items[6].genres) == ("Shanghai Triad", None, [])
+    assert (items[7].title, items[7].year, items[7].genres) == ("Item 7", 1996, ["Drama"])
+
+
 def test_grouplens_reads_latin1_titles_years_and_genre_flags(tmp_path):
     write(tmp_path / "u.data", "1\t2\t5\t881250949\n")
     flags = "|".join(["0"] * 19)

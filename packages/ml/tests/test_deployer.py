@@ -15,6 +15,7 @@ from botocore.response import StreamingBody
 from botocore.stub import Stubber
 from moto import mock_aws
 
+from recs_contracts.events import DETAIL_TYPE, PackageStateChange, state_change_event
 from recs_ml.ops import deployer
 
 ARN = "arn:aws:sagemaker:us-east-1:111122223333:model-package/recs-movielens/3"
@@ -23,34 +24,18 @@ ROLE = "arn:aws:iam::111122223333:role/recs-endpoint"
 
 
 def event(status="Approved", version=3, url="s3://bucket/models/3/model.tar.gz", image=IMAGE):
-    container = {"ModelDataUrl": url}
-    if image:
-        container["Image"] = image
-    return {
-        "version": "0",
-        "id": "1",
-        "detail-type": "SageMaker Model Package State Change",
-        "source": "aws.sagemaker",
-        "account": "111122223333",
-        "time": "2026-11-23T10:00:00Z",
-        "region": "us-east-1",
-        "resources": [ARN],
-        "detail": {
-            "ModelPackageGroupName": "recs-movielens",
-            "ModelPackageVersion": version,
-            "ModelPackageArn": ARN,
-            "ModelApprovalStatus": status,
-            "ModelPackageStatus": "Completed",
-            "InferenceSpecification": {"Containers": [container]},
-            "CreationTime": 1795400000000,
-        },
-    }
+    change = PackageStateChange(
+        "recs-movielens", version, status, url, created_at=1795400000000, image=image or None
+    )
+    sent = state_change_event(change, region="us-east-1", account="111122223333", event_id="1")
+    sent["detail"]["ModelPackageArn"] = ARN  # what the stubbed AWS calls below expect
+    return sent
 
 
 @pytest.mark.parametrize(
     ("bad", "message"),
     [
-        ({"detail-type": "EC2 Instance State-change Notification"}, "expected a 'SageMaker Model"),
+        ({"detail-type": "EC2 Instance State-change Notification"}, f"expected a '{DETAIL_TYPE}'"),
         ({"detail": None}, "no 'detail' object"),
         ({"detail": {"ModelPackageGroupName": "g"}}, "lacks ModelPackageVersion"),
     ],

@@ -27,20 +27,15 @@ ITEMS = 20
 def export_tiny_model(path: Path, direction: float) -> None:
     import tensorflow as tf
 
+    from recs_ml.serving.signature import SIGNATURE, SIGNATURE_NAME
+
     class Tiny(tf.Module):
         def __init__(self) -> None:
             super().__init__()
             self.items = tf.range(1, ITEMS + 1, dtype=tf.int64)
             self.direction = tf.Variable(direction, dtype=tf.float32)
 
-        @tf.function(
-            input_signature=[
-                tf.TensorSpec([None], tf.int64, name="user_id"),
-                tf.TensorSpec([None, None], tf.int64, name="history"),
-                tf.TensorSpec([None, None], tf.int64, name="exclude"),
-                tf.TensorSpec([None], tf.int32, name="k"),
-            ]
-        )
+        @tf.function(input_signature=SIGNATURE)
         def serve(self, user_id, history, exclude, k):
             batch = tf.shape(user_id)[0]
             scores = tf.cast(self.items, tf.float32)[None, :] * self.direction
@@ -52,7 +47,7 @@ def export_tiny_model(path: Path, direction: float) -> None:
             return {"item_ids": tf.gather(self.items, top.indices), "scores": top.values}
 
     module = Tiny()
-    tf.saved_model.save(module, str(path), signatures={"serving_default": module.serve})
+    tf.saved_model.save(module, str(path), signatures={SIGNATURE_NAME: module.serve})
 
 
 def build_artifact(root: Path, direction: float = 1.0, ndcg: float = 0.2) -> Path:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 import sys
 from pathlib import Path
 
 import pytest
 
+from recs_contracts.store import API, RatingsStore
 from recs_ml.ops.registry import PENDING, Registry
 from recs_ml.pipeline.runner import PipelineFailed, list_runs, read_run, run_pipeline
 from recs_ml.settings import get_settings
@@ -82,19 +82,12 @@ def test_unchanged_inputs_reuse_cached_steps_and_changes_invalidate_downstream(h
 
 def test_new_api_ratings_in_the_store_invalidate_processing(home, ratings):
     store = home / "store.db"
-    store.parent.mkdir(parents=True, exist_ok=True)
-    with sqlite3.connect(store) as db:
-        db.executescript(
-            "CREATE TABLE users (user_id INTEGER PRIMARY KEY, age INTEGER, gender TEXT, "
-            "occupation TEXT, source TEXT NOT NULL, created_at INTEGER NOT NULL);"
-            "CREATE TABLE ratings (user_id INTEGER NOT NULL, item_id INTEGER NOT NULL, "
-            "rating REAL NOT NULL, timestamp INTEGER NOT NULL, source TEXT NOT NULL, "
-            "PRIMARY KEY (user_id, item_id));"
-        )
+    writer = RatingsStore(store)
+    writer.create_schema()
     first = run(ratings)
     assert first["params"]["store"] == str(store.resolve())
-    with sqlite3.connect(store) as db:
-        db.execute("INSERT INTO ratings VALUES (944, 2, 5.0, 99, 'api')")
+    writer.put_ratings([(944, 2, 5.0, 99)], source=API)
+    writer.close()
     second = run(ratings)
     assert not second["steps"]["process"]["cached"]
     assert (

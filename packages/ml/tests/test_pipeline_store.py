@@ -6,39 +6,22 @@ import sqlite3
 
 import pytest
 
+from recs_contracts.store import API, BASE, RatingsStore
 from recs_ml.data.store import StoreError, read_api_ratings
 from recs_ml.pipeline.schedule import CRON_SCHEDULE, MARKER, cron_line
 from recs_ml.settings import get_settings
 
-SCHEMA = """
-CREATE TABLE users   (user_id INTEGER PRIMARY KEY, age INTEGER, gender TEXT, occupation TEXT,
-                      source TEXT NOT NULL, created_at INTEGER NOT NULL);
-CREATE TABLE ratings (user_id INTEGER NOT NULL, item_id INTEGER NOT NULL, rating REAL NOT NULL,
-                      timestamp INTEGER NOT NULL, source TEXT NOT NULL,
-                      PRIMARY KEY (user_id, item_id));
-CREATE TABLE movies  (item_id INTEGER PRIMARY KEY, title TEXT NOT NULL, year INTEGER,
-                      genres TEXT NOT NULL);
-"""
-
 
 @pytest.fixture
 def store(tmp_path):
-    path = tmp_path / "store.db"
-    with sqlite3.connect(path) as db:
-        db.executescript(SCHEMA)
-        db.executemany(
-            "INSERT INTO users VALUES (?, ?, ?, ?, ?, 0)",
-            [(1, 24, "M", "technician", "base"), (944, None, None, None, "api")],
-        )
-        db.executemany(
-            "INSERT INTO ratings VALUES (?, ?, ?, ?, ?)",
-            [
-                (1, 50, 5.0, 100, "base"),
-                (944, 181, 4.0, 300, "api"),
-                (944, 50, 5.0, 200, "api"),
-            ],
-        )
-    return path
+    store = RatingsStore(tmp_path / "store.db")
+    store.create_schema()
+    store.put_users([(1, 24, "M", "technician")], source=BASE, created_at=0)
+    store.put_users([(944, None, None, None)], source=API, created_at=0)
+    store.put_ratings([(1, 50, 5.0, 100)], source=BASE)
+    store.put_ratings([(944, 181, 4.0, 300), (944, 50, 5.0, 200)], source=API)
+    store.close()
+    return store.path
 
 
 def test_only_api_ratings_are_read_in_time_order(store):
@@ -51,12 +34,12 @@ def test_only_api_ratings_are_read_in_time_order(store):
 
 def test_checksum_changes_with_new_ratings_and_not_with_base_rows(store):
     before = read_api_ratings(store).checksum()
-    with sqlite3.connect(store) as db:
-        db.execute("INSERT INTO ratings VALUES (2, 7, 3.0, 400, 'base')")
+    writer = RatingsStore(store)
+    writer.put_ratings([(2, 7, 3.0, 400)], source=BASE)
     assert read_api_ratings(store).checksum() == before
-    with sqlite3.connect(store) as db:
-        db.execute("INSERT INTO ratings VALUES (944, 7, 3.0, 400, 'api')")
+    writer.put_ratings([(944, 7, 3.0, 400)], source=API)
     assert read_api_ratings(store).checksum() != before
+    writer.close()
 
 
 def test_unusable_stores_are_clear_errors(tmp_path, store):
@@ -65,14 +48,14 @@ def test_unusable_stores_are_clear_errors(tmp_path, store):
     (tmp_path / "junk.db").write_bytes(b"not sqlite at all" * 100)
     with pytest.raises(StoreError, match="not a readable SQLite ratings store"):
         read_api_ratings(tmp_path / "junk.db")
-    with sqlite3.connect(tmp_path / "old.db") as db:
-        db.execute("CREATE TABLE ratings (user_id INTEGER, item_id INTEGER)")
-        db.execute("CREATE TABLE users (user_id INTEGER)")
-    with pytest.raises(StoreError, match="lacks column"):
-        read_api_ratings(tmp_path / "old.db")
-    with sqlite3.connect(store) as db:
-        db.execute("INSERT INTO ratings VALUES (945, 'x', 3.0, 1, 'api')")
+    writer = RatingsStore(store)
+    writer.put_ratings([(945, "x", 3.0, 1)], source=API)  # what a buggy writer might leave
+    writer.close()
     with pytest.raises(StoreError, match="non-integer id"):
+        read_api_ratings(store)
+    with sqlite3.connect(store) as db:  # a store of another shape: no timestamp column
+        db.execute("ALTER TABLE ratings DROP COLUMN timestamp")
+    with pytest.raises(StoreError, match="lacks column"):
         read_api_ratings(store)
 
 

@@ -1,10 +1,9 @@
 """The evaluation protocol's split, the store's API ratings and the files the steps exchange."""
 
-import sqlite3
-
 import numpy as np
 import pytest
 
+from recs_contracts.store import API, BASE, RatingsStore, StoreError
 from recs_ml.data.datasets import DataError, Ratings
 from recs_ml.data.processing import (
     deduplicate,
@@ -65,13 +64,11 @@ def _write_inter(path, rows):
 
 
 def _store(path, rows):
-    with sqlite3.connect(path) as db:
-        db.execute(
-            "CREATE TABLE ratings (user_id INTEGER NOT NULL, item_id INTEGER NOT NULL, "
-            "rating REAL NOT NULL, timestamp INTEGER NOT NULL, source TEXT NOT NULL, "
-            "PRIMARY KEY (user_id, item_id))"
-        )
-        db.executemany("INSERT INTO ratings VALUES (?, ?, ?, ?, ?)", rows)
+    store = RatingsStore(path)
+    store.create_schema()
+    for source in (BASE, API):
+        store.put_ratings([row[:4] for row in rows if row[4] == source], source=source)
+    store.close()
 
 
 def test_process_writes_splits_meta_and_store_ratings(tmp_path):
@@ -98,7 +95,7 @@ def test_process_writes_splits_meta_and_store_ratings(tmp_path):
 
 
 def test_bad_inputs_are_clear_errors(tmp_path):
-    with pytest.raises(DataError, match="ratings store not found"):
+    with pytest.raises(StoreError, match="ratings store not found"):  # the one store reader's
         process("ml-100k", tmp_path / "o", store=tmp_path / "none.db")
     (tmp_path / "x.csv").write_text("user,item\n1,2\n")
     with pytest.raises(DataError, match="missing column"):

@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from recs_contracts.events import DETAIL_TYPE, SOURCE
 from recs_ml.ops.registry import (
     APPROVED,
     PENDING,
@@ -114,8 +115,7 @@ def test_state_change_event_has_the_eventbridge_shape(home, artifact):
     package = Registry().register(artifact)
     package = Registry().approve(package.version)
     event = state_change_event(package)
-    assert event["source"] == "aws.sagemaker"
-    assert event["detail-type"] == "SageMaker Model Package State Change"
+    assert (event["source"], event["detail-type"]) == (SOURCE, DETAIL_TYPE)
     assert event["resources"] == [package.arn]
     detail = event["detail"]
     assert detail["ModelPackageGroupName"] == "recs-movielens"

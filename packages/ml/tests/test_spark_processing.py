@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import json
 import shutil
-import sqlite3
 
 import numpy as np
 import pytest
 
+from recs_contracts.store import API, RatingsStore
 from recs_ml.data.datasets import DataError, embedded_is_ready
 from recs_ml.data.processing import data_digest, process, read_processed, shard_paths
 
@@ -79,15 +79,10 @@ def test_edge_cases_duplicates_ties_short_users_and_api_ratings(spark, tmp_path)
         "user_id,item_id,rating,timestamp\n" + "".join(f"{u},{i},{r},{t}\n" for u, i, r, t in rows)
     )
     store = tmp_path / "store.db"
-    with sqlite3.connect(store) as connection:
-        connection.execute(
-            "CREATE TABLE ratings (user_id INTEGER, item_id INTEGER, rating REAL, "
-            "timestamp INTEGER, source TEXT)"
-        )
-        connection.executemany(
-            "INSERT INTO ratings VALUES (?, ?, ?, ?, 'api')",
-            [(4, 10, 5.0, 200), (4, 16, 4.0, 201), (3, 12, 1.0, 61)],
-        )
+    writer = RatingsStore(store)
+    writer.create_schema()
+    writer.put_ratings([(4, 10, 5.0, 200), (4, 16, 4.0, 201), (3, 12, 1.0, 61)], source=API)
+    writer.close()
     (local, local_summary), (spark_out, spark_summary) = both_engines(csv, tmp_path, store=store)
     assert spark_summary == local_summary
     assert data_digest(spark_out) == data_digest(local)

@@ -8,6 +8,8 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from recs_contracts.registry import DEFAULT_GROUP
+
 
 def repo_root() -> Path | None:
     """The monorepo root when recs_ml runs from a checkout (editable install), else None."""
@@ -32,7 +34,7 @@ class Settings(BaseSettings):
     endpoint_url: str | None = Field(
         default=None, description="the local endpoint's URL (default http://host:port above)"
     )
-    model_package_group: str = "recs-movielens"
+    model_package_group: str = DEFAULT_GROUP
     # The API's caps on one user's ratings (same variables as packages/api); the process step
     # leaves out API users above them.
     max_ratings_per_user: int = Field(default=1000, ge=1)

@@ -20,12 +20,23 @@ import subprocess
 import sys
 import tempfile
 import zipfile
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from recs_contracts.dataset import (
+    NO_GENRE,
+    DatasetError,
+    optional_int,
+    parse_int,
+    rating_row,
+    read_inter,
+    read_items,
+    read_text,
+    read_users,
+    require_columns,
+)
 from recs_ml.settings import get_settings
 
 EMBEDDED_NAME = "ml-100k"
@@ -45,14 +56,8 @@ GROUPLENS_GENRES = [
 ]  # fmt: skip
 
 
-class DataError(ValueError):
-    """Input data that cannot be used; the message names the file and line."""
-
-    def __init__(self, path: Path | str, line: int | None, message: str) -> None:
-        where = f"{path}" if line is None else f"{path}, line {line}"
-        super().__init__(f"{where}: {message}")
-        self.path = Path(path)
-        self.line = line
+# The one error for unusable input, shared with the dataset parser (``recs_contracts.dataset``).
+DataError = DatasetError
 
 
 class FetchError(RuntimeError):
@@ -218,77 +223,6 @@ def fetch_embedded(home: Path | None = None, wheel: Path | None = None) -> Path:
 # --------------------------------------------------------------------------- parsing helpers
 
 
-def _read_text(path: Path, encodings: tuple[str, ...] = ("utf-8",)) -> str:
-    if not path.is_file():
-        raise DataError(path, None, "file not found")
-    raw = path.read_bytes()
-    if not raw.strip():
-        raise DataError(path, None, "the file is empty")
-    for index, encoding in enumerate(encodings):
-        try:
-            return raw.decode(encoding)
-        except UnicodeDecodeError as exc:
-            if index == len(encodings) - 1:
-                line = raw[: exc.start].count(b"\n") + 1
-                raise DataError(
-                    path, line, f"cannot be decoded as {encoding}; save the file as UTF-8"
-                ) from None
-    raise AssertionError("unreachable")
-
-
-def _int(path: Path, line: int, column: str, value: str) -> int:
-    try:
-        return int(value.strip())
-    except ValueError:
-        # Accept "881250949.0" style timestamps but never fractional ids.
-        try:
-            number = float(value)
-        except ValueError:
-            number = None
-        if number is not None and number.is_integer() and column == "timestamp":
-            return int(number)
-        raise DataError(path, line, f"{column} {value!r} is not an integer") from None
-
-
-def _float(path: Path, line: int, column: str, value: str) -> float:
-    try:
-        number = float(value)
-    except ValueError:
-        raise DataError(path, line, f"{column} {value!r} is not a number") from None
-    if not np.isfinite(number):
-        raise DataError(path, line, f"{column} {value!r} is not a finite number")
-    return number
-
-
-def _optional_int(value: str | None) -> int | None:
-    if value is None or not value.strip():
-        return None
-    try:
-        return int(float(value))
-    except ValueError:
-        return None
-
-
-def _rating_row(path: Path, line: int, fields: dict[str, str]) -> tuple[int, int, float, int]:
-    user_id = _int(path, line, "user_id", fields["user_id"])
-    item_id = _int(path, line, "item_id", fields["item_id"])
-    if user_id < 1 or item_id < 1:
-        raise DataError(path, line, "user_id and item_id must be positive integers")
-    raw_rating = fields.get("rating")
-    rating = 1.0 if raw_rating in (None, "") else _float(path, line, "rating", raw_rating)
-    raw_ts = fields.get("timestamp")
-    timestamp = 0 if raw_ts in (None, "") else _int(path, line, "timestamp", raw_ts)
-    return user_id, item_id, rating, timestamp
-
-
-def _require(path: Path, columns: list[str], required: tuple[str, ...]) -> None:
-    missing = [name for name in required if name not in columns]
-    if missing:
-        raise DataError(
-            path, 1, f"missing column(s) {', '.join(missing)}; the header has {', '.join(columns)}"
-        )
-
-
 def _finish(path: Path, rows: list[tuple[int, int, float, int]]) -> Ratings:
     if not rows:
         raise DataError(path, None, "no ratings after the header")
@@ -298,29 +232,9 @@ def _finish(path: Path, rows: list[tuple[int, int, float, int]]) -> Ratings:
 # --------------------------------------------------------------------------- RecBole atomic
 
 
-def _atomic_rows(path: Path) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
-    text = _read_text(path)
-    lines = text.splitlines()
-    header = [column.split(":", 1)[0].strip() for column in lines[0].split("\t")]
-
-    def rows() -> Iterator[tuple[int, list[str]]]:
-        for number, line in enumerate(lines[1:], start=2):
-            if not line.strip():
-                continue
-            values = line.split("\t")
-            if len(values) != len(header):
-                raise DataError(
-                    path,
-                    number,
-                    f"expected {len(header)} tab-separated fields, found {len(values)}",
-                )
-            yield number, values
-
-    return header, rows()
-
-
 def load_recbole(location: Path) -> Dataset:
-    """Load ``NAME.inter`` (+ ``NAME.item``, ``NAME.user`` when present)."""
+    """Load ``NAME.inter`` (+ ``NAME.item``, ``NAME.user`` when present) with the one RecBole
+    parser, ``recs_contracts.dataset`` (the API seeds its store with it too)."""
     location = Path(location)
     if location.is_dir():
         inters = sorted(location.glob("*.inter"))
@@ -329,46 +243,26 @@ def load_recbole(location: Path) -> Dataset:
         inter = inters[0]
     else:
         inter = location
-    name = inter.stem
-    header, rows = _atomic_rows(inter)
-    _require(inter, header, ("user_id", "item_id"))
-    ratings = _finish(
-        inter, [_rating_row(inter, n, dict(zip(header, v, strict=True))) for n, v in rows]
+    dataset = Dataset(
+        name=inter.stem, ratings=Ratings.from_rows(read_inter(inter)), source_files=[inter]
     )
-    dataset = Dataset(name=name, ratings=ratings, source_files=[inter])
     _recbole_metadata(dataset, inter)
     return dataset
 
 
 def _recbole_metadata(dataset: Dataset, inter: Path) -> None:
     """Items and users from the ``.item`` / ``.user`` files beside ``inter``, when present."""
-
     item_path = inter.with_suffix(".item")
     if item_path.is_file():
-        header, rows = _atomic_rows(item_path)
-        _require(item_path, header, ("item_id",))
-        for number, values in rows:
-            fields = dict(zip(header, values, strict=True))
-            item_id = _int(item_path, number, "item_id", fields["item_id"])
-            title = fields.get("movie_title") or fields.get("title") or f"Item {item_id}"
-            year = _optional_int(fields.get("release_year") or fields.get("year"))
-            genres = (fields.get("class") or fields.get("genres") or "").split()
-            dataset.items[item_id] = Item(item_id, title.strip(), year, genres)
+        for movie in read_items(item_path):
+            dataset.items[movie.item_id] = Item(
+                movie.item_id, movie.title, movie.year, movie.genres
+            )
         dataset.source_files.append(item_path)
-
     user_path = inter.with_suffix(".user")
     if user_path.is_file():
-        header, rows = _atomic_rows(user_path)
-        _require(user_path, header, ("user_id",))
-        for number, values in rows:
-            fields = dict(zip(header, values, strict=True))
-            user_id = _int(user_path, number, "user_id", fields["user_id"])
-            dataset.users[user_id] = User(
-                user_id,
-                age=_optional_int(fields.get("age")),
-                gender=fields.get("gender") or None,
-                occupation=fields.get("occupation") or None,
-            )
+        for features in read_users(user_path):
+            dataset.users[features[0]] = User(*features)
         dataset.source_files.append(user_path)
 
 
@@ -387,7 +281,7 @@ def load_grouplens(directory: Path) -> Dataset:
     directory = Path(directory)
     data_path = directory / "u.data" if directory.is_dir() else directory
     rows = []
-    for number, line in enumerate(_read_text(data_path).splitlines(), start=1):
+    for number, line in enumerate(read_text(data_path).splitlines(), start=1):
         if not line.strip():
             continue
         values = line.split("\t")
@@ -399,7 +293,7 @@ def load_grouplens(directory: Path) -> Dataset:
                 f"(user_id, item_id, rating, timestamp), found {len(values)}",
             )
         fields = dict(zip(("user_id", "item_id", "rating", "timestamp"), values, strict=True))
-        rows.append(_rating_row(data_path, number, fields))
+        rows.append(rating_row(data_path, number, fields))
     dataset = Dataset(
         name=data_path.parent.name, ratings=_finish(data_path, rows), source_files=[data_path]
     )
@@ -413,33 +307,37 @@ def _grouplens_metadata(dataset: Dataset, data_path: Path) -> None:
     item_path = data_path.with_name("u.item")
     if item_path.is_file():
         for number, line in enumerate(
-            _read_text(item_path, ("utf-8", "latin-1")).splitlines(), start=1
+            read_text(item_path, ("utf-8", "latin-1")).splitlines(), start=1
         ):
             if not line.strip():
                 continue
             values = line.split("|")
             if len(values) < 5:
                 raise DataError(item_path, number, "expected '|'-separated item fields")
-            item_id = _int(item_path, number, "item_id", values[0])
+            item_id = parse_int(item_path, number, "item_id", values[0])
             title, year = _split_title_year(values[1])
             if year is None and values[2][-4:].isdigit():
                 year = int(values[2][-4:])
             flags = values[5:]
-            genres = [g for g, flag in zip(GROUPLENS_GENRES, flags, strict=False) if flag == "1"]
+            genres = [
+                g
+                for g, flag in zip(GROUPLENS_GENRES, flags, strict=False)
+                if flag == "1" and g != NO_GENRE
+            ]
             dataset.items[item_id] = Item(item_id, title, year, genres)
         dataset.source_files.append(item_path)
 
     user_path = data_path.with_name("u.user")
     if user_path.is_file():
-        for number, line in enumerate(_read_text(user_path).splitlines(), start=1):
+        for number, line in enumerate(read_text(user_path).splitlines(), start=1):
             if not line.strip():
                 continue
             values = line.split("|")
             if len(values) < 4:
                 raise DataError(user_path, number, "expected user_id|age|gender|occupation|zip")
-            user_id = _int(user_path, number, "user_id", values[0])
+            user_id = parse_int(user_path, number, "user_id", values[0])
             dataset.users[user_id] = User(
-                user_id, _optional_int(values[1]), values[2] or None, values[3] or None
+                user_id, optional_int(values[1]), values[2] or None, values[3] or None
             )
         dataset.source_files.append(user_path)
 
@@ -548,7 +446,7 @@ def load_parquet(path: Path) -> Dataset:
         schema = pq.read_schema(path)
     except (pa.ArrowInvalid, OSError) as exc:
         raise DataError(path, None, f"not a readable Parquet file ({exc})") from None
-    _require(path, schema.names, ("user_id", "item_id"))
+    require_columns(path, schema.names, ("user_id", "item_id"))
     wanted = [name for name in RATING_COLUMNS if name in schema.names]
     table = pq.read_table(path, columns=wanted)
     if table.num_rows == 0:
@@ -580,12 +478,12 @@ def load_parquet(path: Path) -> Dataset:
 
 
 def _load_csv_rows(path: Path) -> Dataset:
-    reader = csv.reader(io.StringIO(_read_text(path)))
+    reader = csv.reader(io.StringIO(read_text(path)))
     try:
         header = [column.strip() for column in next(reader)]
     except StopIteration:
         raise DataError(path, None, "the file is empty") from None
-    _require(path, header, ("user_id", "item_id"))
+    require_columns(path, header, ("user_id", "item_id"))
     rows = []
     for values in reader:
         number = reader.line_num
@@ -595,7 +493,7 @@ def _load_csv_rows(path: Path) -> Dataset:
             raise DataError(
                 path, number, f"expected {len(header)} comma-separated fields, found {len(values)}"
             )
-        rows.append(_rating_row(path, number, dict(zip(header, values, strict=True))))
+        rows.append(rating_row(path, number, dict(zip(header, values, strict=True))))
     return Dataset(name=path.stem, ratings=_finish(path, rows), source_files=[path])
 
 

@@ -22,7 +22,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-import sqlite3
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -99,31 +98,6 @@ def without(ratings: Ratings, removed: Ratings) -> Ratings:
     keys = ratings.user_id * width + ratings.item_id
     removed_keys = removed.user_id * width + removed.item_id
     return take(ratings, np.flatnonzero(~np.isin(keys, removed_keys)))
-
-
-# --------------------------------------------------------------------------- store
-
-
-def read_store_ratings(path: Path) -> Ratings:
-    """The ratings people added through the API (``source = 'api'``) in the SQLite store."""
-    path = Path(path)
-    if not path.is_file():
-        raise DataError(path, None, "ratings store not found")
-    try:
-        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as connection:
-            rows = connection.execute(
-                "SELECT user_id, item_id, rating, timestamp FROM ratings WHERE source = 'api'"
-            ).fetchall()
-    except sqlite3.Error as exc:
-        raise DataError(path, None, f"cannot read the ratings table: {exc}") from None
-    clean = []
-    for number, (user_id, item_id, rating, timestamp) in enumerate(rows, start=1):
-        if not all(isinstance(value, int) for value in (user_id, item_id, timestamp)):
-            raise DataError(path, None, f"api rating #{number} has a non-integer id or timestamp")
-        if user_id < 1 or item_id < 1:
-            raise DataError(path, None, f"api rating #{number} has a non-positive id")
-        clean.append((user_id, item_id, float(rating), timestamp))
-    return Ratings.from_rows(clean)
 
 
 # --------------------------------------------------------------------------- files
@@ -375,7 +349,9 @@ def api_ratings(
     ``ratings_table`` on AWS — screened by the API's caps, and the screening's counts."""
     extras: list[Ratings] = []
     if store is not None:
-        extras.append(read_store_ratings(store))
+        from recs_ml.data.store import read_api_ratings
+
+        extras.append(read_api_ratings(store).ratings)
     if ratings_table:
         from recs_ml.data.store import read_dynamodb_ratings
 

@@ -1,30 +1,23 @@
 """Read access to the ratings store (``RECS_HOME/store.db``) that the API writes.
 
 The pipeline's processing step adds every ``source = 'api'`` rating to the base dataset, so
-people who rate movies through the API are personalised by the next run. The schema is in
-docs/contracts.md ("Ratings store"); only the API creates and writes the database.
+people who rate movies through the API are personalised by the next run. The schema and the
+reader are ``recs_contracts.store``'s; only the API creates and writes the database.
 """
 
 from __future__ import annotations
 
 import hashlib
-import sqlite3
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from recs_contracts.store import StoreError
+from recs_contracts.store import read_api_ratings as read_store
 from recs_ml.data.datasets import Ratings, User
 
-
-class StoreError(ValueError):
-    """The ratings store cannot be read: missing file, wrong schema or invalid rows."""
-
-
-_REQUIRED = {
-    "ratings": {"user_id", "item_id", "rating", "timestamp", "source"},
-    "users": {"user_id", "age", "gender", "occupation", "source"},
-}
+__all__ = ["StoreError", "StoreRatings", "read_api_ratings", "read_dynamodb_ratings"]
 
 
 @dataclass
@@ -50,67 +43,15 @@ class StoreRatings:
         return digest.hexdigest()
 
 
-def _connect_read_only(path: Path) -> sqlite3.Connection:
-    if not path.is_file():
-        raise StoreError(f"{path}: ratings store not found")
-    try:
-        # mode=ro: the pipeline never writes the store; busy_timeout waits out the API's writes.
-        connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
-        connection.execute("PRAGMA busy_timeout = 30000")
-        tables = {
-            name: {row[1] for row in connection.execute(f"PRAGMA table_info({name})")}
-            for name in _REQUIRED
-        }
-    except sqlite3.DatabaseError as exc:
-        raise StoreError(f"{path}: not a readable SQLite ratings store ({exc})") from None
-    for name, columns in _REQUIRED.items():
-        missing = columns - tables[name]
-        if missing:
-            connection.close()
-            raise StoreError(
-                f"{path}: table {name!r} lacks column(s) {', '.join(sorted(missing))}; "
-                "see docs/contracts.md 'Ratings store'"
-            )
-    return connection
-
-
 def read_api_ratings(path: Path) -> StoreRatings:
-    """Every rating and user with ``source = 'api'``, validated like any other input."""
-    path = Path(path)
-    connection = _connect_read_only(path)
-    try:
-        rows = connection.execute(
-            "SELECT user_id, item_id, rating, timestamp FROM ratings "
-            "WHERE source = 'api' ORDER BY user_id, timestamp, item_id"
-        ).fetchall()
-        user_rows = connection.execute(
-            "SELECT user_id, age, gender, occupation FROM users WHERE source = 'api'"
-        ).fetchall()
-    except sqlite3.DatabaseError as exc:
-        raise StoreError(f"{path}: cannot read ratings ({exc})") from None
-    finally:
-        connection.close()
-    clean: list[tuple[int, int, float, int]] = []
-    for user_id, item_id, rating, timestamp in rows:
-        if (
-            not (isinstance(user_id, int) and isinstance(item_id, int))
-            or user_id < 1
-            or item_id < 1
-        ):
-            raise StoreError(
-                f"{path}: rating ({user_id!r}, {item_id!r}) has a non-positive or non-integer id"
-            )
-        if not isinstance(rating, int | float) or not isinstance(timestamp, int):
-            raise StoreError(
-                f"{path}: rating of user {user_id} for item {item_id} has a non-numeric "
-                "rating or timestamp"
-            )
-        clean.append((user_id, item_id, float(rating), timestamp))
-    users = {
-        int(user_id): User(int(user_id), age, gender, occupation)
-        for user_id, age, gender, occupation in user_rows
-    }
-    return StoreRatings(ratings=Ratings.from_rows(clean), users=users, path=path)
+    """Every rating and user with ``source = 'api'`` (``recs_contracts.store``'s one reader:
+    ordered by user, timestamp, item; a StoreError naming the file for anything unusable)."""
+    read = read_store(path)
+    return StoreRatings(
+        ratings=Ratings.from_rows(read.ratings),
+        users={features[0]: User(*features) for features in read.users},
+        path=read.path,
+    )
 
 
 # DynamoDB reserved words among our attribute names go through placeholders.

@@ -1,8 +1,8 @@
-"""Deploy an approved model version: the consumer of 'SageMaker Model Package State Change'.
+"""Deploy an approved model version: the consumer of the approval event (``recs_contracts.events``).
 
-One self-contained module (boto3 and the standard library only) so that it can be shipped as
-the Lambda code behind an EventBridge rule, handler ``deployer.handler``. The backend comes
-from ``RECS_DEPLOY_BACKEND``:
+One module (boto3, the standard library and the standard-library ``recs_contracts``) so that it
+can be shipped as the Lambda code behind an EventBridge rule, handler ``deployer.handler``. The
+backend comes from ``RECS_DEPLOY_BACKEND``:
 
 ``local`` (default)
     The local endpoint (``RECS_ENDPOINT_URL``, default ``http://127.0.0.1:8080``, loopback
@@ -62,16 +62,16 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from recs_contracts import events
+from recs_contracts.serving import SMOKE_REQUEST  # a new user, no history, top 1
+
 logger = logging.getLogger(__name__)
 logger.setLevel(logging.INFO)
 
-DETAIL_TYPE = "SageMaker Model Package State Change"
 LOCAL_ENDPOINT_URL = "http://127.0.0.1:8080"
 # SageMaker model, endpoint-config and endpoint names: at most 63 characters.
 MAX_NAME_LENGTH = 63
 CONFIG_SUFFIX = "-serverless"
-# The request every deployment must answer: a new user with no history, top 1.
-SMOKE_REQUEST = {"instances": [{"user_id": 0, "history": [0], "exclude": [0], "k": 1}]}
 # Statuses an endpoint passes through on its own; the only call allowed then is a wait.
 TRANSITIONAL = ("Creating", "Updating", "SystemUpdating", "RollingBack", "Deleting")
 # Customer metadata on the model package recording a failed deployment (GET /models shows it).
@@ -141,26 +141,10 @@ def _required(value: str | None, variable: str) -> str:
 
 def parse_event(event: dict[str, Any]) -> dict[str, Any]:
     """The event's ``detail``, checked for the fields the deployer uses."""
-    if not isinstance(event, dict) or event.get("detail-type") != DETAIL_TYPE:
-        got = event.get("detail-type") if isinstance(event, dict) else type(event).__name__
-        raise DeployError(f"expected a '{DETAIL_TYPE}' event, got detail-type {got!r}")
-    detail = event.get("detail")
-    if not isinstance(detail, dict):
-        raise DeployError("event has no 'detail' object")
-    missing = [
-        key
-        for key in ("ModelPackageGroupName", "ModelPackageVersion", "ModelApprovalStatus")
-        if key not in detail
-    ]
-    if missing:
-        raise DeployError(f"event detail lacks {', '.join(missing)}")
     try:
-        detail["ModelPackageVersion"] = int(detail["ModelPackageVersion"])
-    except (TypeError, ValueError):
-        raise DeployError(
-            f"ModelPackageVersion {detail['ModelPackageVersion']!r} is not an integer"
-        ) from None
-    return detail
+        return events.parse_event(event)
+    except events.EventError as exc:
+        raise DeployError(str(exc)) from None
 
 
 def model_name_for(group: str, version: int) -> str:

@@ -4,7 +4,9 @@ Mirrors the SageMaker Model Registry: model package groups hold numbered version
 ``ModelApprovalStatus`` is PendingManualApproval, Approved or Rejected. Registering verifies the
 artifact against its manifest and copies it to ``RECS_HOME/models/<group>/<version>/``.
 Every write runs in an ``IMMEDIATE`` transaction with a busy timeout, so concurrent ``recs``
-processes serialise instead of failing or handing out the same version twice.
+processes serialise instead of failing or handing out the same version twice. The schema,
+statuses and read queries are ``recs_contracts.registry``'s (whose ``RegistryView`` everyone
+else reads the file with); this module is the only writer.
 """
 
 from __future__ import annotations
@@ -15,53 +17,30 @@ import shutil
 import sqlite3
 import tempfile
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from recs_contracts import events
+from recs_contracts.events import PackageStateChange, package_arn
+from recs_contracts.registry import (
+    APPROVED,
+    PENDING,
+    REJECTED,
+    STATUSES,
+    PackageRow,
+    create_schema,
+    next_version,
+    read_groups,
+    read_packages,
+)
 from recs_ml.data.datasets import sha256_file
 from recs_ml.serving.artifact import MANIFEST, ArtifactError, Manifest, pack, unpack, verify
 from recs_ml.settings import get_settings
 
-PENDING = "PendingManualApproval"
-APPROVED = "Approved"
-REJECTED = "Rejected"
-STATUSES = (PENDING, APPROVED, REJECTED)
-
 ARTIFACT = "model.tar.gz"
-EVENT_DETAIL_TYPE = "SageMaker Model Package State Change"
-LOCAL_ACCOUNT = "000000000000"
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS model_package_groups (
-    name        TEXT PRIMARY KEY,
-    description TEXT NOT NULL DEFAULT '',
-    created_at  INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS model_packages (
-    group_name      TEXT NOT NULL REFERENCES model_package_groups(name),
-    version         INTEGER NOT NULL,
-    approval_status TEXT NOT NULL CHECK (approval_status IN
-                        ('PendingManualApproval', 'Approved', 'Rejected')),
-    artifact_uri    TEXT NOT NULL,
-    sha256          TEXT NOT NULL,
-    metrics         TEXT NOT NULL,       -- JSON: the manifest's metrics
-    evaluation      TEXT,                -- JSON: the evaluation step's report
-    data_checksum   TEXT NOT NULL,
-    run_id          TEXT,
-    description     TEXT NOT NULL DEFAULT '',
-    created_at      INTEGER NOT NULL,    -- milliseconds, like SageMaker's CreationTime
-    updated_at      INTEGER NOT NULL,
-    deploy_error    TEXT,                -- why the last deployment of this version failed
-    PRIMARY KEY (group_name, version)
-);
-"""
-# Columns added after the first schema: (name, declaration) added to older registry files.
-_ADDED_COLUMNS = (("deploy_error", "TEXT"),)
 # SageMaker's customer metadata values are at most 256 characters; the local record matches.
 MAX_DEPLOY_ERROR = 256
 
@@ -106,38 +85,23 @@ class ModelPackage:
         return data
 
 
-def package_arn(group: str, version: int, region: str = "us-east-1") -> str:
-    return f"arn:aws:sagemaker:{region}:{LOCAL_ACCOUNT}:model-package/{group}/{version}"
-
-
 def _now_ms() -> int:
     return int(time.time() * 1000)
 
 
 def state_change_event(package: ModelPackage) -> dict[str, Any]:
-    """The EventBridge 'SageMaker Model Package State Change' event for this version."""
-    return {
-        "version": "0",
-        "id": str(uuid.uuid4()),
-        "detail-type": EVENT_DETAIL_TYPE,
-        "source": "aws.sagemaker",
-        "account": LOCAL_ACCOUNT,
-        "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "region": package.region,
-        "resources": [package.arn],
-        "detail": {
-            "ModelPackageGroupName": package.group,
-            "ModelPackageVersion": package.version,
-            "ModelPackageArn": package.arn,
-            "ModelApprovalStatus": package.status,
-            "ModelPackageStatus": "Completed",
-            "ModelPackageDescription": package.description,
-            "InferenceSpecification": {"Containers": [{"ModelDataUrl": package.artifact_uri}]},
-            "CustomerMetadataProperties": {"sha256": package.sha256},
-            "CreationTime": package.created_at,
-            "LastModifiedTime": package.updated_at,
-        },
-    }
+    """The EventBridge model package state change event for this version."""
+    change = PackageStateChange(
+        group=package.group,
+        version=package.version,
+        status=package.status,
+        artifact_uri=package.artifact_uri,
+        created_at=package.created_at,
+        updated_at=package.updated_at,
+        sha256=package.sha256,
+        description=package.description,
+    )
+    return events.state_change_event(change, region=package.region)
 
 
 class Registry:
@@ -157,24 +121,12 @@ class Registry:
         self.timeout = timeout
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._transaction() as connection:
-            # executescript would COMMIT on its own; run the statements inside this transaction.
-            for statement in _SCHEMA.split(";"):
-                if statement.strip():
-                    connection.execute(statement)
-            present = {
-                row["name"] for row in connection.execute("PRAGMA table_info(model_packages)")
-            }
-            for name, declaration in _ADDED_COLUMNS:
-                if name not in present:
-                    connection.execute(
-                        f"ALTER TABLE model_packages ADD COLUMN {name} {declaration}"
-                    )
+            create_schema(connection)
 
     # ----------------------------------------------------------------------------- plumbing
 
     def _connect(self) -> sqlite3.Connection:
         connection = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
-        connection.row_factory = sqlite3.Row
         connection.execute(f"PRAGMA busy_timeout = {int(self.timeout * 1000)}")
         connection.execute("PRAGMA journal_mode = WAL")
         connection.execute("PRAGMA foreign_keys = ON")
@@ -195,21 +147,21 @@ class Registry:
         finally:
             connection.close()
 
-    def _package(self, row: sqlite3.Row) -> ModelPackage:
+    def _package(self, row: PackageRow) -> ModelPackage:
         return ModelPackage(
-            group=row["group_name"],
-            version=row["version"],
-            status=row["approval_status"],
-            artifact_uri=row["artifact_uri"],
-            sha256=row["sha256"],
-            metrics=json.loads(row["metrics"]),
-            evaluation=json.loads(row["evaluation"]) if row["evaluation"] else None,
-            data_checksum=row["data_checksum"],
-            run_id=row["run_id"],
-            description=row["description"],
-            created_at=row["created_at"],
-            updated_at=row["updated_at"],
-            deploy_error=row["deploy_error"],
+            group=row.group_name,
+            version=row.version,
+            status=row.approval_status,
+            artifact_uri=row.artifact_uri,
+            sha256=row.sha256,
+            metrics=json.loads(row.metrics),
+            evaluation=json.loads(row.evaluation) if row.evaluation else None,
+            data_checksum=row.data_checksum,
+            run_id=row.run_id,
+            description=row.description,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            deploy_error=row.deploy_error,
             region=self.region,
         )
 
@@ -218,8 +170,7 @@ class Registry:
     def groups(self) -> list[str]:
         connection = self._connect()
         try:
-            rows = connection.execute("SELECT name FROM model_package_groups ORDER BY name")
-            return [row["name"] for row in rows]
+            return read_groups(connection)
         finally:
             connection.close()
 
@@ -227,14 +178,9 @@ class Registry:
         group = group or get_settings().model_package_group
         if status is not None and status not in STATUSES:
             raise RegistryError(f"unknown status {status!r}; use one of {', '.join(STATUSES)}")
-        query = "SELECT * FROM model_packages WHERE group_name = ?"
-        params: list[Any] = [group]
-        if status:
-            query += " AND approval_status = ?"
-            params.append(status)
         connection = self._connect()
         try:
-            rows = connection.execute(query + " ORDER BY version", params).fetchall()
+            rows = read_packages(connection, group, status=status or None)
         finally:
             connection.close()
         return [self._package(row) for row in rows]
@@ -243,19 +189,16 @@ class Registry:
         group = group or get_settings().model_package_group
         connection = self._connect()
         try:
-            row = connection.execute(
-                "SELECT * FROM model_packages WHERE group_name = ? AND version = ?",
-                (group, version),
-            ).fetchone()
+            rows = read_packages(connection, group, version=version)
         finally:
             connection.close()
-        if row is None:
+        if not rows:
             known = [p.version for p in self.versions(group)]
             raise RegistryError(
                 f"model package {group}/{version} does not exist"
                 + (f"; versions: {known}" if known else f"; group {group!r} has no versions")
             )
-        return self._package(row)
+        return self._package(rows[0])
 
     def latest_approved(self, group: str | None = None) -> ModelPackage | None:
         approved = self.versions(group, status=APPROVED)
@@ -286,10 +229,7 @@ class Registry:
                     "INSERT OR IGNORE INTO model_package_groups (name, created_at) VALUES (?, ?)",
                     (group, now),
                 )
-                version = connection.execute(
-                    "SELECT COALESCE(MAX(version), 0) + 1 FROM model_packages WHERE group_name = ?",
-                    (group,),
-                ).fetchone()[0]
+                version = next_version(connection, group)
                 target = self.models_dir / group / str(version)
                 if target.exists():
                     # Left behind by a crash between the copy and the commit; nothing refers to it.
@@ -350,22 +290,13 @@ class Registry:
         if status not in STATUSES or status == PENDING:
             raise RegistryError(f"status must be {APPROVED} or {REJECTED}, not {status!r}")
         with self._transaction() as connection:
-            row = connection.execute(
-                "SELECT approval_status FROM model_packages WHERE group_name = ? AND version = ?",
-                (group, version),
-            ).fetchone()
-            if row is None:
-                known = [
-                    r["version"]
-                    for r in connection.execute(
-                        "SELECT version FROM model_packages WHERE group_name = ? ORDER BY version",
-                        (group,),
-                    )
-                ]
+            found = read_packages(connection, group, version=version)
+            if not found:
+                known = [package.version for package in read_packages(connection, group)]
                 raise RegistryError(
                     f"model package {group}/{version} does not exist; versions: {known}"
                 )
-            if row["approval_status"] == status:
+            if found[0].approval_status == status:
                 raise RegistryError(f"model package {group}/{version} is already {status}")
             connection.execute(
                 "UPDATE model_packages SET approval_status = ?, updated_at = ?, "

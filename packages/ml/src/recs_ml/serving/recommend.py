@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from recs_contracts.serving import SIGNATURE_NAME
 from recs_ml.data.datasets import Item
 from recs_ml.data.processing import ProcessedData
 
@@ -25,7 +26,7 @@ def load_serving(directory: Path, name: str | None = None) -> tuple[Serve, str]:
     if chosen not in manifest.models:
         raise ValueError(f"--model {chosen!r} is not in this artifact; it has {manifest.models}")
     loaded = tf.saved_model.load(str(Path(directory) / chosen / "1"))
-    return loaded.signatures["serving_default"], chosen
+    return loaded.signatures[SIGNATURE_NAME], chosen
 
 
 def recommend_for_user(

@@ -11,9 +11,10 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
+from recs_contracts.serving import INPUTS, MAX_K, MIN_K, SIGNATURE_NAME
+
 # A score no real item gets; masked items sort below every candidate.
 MASKED = -1e9
-MAX_K = 100
 
 
 class Scorer(tf.Module):
@@ -57,17 +58,13 @@ def last_items(history: tf.Tensor, length: int) -> tf.Tensor:
 
 
 def check_k(k: tf.Tensor) -> None:
-    tf.debugging.assert_greater_equal(k, 1, message="k must be between 1 and 100")
-    tf.debugging.assert_less_equal(k, MAX_K, message="k must be between 1 and 100")
+    message = f"k must be between {MIN_K} and {MAX_K}"
+    tf.debugging.assert_greater_equal(k, MIN_K, message=message)
+    tf.debugging.assert_less_equal(k, MAX_K, message=message)
 
 
-# The serving signature (docs/contracts.md); every exported model answers exactly this.
-SIGNATURE = [
-    tf.TensorSpec([None], tf.int64, name="user_id"),
-    tf.TensorSpec([None, None], tf.int64, name="history"),
-    tf.TensorSpec([None, None], tf.int64, name="exclude"),
-    tf.TensorSpec([None], tf.int32, name="k"),
-]
+# The serving signature (recs_contracts.serving); every exported model answers exactly this.
+SIGNATURE = [tf.TensorSpec(spec.shape, tf.as_dtype(spec.dtype), name=spec.name) for spec in INPUTS]
 
 
 class Recommender(tf.Module):
@@ -148,7 +145,7 @@ class Recommender(tf.Module):
         }
 
     def save(self, directory: str) -> None:
-        tf.saved_model.save(self, directory, signatures={"serving_default": self.serve})
+        tf.saved_model.save(self, directory, signatures={SIGNATURE_NAME: self.serve})
 
 
 def recommend_batch(

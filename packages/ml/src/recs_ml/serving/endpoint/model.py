@@ -10,10 +10,10 @@ from typing import Any
 
 import numpy as np
 
+from recs_contracts.serving import MAX_K, MIN_K
 from recs_ml.data.datasets import sha256_file
 from recs_ml.serving.artifact import ArtifactError, Manifest, read_manifest, unpack
 
-MAX_K = 100
 INPUTS = ("user_id", "history", "exclude", "k")
 
 
@@ -94,9 +94,9 @@ def parse_request(body: Any) -> Batch:
         if len(sizes) != 1 or not user_ids:
             raise RequestError('"inputs" columns must be non-empty and have the same batch size')
         columnar = True
-    bad_k = [k for k in ks if not 1 <= k <= MAX_K]
+    bad_k = [k for k in ks if not MIN_K <= k <= MAX_K]
     if bad_k:
-        raise RequestError(f"k must be between 1 and {MAX_K}; got {bad_k[0]}")
+        raise RequestError(f"k must be between {MIN_K} and {MAX_K}; got {bad_k[0]}")
     if any(u < 0 for u in user_ids):
         raise RequestError("user_id must be 0 (unknown user) or a positive id")
     return Batch(
