@@ -56,6 +56,11 @@ SERVE_REQUESTS = 1000
 STREAM_BATCHES = 100
 
 
+# The endpoint-memory table's columns: sizes in MB, then latencies in ms.
+SERVED_MB = ("artifact_mb", "rss_mb_after_load", "rss_mb_after_requests")
+SERVED_MS = ("p50_ms", "p99_ms")
+
+
 def timed(command: list[str], log: Path, env: dict[str, str] | None = None) -> dict[str, Any]:
     """Run ``command`` under /usr/bin/time -v: exit code, wall seconds, peak RSS MB."""
     started = time.perf_counter()
@@ -286,14 +291,8 @@ def markdown(figures: dict[str, Any]) -> str:
         text += markdown_table(
             ["size", "served", "EASE (capped)", "MostPop", "served / EASE", "users (sample)"],
             [
-                [
-                    label,
-                    f"{m['tfrs']:.4f}",
-                    f"{m['ease']:.4f}",
-                    f"{m['mostpop']:.4f}",
-                    f"{m['tfrs'] / m['ease']:.2f}×",
-                    m.get("users", ""),
-                ]
+                [label, *(f"{m[model]:.4f}" for model in ("tfrs", "ease", "mostpop"))]
+                + [f"{m['tfrs'] / m['ease']:.2f}×", m.get("users", "")]
                 for label, m in quality.items()
             ],
         )
@@ -355,11 +354,8 @@ def markdown(figures: dict[str, Any]) -> str:
             [
                 [
                     label,
-                    f"{c['artifact_mb']:,.0f} MB",
-                    f"{c['rss_mb_after_load']:,.0f} MB",
-                    f"{c['rss_mb_after_requests']:,.0f} MB",
-                    f"{c['p50_ms']} ms",
-                    f"{c['p99_ms']} ms",
+                    *(f"{c[key]:,.0f} MB" for key in SERVED_MB),
+                    *(f"{c[key]} ms" for key in SERVED_MS),
                 ]
                 for label, c in served.items()
             ],
