@@ -73,8 +73,8 @@ class Ports:
 @dataclass
 class LocalStack:
     """``recs serve``, ``chalice local`` and (with a built page) ``vite preview`` of one
-    RECS_HOME on loopback ports. ``env`` holds settings for every process on top of
-    ``stack_env``: the endpoint URL and the web origin come from ``ports``."""
+    RECS_HOME on loopback ports. Every process gets ``stack_env`` with the endpoint URL and
+    the web origin of ``ports``, then ``extra_env`` on top."""
 
     home: Path
     ports: Ports = field(default_factory=Ports)
@@ -88,14 +88,13 @@ class LocalStack:
 
     def __post_init__(self) -> None:
         self.logs = self.logs or self.home / "logs"
-        self.env = stack_env(
-            self.home,
-            RECS_ENDPOINT_URL=self.endpoint_url,
-            RECS_ENDPOINT_PORT=str(self.ports.endpoint),
+        ports = {
+            "RECS_ENDPOINT_URL": self.endpoint_url,
+            "RECS_ENDPOINT_PORT": str(self.ports.endpoint),
             # CORS compares exact origins: the page is served from 127.0.0.1, never "localhost".
-            RECS_WEB_ORIGIN=self.web_url,
-            **self.extra_env,
-        )
+            "RECS_WEB_ORIGIN": self.web_url,
+        }
+        self.env = stack_env(self.home, **{**ports, **self.extra_env})
         self.endpoint_server = endpoint_service(
             self.env, self.ports.endpoint, self.logs / "endpoint.log", *self.endpoint_args
         )
