@@ -65,7 +65,7 @@ class Stack(LocalStack):
 
 def cached_artifact(cache_dir: Path) -> Path:
     """The EASE/MostPop artifact, exported once and kept in ``cache_dir`` between sessions."""
-    from recs_ml.artifact import ArtifactError, verify
+    from recs_ml.serving.artifact import ArtifactError, verify
 
     target = cache_dir / "model"
     try:
@@ -73,7 +73,7 @@ def cached_artifact(cache_dir: Path) -> Path:
         return target
     except (ArtifactError, OSError):
         shutil.rmtree(target, ignore_errors=True)
-    env = {**os.environ, "TF_USE_LEGACY_KERAS": "1", "TF_CPP_MIN_LOG_LEVEL": "2"}
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
     subprocess.run(
         [sys.executable, str(Path(__file__).with_name("build_artifact.py")),
          str(fetched_dataset()), str(target)],

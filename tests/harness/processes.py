@@ -53,7 +53,6 @@ def stack_env(home: Path, **extra: str) -> dict[str, str]:
     env.update(
         RECS_HOME=str(home),
         AWS_DEFAULT_REGION="us-east-1",
-        TF_USE_LEGACY_KERAS="1",
         TF_CPP_MIN_LOG_LEVEL="2",
         PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD="1",
         PYTHONUNBUFFERED="1",

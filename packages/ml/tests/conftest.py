@@ -6,8 +6,10 @@ from pathlib import Path
 
 import pytest
 
-os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+# The package sets TF_USE_LEGACY_KERAS: import it before any test module imports TensorFlow.
+import recs_ml  # noqa: E402, F401
 
 
 @pytest.fixture
@@ -25,7 +27,7 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 @pytest.fixture(scope="session")
 def artifact(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A small artifact whose files need no TensorFlow: the registry only checks checksums."""
-    from recs_ml.artifact import Manifest, write_manifest
+    from recs_ml.serving.artifact import Manifest, write_manifest
 
     root = tmp_path_factory.mktemp("artifact")
     for name in ("tfrs", "mostpop"):

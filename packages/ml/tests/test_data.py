@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from recs_ml.data import (
+from recs_ml.data.datasets import (
     DataError,
     FetchError,
     embedded_is_ready,

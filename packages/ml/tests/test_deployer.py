@@ -15,7 +15,7 @@ from botocore.response import StreamingBody
 from botocore.stub import Stubber
 from moto import mock_aws
 
-from recs_ml import deployer
+from recs_ml.ops import deployer
 
 ARN = "arn:aws:sagemaker:us-east-1:111122223333:model-package/recs-movielens/3"
 IMAGE = "763104351884.dkr.ecr.us-east-1.amazonaws.com/tensorflow-inference:2.20-cpu-py312"

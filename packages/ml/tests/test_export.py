@@ -10,10 +10,10 @@ import textwrap
 import pytest
 from test_models_retrieval import TINY, planted_data
 
-from recs_ml.artifact import ArtifactError, pack, unpack, verify
-from recs_ml.export import export_models, load_model
-from recs_ml.serving import Recommender, recommend_batch
-from recs_ml.training import Hyperparameters, train_models
+from recs_ml.models.training import Hyperparameters, train_models
+from recs_ml.serving.artifact import ArtifactError, pack, unpack, verify
+from recs_ml.serving.export import export_models, load_model
+from recs_ml.serving.signature import Recommender, recommend_batch
 
 USERS = [1, 2, 3, 4, 5, 6]
 NEW_HISTORY = [21, 22, 23]
@@ -60,10 +60,9 @@ def test_reload_in_fresh_process_gives_same_topk_without_tfrs(exported, tmp_path
     script = textwrap.dedent(
         f"""
         import json, os, sys
-        os.environ["TF_USE_LEGACY_KERAS"] = "1"
         import tensorflow as tf
-        from recs_ml.artifact import unpack
-        from recs_ml.serving import recommend_batch
+        from recs_ml.serving.artifact import unpack
+        from recs_ml.serving.signature import recommend_batch
         root = unpack({str(tarball)!r})
         out = {{}}
         for name in {manifest.models!r}:

@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from recs_ml.data import Item, Ratings
-from recs_ml.processing import ProcessedData, split_protocol
-from recs_ml.serving import Recommender
-from recs_ml.training import Hyperparameters, train_models
+from recs_ml.data.datasets import Item, Ratings
+from recs_ml.data.processing import ProcessedData, split_protocol
+from recs_ml.models.training import Hyperparameters, train_models
+from recs_ml.serving.signature import Recommender
 
 GROUPS = 3
 GROUP_SIZE = 20
@@ -116,8 +116,8 @@ def test_validation_choices_are_recorded(trained):
 
 
 def test_training_is_seeded():
-    from recs_ml.baselines import Catalog
-    from recs_ml.training import _fit_retrieval
+    from recs_ml.models.baselines import Catalog
+    from recs_ml.models.training import _fit_retrieval
 
     data = planted_data(users=30)
     hp = Hyperparameters.parse({**TINY, "epochs": 1})

@@ -5,8 +5,8 @@ import sqlite3
 import numpy as np
 import pytest
 
-from recs_ml.data import DataError, Ratings
-from recs_ml.processing import (
+from recs_ml.data.datasets import DataError, Ratings
+from recs_ml.data.processing import (
     deduplicate,
     holdout_tail,
     process,

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from recs_ml.baselines import Catalog
-from recs_ml.data import Ratings
-from recs_ml.training import (
+from recs_ml.data.datasets import Ratings
+from recs_ml.models.baselines import Catalog
+from recs_ml.models.training import (
     SIZE_DEFAULTS,
     HyperparameterError,
     Hyperparameters,
@@ -67,11 +67,11 @@ def test_the_final_model_is_never_an_untrained_one_when_time_runs_out():
     """The beer-scale failure: under a time budget the final refit was stopped after a
     batch, and that barely trained model was served (NDCG@10 below MostPop). Continued from
     the validated weights, a final fit stopped just as early still serves a trained model."""
-    from recs_ml.evaluation import evaluate_serving
+    from recs_ml.data.processing import split_protocol, without
+    from recs_ml.data.synth import SynthConfig, generate
+    from recs_ml.models.evaluation import evaluate_serving
     from recs_ml.models.retrieval import RetrievalScorer
-    from recs_ml.processing import split_protocol, without
-    from recs_ml.serving import Recommender
-    from recs_ml.synth import SynthConfig, generate
+    from recs_ml.serving.signature import Recommender
 
     split = split_protocol(generate(SynthConfig(ratings=8_000, users=300, items=200, seed=5)))
     fit = without(split.train, split.validation)
@@ -86,7 +86,7 @@ def test_the_final_model_is_never_an_untrained_one_when_time_runs_out():
         module = Recommender(scorer, catalog.item_ids, {})
         return evaluate_serving(module.serve, split.train, split.test, catalog.n - 1)["ndcg@10"]
 
-    from recs_ml.baselines import MostPopScorer
+    from recs_ml.models.baselines import MostPopScorer
 
     popular = Recommender(MostPopScorer(popularity), catalog.item_ids, {})
     mostpop = evaluate_serving(popular.serve, split.train, split.test, catalog.n - 1)["ndcg@10"]
