@@ -372,7 +372,7 @@ def _current(capsys, *args: str) -> tuple[int, str, str]:
 
 def _trained_run(home: Path, run_id: str, data: Path, code: str | None = None) -> None:
     """A run record of a pipeline run on ``data`` with this code (or ``code``)."""
-    from recs_ml.pipeline.runner import code_version, tree_checksum
+    from recs_ml.pipeline.cache import code_version, tree_checksum
 
     run = home / "runs" / run_id
     run.mkdir(parents=True)

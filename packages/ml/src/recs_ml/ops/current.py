@@ -22,7 +22,7 @@ class NoRegistry(FileNotFoundError):
 def _judge(package: ModelPackage, data_checksum: str | None, code: str) -> tuple[bool, str]:
     """Whether ``package`` counts as current, and why: trained by a pipeline run on this data
     with this code, or registered by hand from an artifact (the person chose it)."""
-    from recs_ml.pipeline.runner import read_run
+    from recs_ml.pipeline.runs import read_run
 
     name = f"version {package.version}"
     if package.run_id is None:
@@ -43,7 +43,8 @@ def current_model(group: str | None = None, data: str = EMBEDDED_NAME) -> dict[s
     """The answer of ``recs models current --json``. Raises :class:`NoRegistry`."""
     from recs_ml.ops.model_source import endpoint_url, served_package
     from recs_ml.ops.registry import PENDING, Registry
-    from recs_ml.pipeline.runner import PipelineFailed, code_version, resolve_data
+    from recs_ml.pipeline.cache import code_version
+    from recs_ml.pipeline.runner import PipelineFailed, resolve_data
 
     settings = get_settings()
     group = group or settings.model_package_group

@@ -103,7 +103,7 @@ def served_package(registry: Registry, group: str) -> ModelPackage | None:
 
 def _run_data_dir(package: ModelPackage) -> Path:
     """The process step output of the pipeline run that registered ``package``."""
-    from recs_ml.pipeline.runner import read_run
+    from recs_ml.pipeline.runs import read_run
 
     name = f"{package.group}/{package.version}"
     if not package.run_id:
