@@ -13,13 +13,12 @@ import re
 import shutil
 import sqlite3
 import subprocess
-import tempfile
 import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
 
-from common import argument_parser, markdown_table, write_result
-from harness import API, BIN, LocalStack, StackError, add_dataset, default_home, seed_store
+from common import argument_parser, markdown_table, publish
+from harness import API, BIN, add_dataset, default_home, scratch_stack, seed_store
 
 ROUTES = [
     ("recommendations", "GET", "/users/3/recommendations?k=10"),
@@ -88,11 +87,11 @@ def main() -> int:
     duration = args.duration or (3 if args.quick else 10)
     if not shutil.which("wrk"):
         raise SystemExit("wrk is not installed: apt-get install -y wrk")
-    scratch = Path(tempfile.mkdtemp(prefix="recs-bench-api-"))
     # wrk creates thousands of users from one address: lift the per-client cap, which would
     # otherwise turn the write benchmark into a measure of 429s.
-    stack = LocalStack(scratch, extra_env={"RECS_MAX_USERS_PER_CLIENT_PER_HOUR": "1000000"})
-    try:
+    lifted = {"RECS_MAX_USERS_PER_CLIENT_PER_HOUR": "1000000"}
+    with scratch_stack("recs-bench-api-", extra_env=lifted) as stack:
+        scratch = stack.home
         model = prepare_home(scratch, stack.env)
         stack.start()
         base = stack.api_url
@@ -130,14 +129,7 @@ def main() -> int:
             f"`chalice local` over the SQLite store (MovieLens-100K) and `recs serve` "
             f"({model}); {duration} s per run, 2 wrk threads at concurrency 8.\n\n{table}\n"
         )
-        written = write_result("api", figures, markdown)
-        print(markdown)
-        print(f"wrote {written}")
-    except StackError as error:
-        raise SystemExit(str(error)) from None
-    finally:
-        stack.close()
-        shutil.rmtree(scratch, ignore_errors=True)
+        publish("api", figures, markdown)
     return 0
 
 

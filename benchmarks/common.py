@@ -205,6 +205,14 @@ def markdown_table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> 
     return "\n".join(lines)
 
 
+def publish(name: str, figures: dict[str, Any], markdown: str) -> Path:
+    """``write_result``, then the markdown and where it went on stdout."""
+    path = write_result(name, figures, markdown)
+    print(markdown)
+    print(f"wrote {path}")
+    return path
+
+
 def write_result(
     name: str,
     figures: dict[str, Any],

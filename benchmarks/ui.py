@@ -15,15 +15,13 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 from api import prepare_home
-from common import argument_parser, markdown_table, percentiles, write_result
-from harness import LocalStack, StackError, WebBuild
+from common import argument_parser, markdown_table, percentiles, publish
+from harness import scratch_stack
 
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
 VIEWPORTS = {"1280x800": {"width": 1280, "height": 800}, "390x844": {"width": 390, "height": 844}}
@@ -78,13 +76,10 @@ def main() -> int:
     count = args.users or (15 if args.quick else 60)
     if not CHROMIUM.exists():
         raise SystemExit(f"{CHROMIUM} is missing: scripts/setup.sh installs Debian's chromium")
-    scratch = Path(tempfile.mkdtemp(prefix="recs-bench-ui-"))
-    stack = LocalStack(scratch)
-    build: WebBuild | None = None
-    try:
+    with scratch_stack("recs-bench-ui-") as stack:
         print(f"+ vite build (VITE_API_URL={stack.api_url})", flush=True)
-        build = WebBuild(scratch / "dist").start(stack.api_url)
-        model = prepare_home(scratch, stack.env)
+        build = stack.build_web(stack.home / "dist")
+        model = prepare_home(stack.home, stack.env)
         stack.start()
         stack.start_web(build.wait())
         web_url = stack.web_url
@@ -130,16 +125,7 @@ def main() -> int:
             f"Load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores "
             f"(timings on a shared machine are upper bounds).\n\n{table}\n"
         )
-        path = write_result("ui", figures, markdown)
-        print(markdown)
-        print(f"wrote {path}")
-    except StackError as error:
-        raise SystemExit(str(error)) from None
-    finally:
-        if build is not None:
-            build.kill()
-        stack.close()
-        shutil.rmtree(scratch, ignore_errors=True)
+        publish("ui", figures, markdown)
     return 0
 
 

@@ -38,6 +38,7 @@ from harness.stack import (
     endpoint_service,
     ensure_trained,
     fetched_dataset,
+    scratch_stack,
     seed_store,
     web_service,
 )
@@ -69,6 +70,7 @@ __all__ = [
     "port_is_open",
     "post_json",
     "run_checked",
+    "scratch_stack",
     "seed_store",
     "stack_env",
     "start_interruptible",

@@ -7,7 +7,9 @@ import json
 import os
 import shutil
 import subprocess
-from collections.abc import Mapping, Sequence
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -85,6 +87,7 @@ class LocalStack:
     endpoint_server: Service = field(init=False)
     api_server: Service = field(init=False)
     web_server: Service | None = field(init=False, default=None)
+    web_build: WebBuild | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         self.logs = self.logs or self.home / "logs"
@@ -134,6 +137,11 @@ class LocalStack:
         self.web_server = web_service(self.env, self.ports.web, dist, self.logs / "web.log")
         self.web_server.start(timeout=120)
 
+    def build_web(self, out: Path) -> WebBuild:
+        """Start building the page for this stack's API (``close`` stops an unfinished build)."""
+        self.web_build = WebBuild(out).start(self.api_url)
+        return self.web_build
+
     def recs(self, *args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
         """A ``recs`` command against this stack's home, its output captured."""
         return subprocess.run(
@@ -146,6 +154,8 @@ class LocalStack:
         )
 
     def close(self) -> None:
+        if self.web_build is not None:
+            self.web_build.kill()
         for service in (self.web_server, self.api_server, self.endpoint_server):
             if service is not None:
                 service.stop()
@@ -186,6 +196,21 @@ class WebBuild:
         if self.process is not None and self.process.poll() is None:
             self.process.kill()
             self.process.wait()
+
+
+@contextmanager
+def scratch_stack(prefix: str, **options: Any) -> Iterator[LocalStack]:
+    """A ``LocalStack`` (``options``) in a new temporary RECS_HOME, for a script such as a
+    benchmark: a stack that cannot be set up ends the script with the reason; its processes
+    and its home are gone afterwards."""
+    stack = LocalStack(Path(tempfile.mkdtemp(prefix=prefix)), **options)
+    try:
+        yield stack
+    except StackError as error:
+        raise SystemExit(str(error)) from None
+    finally:
+        stack.close()
+        shutil.rmtree(stack.home, ignore_errors=True)
 
 
 # ------------------------------------------------------------------------ data and model
