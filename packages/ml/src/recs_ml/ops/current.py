@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from recs_ml.data.datasets import EMBEDDED_NAME
+from recs_ml.data.embedded import EMBEDDED_NAME
 from recs_ml.settings import get_settings
 
 if TYPE_CHECKING:

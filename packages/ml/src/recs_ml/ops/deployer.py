@@ -1,8 +1,9 @@
 """Deploy an approved model version: the consumer of 'SageMaker Model Package State Change'.
 
 One self-contained module (boto3 and the standard library only) so that it can be shipped as
-the Lambda code behind an EventBridge rule, handler ``deployer.handler``. The backend comes
-from ``RECS_DEPLOY_BACKEND``:
+the Lambda code behind an EventBridge rule, handler ``deployer.handler`` (hence one module of
+over 600 lines: the Lambda asset is this file alone). The backend comes from
+``RECS_DEPLOY_BACKEND``:
 
 ``local`` (default)
     The local endpoint (``RECS_ENDPOINT_URL``, default ``http://127.0.0.1:8080``, loopback
@@ -58,7 +59,8 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 logger = logging.getLogger(__name__)
@@ -83,19 +85,59 @@ class DeployError(RuntimeError):
     """The deployment did not happen; the message says which step failed and why."""
 
 
-def _env(name: str, default: str | None = None) -> str:
-    value = os.environ.get(name, default)
-    if value is None or value == "":
-        raise DeployError(f"environment variable {name} is required for this backend")
+@dataclass(frozen=True)
+class DeployerSettings:
+    """Everything the deployer reads from the environment (the module docstring says what each
+    variable means), read once per event. A dataclass, not pydantic-settings: the Lambda ships
+    this file alone, with boto3 and the standard library."""
+
+    backend: str = "local"
+    endpoint_url: str = LOCAL_ENDPOINT_URL
+    timeout: int = 120
+    endpoint_name: str | None = None
+    sagemaker_role_arn: str | None = None
+    inference_image_uri: str | None = None
+    default_model: str = "tfrs"
+    serverless_memory_mb: int = 3072
+    serverless_max_concurrency: int = 5
+    wait: bool = True
+    wait_seconds: int = 840
+    poll_seconds: int = 15
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> DeployerSettings:
+        env = os.environ if env is None else env
+
+        def text(name: str) -> str | None:
+            return env.get(name) or None
+
+        def integer(name: str, default: int) -> int:
+            raw = env.get(name, str(default))
+            try:
+                return int(raw)
+            except ValueError:
+                raise DeployError(f"{name}={raw!r} is not an integer") from None
+
+        return cls(
+            backend=env.get("RECS_DEPLOY_BACKEND", "local"),
+            endpoint_url=text("RECS_ENDPOINT_URL") or LOCAL_ENDPOINT_URL,
+            timeout=integer("RECS_DEPLOY_TIMEOUT", 120),
+            endpoint_name=text("RECS_ENDPOINT_NAME"),
+            sagemaker_role_arn=text("RECS_SAGEMAKER_ROLE_ARN"),
+            inference_image_uri=text("RECS_INFERENCE_IMAGE_URI"),
+            default_model=env.get("RECS_DEFAULT_MODEL", "tfrs"),
+            serverless_memory_mb=integer("RECS_SERVERLESS_MEMORY_MB", 3072),
+            serverless_max_concurrency=integer("RECS_SERVERLESS_MAX_CONCURRENCY", 5),
+            wait=env.get("RECS_DEPLOY_WAIT", "true").lower() not in ("0", "false", "no"),
+            wait_seconds=integer("RECS_DEPLOY_WAIT_SECONDS", 840),
+            poll_seconds=integer("RECS_DEPLOY_POLL_SECONDS", 15),
+        )
+
+
+def _required(value: str | None, variable: str) -> str:
+    if not value:
+        raise DeployError(f"environment variable {variable} is required for this backend")
     return value
-
-
-def _env_int(name: str, default: int) -> int:
-    raw = os.environ.get(name, str(default))
-    try:
-        return int(raw)
-    except ValueError:
-        raise DeployError(f"{name}={raw!r} is not an integer") from None
 
 
 def parse_event(event: dict[str, Any]) -> dict[str, Any]:
@@ -200,15 +242,18 @@ def _local_serving_version(base: str, group: str, timeout: int) -> int | None:
     return version if isinstance(version, int) else None
 
 
-def deploy_local(detail: dict[str, Any]) -> dict[str, Any]:
+def deploy_local(
+    detail: dict[str, Any], settings: DeployerSettings | None = None
+) -> dict[str, Any]:
     """The local endpoint serves the approved version and answers a request with it."""
-    base = os.environ.get("RECS_ENDPOINT_URL") or LOCAL_ENDPOINT_URL
+    settings = settings or DeployerSettings.from_env()
+    base = settings.endpoint_url
     _require_loopback(base)
     containers = _containers(detail)
     if not containers or not containers[0].get("ModelDataUrl"):
         raise DeployError("event detail has no InferenceSpecification.Containers[0].ModelDataUrl")
     group, version = detail["ModelPackageGroupName"], detail["ModelPackageVersion"]
-    timeout = _env_int("RECS_DEPLOY_TIMEOUT", 120)
+    timeout = settings.timeout
     answer: dict[str, Any] = {}
     if _local_serving_version(base, group, timeout) == version:
         action = "unchanged"  # a duplicate event, or a retry after the load went through
@@ -348,13 +393,13 @@ def _smoke_request(runtime: Any, endpoint_name: str, config_name: str) -> None:
     _check_predictions(payload, f"endpoint {endpoint_name}")
 
 
-def _clock_for(context: Any) -> _Clock:
-    budget = float(_env_int("RECS_DEPLOY_WAIT_SECONDS", 840))
+def _clock_for(context: Any, settings: DeployerSettings) -> _Clock:
+    budget = float(settings.wait_seconds)
     remaining = getattr(context, "get_remaining_time_in_millis", None)
     if callable(remaining):
         # Leave time to report the failure before Lambda stops the invocation.
         budget = min(budget, remaining() / 1000 - 30)
-    return _Clock(max(budget, 0.0), float(_env_int("RECS_DEPLOY_POLL_SECONDS", 15)))
+    return _Clock(max(budget, 0.0), float(settings.poll_seconds))
 
 
 def deploy_sagemaker(
@@ -362,15 +407,17 @@ def deploy_sagemaker(
     client: Any,
     runtime: Any = None,
     *,
+    settings: DeployerSettings | None = None,
     clock: _Clock | None = None,
 ) -> dict[str, Any]:
     """Model → serverless endpoint config → the endpoint state machine → verify."""
+    settings = settings or DeployerSettings.from_env()
     group = detail["ModelPackageGroupName"]
     version = detail["ModelPackageVersion"]
     arn = detail.get("ModelPackageArn")
     model_name = model_name_for(group, version)
     config_name = endpoint_config_name_for(group, version)
-    endpoint_name = os.environ.get("RECS_ENDPOINT_NAME") or group
+    endpoint_name = settings.endpoint_name or group
     for what, name in (("model", model_name), ("endpoint config", config_name)):
         if len(name) > MAX_NAME_LENGTH:
             raise DeployError(
@@ -384,19 +431,57 @@ def deploy_sagemaker(
     if not containers or not containers[0].get("ModelDataUrl"):
         raise DeployError(f"model package {group}/{version} names no ModelDataUrl")
     container = containers[0]
-    image = container.get("Image") or _env("RECS_INFERENCE_IMAGE_URI")
-    environment = {"SAGEMAKER_TFS_DEFAULT_MODEL_NAME": os.environ.get("RECS_DEFAULT_MODEL", "tfrs")}
-    wait = os.environ.get("RECS_DEPLOY_WAIT", "true").lower() not in ("0", "false", "no")
-    clock = clock or _clock_for(None)
+    image = container.get("Image") or _required(
+        settings.inference_image_uri, "RECS_INFERENCE_IMAGE_URI"
+    )
+    clock = clock or _clock_for(None, settings)
+    _create_model_and_config(
+        client, settings, model_name, config_name, image, container["ModelDataUrl"], arn
+    )
+    steps, endpoint = _drive_endpoint(client, endpoint_name, config_name, clock)
+    action = steps[-1]
+    logger.info("endpoint %s: %s with %s", endpoint_name, " → ".join(steps), config_name)
 
+    final_status = "Creating" if action == "created" else "Updating"
+    if action == "unchanged":
+        final_status = endpoint["EndpointStatus"] if endpoint else "unknown"
+    if settings.wait:
+        final_status = _verify_endpoint(
+            client, runtime, endpoint_name, config_name, clock, model_name
+        )
+    return {
+        "backend": "sagemaker",
+        "action": action,
+        "steps": steps,
+        "endpoint": endpoint_name,
+        "endpoint_config": config_name,
+        "model": model_name,
+        "version": version,
+        "status": final_status,
+        "verified": settings.wait,
+    }
+
+
+def _create_model_and_config(
+    client: Any,
+    settings: DeployerSettings,
+    model_name: str,
+    config_name: str,
+    image: str,
+    model_data_url: str,
+    arn: str | None,
+) -> None:
+    """The SageMaker model and its serverless endpoint config, unless they exist already (a
+    retried event re-uses them)."""
+    environment = {"SAGEMAKER_TFS_DEFAULT_MODEL_NAME": settings.default_model}
     _create_if_absent(
         client.create_model,
         f"model {model_name}",
         ModelName=model_name,
-        ExecutionRoleArn=_env("RECS_SAGEMAKER_ROLE_ARN"),
+        ExecutionRoleArn=_required(settings.sagemaker_role_arn, "RECS_SAGEMAKER_ROLE_ARN"),
         PrimaryContainer={
             "Image": image,
-            "ModelDataUrl": container["ModelDataUrl"],
+            "ModelDataUrl": model_data_url,
             "Environment": environment,
         },
         Tags=[{"Key": "ModelPackageArn", "Value": arn or ""}],
@@ -410,13 +495,19 @@ def deploy_sagemaker(
                 "VariantName": "AllTraffic",
                 "ModelName": model_name,
                 "ServerlessConfig": {
-                    "MemorySizeInMB": _env_int("RECS_SERVERLESS_MEMORY_MB", 3072),
-                    "MaxConcurrency": _env_int("RECS_SERVERLESS_MAX_CONCURRENCY", 5),
+                    "MemorySizeInMB": settings.serverless_memory_mb,
+                    "MaxConcurrency": settings.serverless_max_concurrency,
                 },
             }
         ],
     )
 
+
+def _drive_endpoint(
+    client: Any, endpoint_name: str, config_name: str, clock: _Clock
+) -> tuple[list[str], dict[str, Any] | None]:
+    """The endpoint state machine (module docstring): the steps taken and the endpoint as
+    last described."""
     steps: list[str] = []
     endpoint = describe_endpoint(client, endpoint_name)
     while True:
@@ -465,36 +556,27 @@ def deploy_sagemaker(
             raise DeployError(
                 f"endpoint {endpoint_name} is {endpoint['EndpointStatus']} after its deletion"
             )
-    action = steps[-1]
-    logger.info("endpoint %s: %s with %s", endpoint_name, " → ".join(steps), config_name)
+    return steps, endpoint
 
-    final_status = "Creating" if action == "created" else "Updating"
-    if action == "unchanged":
-        final_status = endpoint["EndpointStatus"] if endpoint else "unknown"
-    if wait:
-        endpoint = _settle(client, endpoint_name, clock)
-        if endpoint is None:
-            raise DeployError(f"endpoint {endpoint_name} disappeared while deploying {model_name}")
-        final_status = endpoint["EndpointStatus"]
-        reason = endpoint.get("FailureReason")
-        serving_config = endpoint.get("EndpointConfigName")
-        if final_status != "InService" or serving_config != config_name or reason:
-            raise DeployError(
-                f"endpoint {endpoint_name} did not deploy {config_name}: it is {final_status} on "
-                f"{serving_config}" + (f"; FailureReason: {reason}" if reason else "")
-            )
-        _smoke_request(runtime or _sagemaker_runtime_client(), endpoint_name, config_name)
-    return {
-        "backend": "sagemaker",
-        "action": action,
-        "steps": steps,
-        "endpoint": endpoint_name,
-        "endpoint_config": config_name,
-        "model": model_name,
-        "version": version,
-        "status": final_status,
-        "verified": wait,
-    }
+
+def _verify_endpoint(
+    client: Any, runtime: Any, endpoint_name: str, config_name: str, clock: _Clock, model_name: str
+) -> str:
+    """Wait until the endpoint settles; it must be InService on ``config_name`` with no
+    FailureReason and answer one real request. Returns its status."""
+    endpoint = _settle(client, endpoint_name, clock)
+    if endpoint is None:
+        raise DeployError(f"endpoint {endpoint_name} disappeared while deploying {model_name}")
+    final_status: str = endpoint["EndpointStatus"]
+    reason = endpoint.get("FailureReason")
+    serving_config = endpoint.get("EndpointConfigName")
+    if final_status != "InService" or serving_config != config_name or reason:
+        raise DeployError(
+            f"endpoint {endpoint_name} did not deploy {config_name}: it is {final_status} on "
+            f"{serving_config}" + (f"; FailureReason: {reason}" if reason else "")
+        )
+    _smoke_request(runtime or _sagemaker_runtime_client(), endpoint_name, config_name)
+    return final_status
 
 
 def record_deploy_outcome(client: Any, arn: str | None, error: str | None) -> None:
@@ -548,15 +630,20 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     if status != "Approved":
         logger.info("ignoring %s/%s: status %s", group, version, status)
         return {"action": "ignored", "status": status, "version": version}
-    backend = os.environ.get("RECS_DEPLOY_BACKEND", "local")
+    settings = DeployerSettings.from_env()
+    backend = settings.backend
     logger.info("deploying %s/%s with the %s backend", group, version, backend)
     if backend == "local":
-        return deploy_local(detail)
+        return deploy_local(detail, settings)
     if backend == "sagemaker":
         client = _sagemaker_client()
         try:
             result = deploy_sagemaker(
-                detail, client, _sagemaker_runtime_client(), clock=_clock_for(context)
+                detail,
+                client,
+                _sagemaker_runtime_client(),
+                settings=settings,
+                clock=_clock_for(context, settings),
             )
         except DeployError as exc:
             logger.error("deploying %s/%s failed: %s", group, version, exc)

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import recs_ml
-from recs_ml.data.datasets import sha256_file
+from recs_ml.data.embedded import sha256_file
 
 
 def tree_checksum(path: Path) -> str:

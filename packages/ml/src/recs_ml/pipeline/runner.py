@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from recs_ml.data.datasets import EMBEDDED_NAME, embedded_dir, embedded_is_ready
+from recs_ml.data.embedded import EMBEDDED_NAME, embedded_dir, embedded_is_ready
 from recs_ml.pipeline import DEFAULT_BASELINE, DEFAULT_METRIC
 from recs_ml.pipeline.cache import tree_checksum
 from recs_ml.pipeline.runs import Echo, PipelineFailed, Run

@@ -97,7 +97,8 @@ def _index_for(
     log: Callable[[str], None],
 ) -> tuple[Any, dict[str, Any]] | None:
     """The IVF index over ``scorer``'s retrieval item vectors (None: it has none)."""
-    from recs_ml.serving.ann import IvfIndex, build_ivf, retrieval_of
+    from recs_ml.serving.ann import IvfIndex, retrieval_of
+    from recs_ml.serving.ivf import build_ivf
 
     retrieval = retrieval_of(scorer)
     if retrieval is None:
@@ -140,19 +141,3 @@ def tuning_queries(
         history[row, : len(known)] = known
     found, _ = retrieval.user_vectors(tf.constant(history))
     return np.asarray(found.numpy(), dtype=np.float32)
-
-
-def load_model(directory: Path, name: str | None = None) -> Any:
-    """Load one exported model's ``serving_default`` (plain TensorFlow, no TFRS import)."""
-    import tensorflow as tf
-
-    from recs_ml.serving.artifact import unpack, verify
-
-    directory = Path(directory)
-    if directory.is_file():
-        directory = unpack(directory)
-    manifest = verify(directory)
-    chosen = name or manifest.default_model
-    if chosen not in manifest.models:
-        raise ValueError(f"model {chosen!r} is not in this artifact; it has {manifest.models}")
-    return tf.saved_model.load(str(directory / chosen / "1")).signatures["serving_default"]
