@@ -9,23 +9,18 @@ RECS_HOME's registry has one, else tests/tiny_model.py's stand-in over the full 
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
-import socket
 import subprocess
-import sys
-import tempfile
-import time
 import urllib.request
+from collections.abc import Mapping
 from pathlib import Path
 
-from common import REPO, argument_parser, markdown_table, write_result
+from common import argument_parser, markdown_table, publish
+from harness import API, BIN, add_dataset, default_home, scratch_stack, seed_store
 
 from recs_contracts.registry import APPROVED, RegistryView, group_name
 
-API_DIR = REPO / "packages" / "api"
-BIN = Path(sys.executable).parent
 ROUTES = [
     ("recommendations", "GET", "/users/3/recommendations?k=10"),
     ("user detail", "GET", "/users/3"),
@@ -39,40 +34,26 @@ wrk.headers["Content-Type"] = "application/json"
 """
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_for(url: str, process: subprocess.Popen, seconds: float, log: Path) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            break
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.5)
-    process.kill()
-    raise SystemExit(f"{url} did not come up; log:\n{log.read_text()[-3000:]}")
-
-
-def stop(processes: list[subprocess.Popen]) -> None:
-    """Terminate the stack's processes, last started first; kill any that lingers 30 s."""
-    for process in reversed(processes):
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-
-
 def approved_version(registry: Path) -> int | None:
     latest = RegistryView(registry).latest(group_name(), APPROVED)
     return latest.version if latest else None
+
+
+def prepare_home(home: Path, env: Mapping[str, str]) -> str:
+    """Seed ``home``'s store from the fetched MovieLens-100K and give it a model to serve: the
+    newest approved version of RECS_HOME's registry, else the stand-in. Says which."""
+    real_home = default_home()
+    add_dataset(home, real_home, link=True)
+    seed_store(env, home / "logs" / "seed.log")
+    version = approved_version(real_home / "registry.db")
+    if version is not None:
+        # The registry's artifact paths are absolute, so a copy serves the real model.
+        shutil.copy(real_home / "registry.db", home / "registry.db")
+        return f"registry version {version}"
+    script = API / "tests" / "tiny_model.py"
+    subprocess.run([str(BIN / "python"), str(script), str(home / "artifact"), "1682"],
+                   env=env, check=True, capture_output=True)  # fmt: skip
+    return "stand-in (tests/tiny_model.py, 1682 items)"
 
 
 def parse_wrk(output: str) -> dict[str, float]:
@@ -102,51 +83,14 @@ def main() -> int:
     duration = args.duration or (3 if args.quick else 10)
     if not shutil.which("wrk"):
         raise SystemExit("wrk is not installed: apt-get install -y wrk")
-    real_home = Path(os.environ.get("RECS_HOME") or REPO / ".recs")
-    data = real_home / "data" / "ml-100k"
-    if not (data / "ml-100k.inter").is_file():
-        raise SystemExit(f"{data} is missing: run scripts/setup.sh first")
-
-    scratch = Path(tempfile.mkdtemp(prefix="recs-bench-api-"))
-    processes: list[subprocess.Popen] = []
-    try:
-        # wrk creates thousands of users from one address: lift the per-client cap, which
-        # would otherwise turn the write benchmark into a measure of 429s.
-        env = {**os.environ, "RECS_HOME": str(scratch),
-               "TF_CPP_MIN_LOG_LEVEL": "2",
-               "RECS_MAX_USERS_PER_CLIENT_PER_HOUR": "1000000"}  # fmt: skip
-        (scratch / "data").mkdir()
-        (scratch / "data" / "ml-100k").symlink_to(data)
-        subprocess.run([str(BIN / "python"), "-m", "chalicelib.seed"], env=env, check=True)
-
-        version = approved_version(real_home / "registry.db")
-        if version is not None:
-            # The registry's artifact paths are absolute, so a copy serves the real model.
-            shutil.copy(real_home / "registry.db", scratch / "registry.db")
-            model = f"registry version {version}"
-        else:
-            script = API_DIR / "tests" / "tiny_model.py"
-            subprocess.run([str(BIN / "python"), str(script), str(scratch / "artifact"), "1682"],
-                           env=env, check=True, capture_output=True)  # fmt: skip
-            model = "stand-in (tests/tiny_model.py, 1682 items)"
-
-        endpoint_port, api_port = free_port(), free_port()
-        endpoint_log, api_log = scratch / "endpoint.log", scratch / "api.log"
-        endpoint = subprocess.Popen(
-            [str(BIN / "recs"), "serve", "--host", "127.0.0.1", "--port", str(endpoint_port)],
-            env=env, stdout=open(endpoint_log, "wb"), stderr=subprocess.STDOUT,
-        )  # fmt: skip
-        processes.append(endpoint)
-        wait_for(f"http://127.0.0.1:{endpoint_port}/ping", endpoint, 240, endpoint_log)
-        api_env = {**env, "RECS_ENDPOINT_URL": f"http://127.0.0.1:{endpoint_port}"}
-        api = subprocess.Popen(
-            [str(BIN / "chalice"), "local", "--no-autoreload", "--host", "127.0.0.1",
-             "--port", str(api_port)],
-            cwd=API_DIR, env=api_env, stdout=open(api_log, "wb"), stderr=subprocess.STDOUT,
-        )  # fmt: skip
-        processes.append(api)
-        base = f"http://127.0.0.1:{api_port}"
-        wait_for(base + "/health", api, 60, api_log)
+    # wrk creates thousands of users from one address: lift the per-client cap, which would
+    # otherwise turn the write benchmark into a measure of 429s.
+    lifted = {"RECS_MAX_USERS_PER_CLIENT_PER_HOUR": "1000000"}
+    with scratch_stack("recs-bench-api-", extra_env=lifted) as stack:
+        scratch = stack.home
+        model = prepare_home(scratch, stack.env)
+        stack.start()
+        base = stack.api_url
         with urllib.request.urlopen(base + ROUTES[0][2], timeout=30) as response:
             first = json.loads(response.read())
         if first["fallback"]:
@@ -181,12 +125,7 @@ def main() -> int:
             f"`chalice local` over the SQLite store (MovieLens-100K) and `recs serve` "
             f"({model}); {duration} s per run, 2 wrk threads at concurrency 8.\n\n{table}\n"
         )
-        path = write_result("api", figures, markdown)
-        print(markdown)
-        print(f"wrote {path}")
-    finally:
-        stop(processes)
-        shutil.rmtree(scratch, ignore_errors=True)
+        publish("api", figures, markdown)
     return 0
 
 

@@ -3,7 +3,9 @@
 A benchmark script lives at `benchmarks/<name>.py`, imports this module (`from common import ...`;
 the script's own directory is on `sys.path`), and ends with `write_result(name, figures,
 markdown)`, which writes `<bench dir>/results/<name>.json`. The bench dir is `RECS_BENCH_DIR`
-when set (tests point it at a tmp dir), else this directory.
+when set (tests point it at a tmp dir), else this directory. Benchmarks that start the local
+stack do it with the tests' harness, `tests/harness/` (importing this module puts `tests/`
+on `sys.path`).
 """
 
 from __future__ import annotations
@@ -26,6 +28,9 @@ from typing import Any
 
 BENCHMARKS = Path(__file__).resolve().parent
 REPO = BENCHMARKS.parent
+# The one harness that starts the local stack (tests/harness/) serves the benchmarks too.
+if str(REPO / "tests") not in sys.path:
+    sys.path.append(str(REPO / "tests"))
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
@@ -198,6 +203,14 @@ def markdown_table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> 
             raise ValueError(f"table row has {len(row)} cells, headers have {len(headers)}: {row}")
         lines.append("| " + " | ".join(cell(value) for value in row) + " |")
     return "\n".join(lines)
+
+
+def publish(name: str, figures: dict[str, Any], markdown: str) -> Path:
+    """``write_result``, then the markdown and where it went on stdout."""
+    path = write_result(name, figures, markdown)
+    print(markdown)
+    print(f"wrote {path}")
+    return path
 
 
 def write_result(

@@ -56,6 +56,11 @@ SERVE_REQUESTS = 1000
 STREAM_BATCHES = 100
 
 
+# The endpoint-memory table's columns: sizes in MB, then latencies in ms.
+SERVED_MB = ("artifact_mb", "rss_mb_after_load", "rss_mb_after_requests")
+SERVED_MS = ("p50_ms", "p99_ms")
+
+
 def timed(command: list[str], log: Path, env: dict[str, str] | None = None) -> dict[str, Any]:
     """Run ``command`` under /usr/bin/time -v: exit code, wall seconds, peak RSS MB."""
     started = time.perf_counter()
@@ -84,11 +89,11 @@ def stream_probe(data_dir: Path, batches: int, hp_pairs: list[str]) -> dict[str,
     import numpy as np
     import tensorflow as tf
 
-    from recs_ml.data.processing import read_item_ids, shard_paths
+    from recs_ml.data.processed import read_item_ids, shard_paths
     from recs_ml.data.streaming import streamed_dataset, target_counts
     from recs_ml.models.baselines import Catalog
+    from recs_ml.models.hyperparameters import load_hyperparameters
     from recs_ml.models.retrieval import SequenceRetrieval
-    from recs_ml.models.training import load_hyperparameters
 
     started = time.perf_counter()
     samples: list[tuple[float, float]] = []
@@ -143,7 +148,7 @@ def serve_probe(model_dir: Path, data_dir: Path, requests: int) -> dict[str, Any
     train histories; RSS after load and after the requests. Prints one JSON line."""
     import numpy as np
 
-    from recs_ml.data.processing import read_ratings
+    from recs_ml.data.processed import read_ratings
     from recs_ml.models.evaluation import histories
     from recs_ml.serving.artifact import pack
     from recs_ml.serving.endpoint.model import Batch, load_version
@@ -284,14 +289,8 @@ def markdown(figures: dict[str, Any]) -> str:
         text += markdown_table(
             ["size", "served", "EASE (capped)", "MostPop", "served / EASE", "users (sample)"],
             [
-                [
-                    label,
-                    f"{m['tfrs']:.4f}",
-                    f"{m['ease']:.4f}",
-                    f"{m['mostpop']:.4f}",
-                    f"{m['tfrs'] / m['ease']:.2f}×",
-                    m.get("users", ""),
-                ]
+                [label, *(f"{m[model]:.4f}" for model in ("tfrs", "ease", "mostpop"))]
+                + [f"{m['tfrs'] / m['ease']:.2f}×", m.get("users", "")]
                 for label, m in quality.items()
             ],
         )
@@ -353,11 +352,8 @@ def markdown(figures: dict[str, Any]) -> str:
             [
                 [
                     label,
-                    f"{c['artifact_mb']:,.0f} MB",
-                    f"{c['rss_mb_after_load']:,.0f} MB",
-                    f"{c['rss_mb_after_requests']:,.0f} MB",
-                    f"{c['p50_ms']} ms",
-                    f"{c['p99_ms']} ms",
+                    *(f"{c[key]:,.0f} MB" for key in SERVED_MB),
+                    *(f"{c[key]} ms" for key in SERVED_MS),
                 ]
                 for label, c in served.items()
             ],

@@ -9,34 +9,24 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 from common import REPO, argument_parser, markdown_table, write_result
+from harness import (
+    StackError,
+    fetched_dataset,
+    free_port,
+    interrupt,
+    port_is_open,
+    start_interruptible,
+    wait_for_output,
+)
 
 QUICK_PARAMS = "epochs=1 ranker=off ease_lambdas=500 baseline=0"
 READY = "Recommendations are up"
-
-
-def default_sigint() -> None:
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def port_is_open(port: int) -> bool:
-    with socket.socket() as sock:
-        sock.settimeout(0.5)
-        return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
 def run_demo(
@@ -47,50 +37,34 @@ def run_demo(
     env.update({key: str(value) for key, value in ports.items()})
     log = home / "demo-bench.log"
     started = time.perf_counter()
-    with open(log, "w", encoding="utf-8") as handle:
-        demo = subprocess.Popen(
-            ["bash", "scripts/demo.sh"],
-            cwd=REPO,
-            env=env,
-            stdout=handle,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            # A shell whose SIGINT was ignored on entry cannot trap it; a terminal's would not be.
-            preexec_fn=default_sigint,
-        )
+    demo = start_interruptible(["bash", "scripts/demo.sh"], cwd=REPO, env=env, log=log)
     try:
-        while READY not in log.read_text(errors="replace"):
-            if demo.poll() is not None:
-                raise RuntimeError(f"demo.sh exited {demo.returncode}; see {log}")
-            if time.perf_counter() - started > timeout:
-                raise RuntimeError(f"demo.sh was not up after {timeout:.0f}s; see {log}")
-            time.sleep(0.2)
-        up = time.perf_counter() - started
-        stop_started = time.perf_counter()
-        os.killpg(demo.pid, signal.SIGINT)
-        demo.wait(60)
-        stop = time.perf_counter() - stop_started
-    finally:
-        if demo.poll() is None:
-            os.killpg(demo.pid, signal.SIGKILL)
-            demo.wait()
+        wait_for_output(demo, log, READY, timeout)
+    except StackError as error:
+        interrupt(demo)
+        raise RuntimeError(f"demo.sh was not up: {error}") from None
+    up = time.perf_counter() - started
+    stop_started = time.perf_counter()
+    code = interrupt(demo, 60)
+    stop = time.perf_counter() - stop_started
     text = log.read_text(errors="replace")
     return {
         "up_s": round(up, 2),
         "stop_s": round(stop, 2),
         "pipeline_ran": "==> pipeline:" in text,
         "ports_freed": not any(port_is_open(port) for port in ports.values()),
-        "exit_code": demo.returncode,
+        "exit_code": code,
     }
 
 
 def main() -> None:
     parser = argument_parser(__doc__.splitlines()[0])
     args = parser.parse_args()
-    source = Path(os.environ.get("RECS_HOME", REPO / ".recs")) / "data" / "ml-100k"
-    if not (source / "ml-100k.inter").is_file():
-        sys.exit(f"MovieLens-100K is not in {source}; run scripts/setup.sh first")
     params = QUICK_PARAMS if args.quick else os.environ.get("RECS_DEMO_PARAMS", "")
+    try:
+        source = fetched_dataset()
+    except StackError as error:
+        sys.exit(str(error))
     home = Path(tempfile.mkdtemp(prefix="recs-demo-bench-"))
     try:
         shutil.copytree(source, home / "data" / "ml-100k")

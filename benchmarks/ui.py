@@ -15,17 +15,14 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-from api import API_DIR, BIN, approved_version, free_port, stop, wait_for
-from common import REPO, argument_parser, markdown_table, percentiles, write_result
+from api import prepare_home
+from common import argument_parser, markdown_table, percentiles, publish
+from harness import scratch_stack
 
-WEB_DIR = REPO / "packages" / "web"
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
 VIEWPORTS = {"1280x800": {"width": 1280, "height": 800}, "390x844": {"width": 390, "height": 844}}
 TARGET_P95_MS = 400.0
@@ -79,66 +76,13 @@ def main() -> int:
     count = args.users or (15 if args.quick else 60)
     if not CHROMIUM.exists():
         raise SystemExit(f"{CHROMIUM} is missing: scripts/setup.sh installs Debian's chromium")
-    if not (WEB_DIR / "node_modules" / ".bin" / "vite").exists():
-        raise SystemExit("packages/web/node_modules is missing: run scripts/setup.sh first")
-    real_home = Path(os.environ.get("RECS_HOME") or REPO / ".recs")
-    data = real_home / "data" / "ml-100k"
-    if not (data / "ml-100k.inter").is_file():
-        raise SystemExit(f"{data} is missing: run scripts/setup.sh first")
-
-    scratch = Path(tempfile.mkdtemp(prefix="recs-bench-ui-"))
-    processes: list[subprocess.Popen[bytes]] = []
-    try:
-        endpoint_port, api_port, web_port = free_port(), free_port(), free_port()
-        web_url = f"http://127.0.0.1:{web_port}"
-        env = {**os.environ, "RECS_HOME": str(scratch),
-               "TF_CPP_MIN_LOG_LEVEL": "2", "RECS_WEB_ORIGIN": web_url}  # fmt: skip
-        (scratch / "data").mkdir()
-        (scratch / "data" / "ml-100k").symlink_to(data)
-        subprocess.run([str(BIN / "python"), "-m", "chalicelib.seed"], cwd=API_DIR, env=env,
-                       check=True)  # fmt: skip
-        version = approved_version(real_home / "registry.db")
-        if version is not None:
-            shutil.copy(real_home / "registry.db", scratch / "registry.db")
-            model = f"registry version {version}"
-        else:
-            script = API_DIR / "tests" / "tiny_model.py"
-            subprocess.run([str(BIN / "python"), str(script), str(scratch / "artifact"), "1682"],
-                           env=env, check=True, capture_output=True)  # fmt: skip
-            model = "stand-in (tests/tiny_model.py, 1682 items)"
-
-        build_log = scratch / "build.log"
-        print(f"+ vite build (VITE_API_URL=http://127.0.0.1:{api_port})", flush=True)
-        build = subprocess.Popen(
-            [str(WEB_DIR / "node_modules" / ".bin" / "vite"), "build", "--logLevel", "warn",
-             "--outDir", str(scratch / "dist"), "--emptyOutDir"],
-            cwd=WEB_DIR, env={**env, "VITE_API_URL": f"http://127.0.0.1:{api_port}"},
-            stdout=open(build_log, "wb"), stderr=subprocess.STDOUT,
-        )  # fmt: skip
-        endpoint_log, api_log, web_log = (scratch / f"{n}.log" for n in ("endpoint", "api", "web"))
-        endpoint = subprocess.Popen(
-            [str(BIN / "recs"), "serve", "--host", "127.0.0.1", "--port", str(endpoint_port)],
-            env=env, stdout=open(endpoint_log, "wb"), stderr=subprocess.STDOUT,
-        )  # fmt: skip
-        processes.append(endpoint)
-        wait_for(f"http://127.0.0.1:{endpoint_port}/ping", endpoint, 240, endpoint_log)
-        api = subprocess.Popen(
-            [str(BIN / "chalice"), "local", "--no-autoreload", "--host", "127.0.0.1",
-             "--port", str(api_port)],
-            cwd=API_DIR, env={**env, "RECS_ENDPOINT_URL": f"http://127.0.0.1:{endpoint_port}"},
-            stdout=open(api_log, "wb"), stderr=subprocess.STDOUT,
-        )  # fmt: skip
-        processes.append(api)
-        wait_for(f"http://127.0.0.1:{api_port}/health", api, 60, api_log)
-        if build.wait(300) != 0:
-            raise SystemExit(f"vite build failed:\n{build_log.read_text()[-3000:]}")
-        web = subprocess.Popen(
-            [str(WEB_DIR / "node_modules" / ".bin" / "vite"), "preview", "--host", "127.0.0.1",
-             "--port", str(web_port), "--strictPort", "--outDir", str(scratch / "dist")],
-            cwd=WEB_DIR, env=env, stdout=open(web_log, "wb"), stderr=subprocess.STDOUT,
-        )  # fmt: skip
-        processes.append(web)
-        wait_for(web_url + "/", web, 60, web_log)
+    with scratch_stack("recs-bench-ui-") as stack:
+        print(f"+ vite build (VITE_API_URL={stack.api_url})", flush=True)
+        build = stack.build_web(stack.home / "dist")
+        model = prepare_home(stack.home, stack.env)
+        stack.start()
+        stack.start_web(build.wait())
+        web_url = stack.web_url
 
         # Distinct users per screen size: every choice asks the API and the endpoint afresh.
         figures: dict[str, object] = {"endpoint_model": model, "users_per_size": count,
@@ -181,12 +125,7 @@ def main() -> int:
             f"Load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores "
             f"(timings on a shared machine are upper bounds).\n\n{table}\n"
         )
-        path = write_result("ui", figures, markdown)
-        print(markdown)
-        print(f"wrote {path}")
-    finally:
-        stop(processes)
-        shutil.rmtree(scratch, ignore_errors=True)
+        publish("ui", figures, markdown)
     return 0
 
 

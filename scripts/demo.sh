@@ -82,42 +82,38 @@ wait_for() {
   exit 1
 }
 
+# model_field NAME: `recs models current --field NAME` into $field, its exit status into
+# $current: 0 the approved version was trained on this data with this code (or registered by
+# hand), 3 it was not or none is approved, 4 no registry yet. Anything else ends the demo.
+model_field() {
+  current=0
+  field=$("${recs[@]}" models current --field "$1" 2>"$LOGS/model-current.log") || current=$?
+  case "$current" in
+    0 | 3 | 4) ;;
+    *) cat "$LOGS/model-current.log" >&2; exit "$current" ;;
+  esac
+}
+
 step "model: is an approved version current for this data and code?"
-# Prints "<current> <latest>": the approved version trained on this data with this code (or
-# "-"), and the latest approved version of any age (or "-").
-answer=$(uv run --frozen --no-sync python - <<'PY'
-import json
-
-from recs_ml.pipeline.runner import code_version, read_run, resolve_data
-from recs_ml.ops.registry import Registry
-
-package = Registry().latest_approved()
-current = "-"
-if package is not None:
-    try:
-        run = read_run(package.run_id) if package.run_id else None
-    except (FileNotFoundError, json.JSONDecodeError):
-        run = None
-    data = ((run or {}).get("steps", {}).get("process", {}).get("inputs") or {}).get("data")
-    if run is None and package.run_id is None:
-        current = package.version  # registered by hand from an artifact: the person chose it
-    elif run and run.get("code_version") == code_version() and data == resolve_data("ml-100k")[1]:
-        current = package.version
-print(current, package.version if package else "-")
-PY
-)
-read -r current latest <<<"$answer"
+model_field approved_version
+latest=$field
 approve=""
-if [ "$current" != "-" ] && [ "${RECS_DEMO_RETRAIN:-0}" != "1" ]; then
-  echo "approved version $current was trained on this data with this code; skipping the pipeline"
+if [ "$current" = 0 ] && [ "${RECS_DEMO_RETRAIN:-0}" != "1" ]; then
+  echo "approved version $latest was trained on this data with this code; skipping the pipeline"
 else
+  if [ "$current" = 4 ]; then
+    echo "no model registry in $RECS_HOME yet"
+  else
+    cat "$LOGS/model-current.log"  # why the approved version (if any) is not current
+  fi
   step "pipeline: process -> train -> evaluate -> condition -> register"
   params=()
   for pair in ${RECS_DEMO_PARAMS:-}; do params+=(--param "$pair"); done
   run "${recs[@]}" pipeline run "${params[@]}" | tee "$LOGS/pipeline.log"
-  approve=$(sed -n 's/.*registered [^ ]*\/\([0-9]*\) as PendingManualApproval.*/\1/p' \
-    "$LOGS/pipeline.log" | tail -n 1)
-  if [ -z "$approve" ] && [ "$latest" != "-" ]; then
+  # The newest version awaiting approval that was trained on this data with this code.
+  model_field candidate_version
+  approve=$field
+  if [ -z "$approve" ] && [ -n "$latest" ]; then
     echo "warning: the pipeline registered no model (see the condition line above); serving" \
       "the earlier approved version $latest" >&2
   elif [ -z "$approve" ]; then

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Checks that an exported model.tar.gz answers the same under the TensorFlow of the SageMaker
-# TF Serving image (recs_ml.pipeline.sagemaker.SERVING_TF_VERSION) as under ours.
+# TF Serving image (recs_ml.pipeline.sagemaker_images.SERVING_TF_VERSION) as under ours.
 #   scripts/serving_compat.sh [MODEL_TAR_GZ]    default: the latest approved version's artifact
 #   scripts/serving_compat.sh --indexed [ITEMS] an artifact exported over a synthetic catalog of
 #                                               ITEMS (default 120000) items: its models search
@@ -36,7 +36,7 @@ fi
 [ -f "$artifact" ] || { echo "serving_compat.sh: $artifact: no such file" >&2; exit 2; }
 
 version="${RECS_TFS_VERSION:-$("$ours" -c '
-from recs_ml.pipeline.sagemaker import SERVING_TF_VERSION
+from recs_ml.pipeline.sagemaker_images import SERVING_TF_VERSION
 print(SERVING_TF_VERSION)')}"
 
 theirs="${RECS_COMPAT_PYTHON:-}"

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from services import REPO, Service, ensure_trained
+from harness import REPO, Service, ensure_trained
 
 __all__ = ["REPO"]
 
@@ -24,7 +24,7 @@ def recs_home() -> Path:
 
 @pytest.fixture(scope="session")
 def trained_home(tmp_path_factory: pytest.TempPathFactory, recs_home: Path) -> Path:
-    """A temporary RECS_HOME with an approved model version (``services.ensure_trained``).
+    """A temporary RECS_HOME with an approved model version (``harness.ensure_trained``).
 
     ``RECS_TEST_HOME=DIR`` keeps it in DIR instead and reuses it while its approved version
     is current, which saves the training run when iterating on the tests.

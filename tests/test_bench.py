@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from services import REPO
+from harness import REPO
 
 BENCHMARKS = REPO / "benchmarks"
 sys.path.insert(0, str(BENCHMARKS))

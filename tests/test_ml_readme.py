@@ -18,11 +18,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from services import (
+from harness import (
     BIN,
     FAST_PIPELINE_PARAMS,
     REPO,
     Service,
+    endpoint_service,
     ensure_trained,
     free_port,
     stack_env,
@@ -82,14 +83,7 @@ def after_demo(
     env = stack_env(
         trained_home, RECS_ENDPOINT_PORT=str(port), PATH=f"{BIN}:{os.environ.get('PATH', '')}"
     )
-    endpoint = Service(
-        "endpoint",
-        [str(BIN / "recs"), "serve", "--host", "127.0.0.1", "--port", str(port)],
-        cwd=REPO,
-        env=env,
-        log=trained_home / "logs" / "readme-endpoint.log",
-        ready_url=f"http://127.0.0.1:{port}/ping",
-    )
+    endpoint = endpoint_service(env, port, trained_home / "logs" / "readme-endpoint.log")
     started_services.append(endpoint.start())
     yield trained_home, env, f"http://127.0.0.1:{port}"
 

@@ -12,20 +12,21 @@ import os
 import re
 import shlex
 import shutil
-import signal
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
-from services import (
+from harness import (
     FAST_PIPELINE_PARAMS,
     REPO,
     ensure_trained,
     free_port,
     http_status,
+    interrupt,
     port_is_open,
     stack_env,
+    start_interruptible,
+    wait_for_output,
 )
 
 
@@ -38,10 +39,6 @@ def quick_start_commands(readme: Path = REPO / "README.md") -> list[str]:
     assert block, "the Quick start section has no code block"
     commands = [line.split("#", 1)[0].strip() for line in block.group(1).splitlines()]
     return [command for command in commands if command]
-
-
-def default_sigint() -> None:
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def test_the_quick_start_is_two_commands_and_ci_runs_the_second_verbatim() -> None:
@@ -99,28 +96,11 @@ def test_the_readme_demo_command_runs_as_written_on_a_clean_clone(
         **{name: str(port) for name, port in ports.items()},
     )
     log = tmp_path / "demo.log"
-    with open(log, "w", encoding="utf-8") as handle:
-        demo = subprocess.Popen(
-            # As printed in the README, no `bash` in front: the kernel runs the file itself,
-            # so a missing executable bit fails here as it does in a terminal.
-            shlex.split(demo_command),
-            cwd=clone,
-            env=env,
-            stdout=handle,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            # A shell whose SIGINT was ignored on entry cannot trap it; a terminal's would not be.
-            preexec_fn=default_sigint,
-        )
+    # As printed in the README, no `bash` in front: the kernel runs the file itself, so a
+    # missing executable bit fails here as it does in a terminal.
+    demo = start_interruptible(shlex.split(demo_command), cwd=clone, env=env, log=log)
     try:
-        deadline = time.monotonic() + 720
-        while "Recommendations are up" not in log.read_text(errors="replace"):
-            assert demo.poll() is None, (
-                f"{demo_command} exited {demo.returncode}:\n{log.read_text()}"
-            )
-            assert time.monotonic() < deadline, f"{demo_command} not up in time:\n{log.read_text()}"
-            time.sleep(0.5)
-        output = log.read_text()
+        output = wait_for_output(demo, log, "Recommendations are up", timeout=720)
         code_committed = not subprocess.run(
             ["git", "status", "--porcelain", "--", "packages/ml/src"],
             cwd=REPO, check=True, capture_output=True, text=True,
@@ -135,13 +115,9 @@ def test_the_readme_demo_command_runs_as_written_on_a_clean_clone(
         assert http_status(web) == 200
         assert http_status(api) == 200
         assert http_status(f"http://127.0.0.1:{ports['RECS_ENDPOINT_PORT']}/ping") == 200
-
-        os.killpg(demo.pid, signal.SIGINT)  # what Ctrl-C in the terminal does
-        assert demo.wait(90) == 0, log.read_text()
     finally:
-        if demo.poll() is None:
-            os.killpg(demo.pid, signal.SIGKILL)
-            demo.wait()
+        code = interrupt(demo)  # what Ctrl-C in the terminal does
+    assert code == 0, log.read_text()
     assert "stopping 3 process group(s)" in log.read_text()
     still_open = [port for port in ports.values() if port_is_open(port)]
     assert not still_open, f"ports still open after SIGINT: {still_open}\n{log.read_text()}"

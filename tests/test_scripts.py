@@ -6,7 +6,7 @@ import os
 import subprocess
 from pathlib import Path
 
-from services import REPO
+from harness import REPO
 
 
 def snapshot(paths: list[Path]) -> dict[str, float]:

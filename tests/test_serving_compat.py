@@ -13,7 +13,7 @@ import tarfile
 from pathlib import Path
 
 import pytest
-from services import REPO
+from harness import REPO
 
 COMPAT = REPO / "scripts" / "serving_compat.py"
 

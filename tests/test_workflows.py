@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from services import REPO
+from harness import REPO
 
 WORKFLOWS = REPO / ".github" / "workflows"
 

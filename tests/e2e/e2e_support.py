@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from harness import REPO
 from playwright.sync_api import Page
-from services import REPO
 
 ARTIFACTS = REPO / "test-results" / "e2e"
 

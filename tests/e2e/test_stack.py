@@ -444,7 +444,7 @@ def test_the_main_flow_works_with_the_keyboard_alone(ui: Page, stack: Any) -> No
 def test_with_the_api_stopped_the_page_shows_an_error_and_recovers_on_retry(
     ui: Page, stack: Any
 ) -> None:
-    stack.api.stop()
+    stack.api_server.stop()
     try:
         ui.goto(f"{stack.web_url}/users/{USER}")
         alert = ui.get_by_role("alert").filter(has_text="The API is unreachable").first
@@ -452,7 +452,7 @@ def test_with_the_api_stopped_the_page_shows_an_error_and_recovers_on_retry(
         expect(alert).to_contain_text(stack.api_url)
         screenshot(ui, "api-down")
     finally:
-        stack.api.start()
+        stack.api_server.start()
     # One press brings back the whole page: no view is left showing a stale error.
     ui.get_by_role("button", name="Retry").first.click()
     expect(picks(ui)).to_have_count(10)

@@ -3,22 +3,12 @@ RECS_HOME, seeded with MovieLens-100K and serving an approved real artifact."""
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from hardening_stack import (
-    API_DIR,
-    GROUP,
-    Stack,
-    cached_artifact,
-    dataset_dir,
-    free_port,
-    stack_env,
-)
+from hardening_stack import GROUP, Stack, cached_artifact
+from harness import add_dataset, seed_store
 
 
 @pytest.fixture(scope="session")
@@ -33,25 +23,14 @@ def stack(tmp_path_factory: pytest.TempPathFactory, artifact: Path) -> Iterator[
     from recs_ml.ops.registry import Registry
 
     home = tmp_path_factory.mktemp("recs-home")
-    (home / "logs").mkdir()
-    shutil.copytree(dataset_dir(), home / "data" / "ml-100k")
-    endpoint_port = free_port()
-    stack = Stack(home, stack_env(home, endpoint_port), endpoint_port, free_port())
+    add_dataset(home)
+    stack = Stack(home)
     try:
-        subprocess.run(
-            [sys.executable, "-m", "chalicelib.seed"],
-            cwd=API_DIR,
-            env=stack.env,
-            check=True,
-            capture_output=True,
-            timeout=300,
-        )
+        seed_store(stack.env, home / "logs" / "seed.log")
         registry = Registry(path=stack.registry_path)
         registry.register(artifact, GROUP, description="hardening v1")
         registry.approve(1, GROUP)
-        stack.start_endpoint(wait=False)
-        stack.start_api()
-        stack.wait_endpoint()
+        stack.start()
         yield stack
     finally:
         stack.close()
@@ -65,8 +44,8 @@ def api(stack: Stack) -> str:
 @pytest.fixture
 def healthy_endpoint(stack: Stack) -> Iterator[Stack]:
     """The endpoint answering before and after the test (restarted if a test killed it)."""
-    if stack.endpoint is None or stack.endpoint.poll() is not None:
-        stack.start_endpoint()
+    if not stack.endpoint_server.running:
+        stack.endpoint_server.start(240)
     yield stack
-    if stack.endpoint is None or stack.endpoint.poll() is not None:
-        stack.start_endpoint()
+    if not stack.endpoint_server.running:
+        stack.endpoint_server.start(240)

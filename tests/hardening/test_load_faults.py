@@ -119,7 +119,7 @@ def test_endpoint_killed_during_load_gives_flagged_fallback_then_recovers(
 
     def kill_soon() -> None:
         time.sleep(1.5)
-        stack.kill_endpoint()
+        stack.endpoint_server.kill()
         killed.set()
 
     killer = threading.Thread(target=kill_soon)
@@ -145,7 +145,7 @@ def test_endpoint_killed_during_load_gives_flagged_fallback_then_recovers(
     health = call(stack.api + "/health").json()
     assert health["status"] == "degraded" and health["endpoint"]["status"] == "unavailable"
 
-    stack.start_endpoint()
+    stack.endpoint_server.start(240)
     back = call(f"{stack.api}/users/1/recommendations?k=7", timeout=CLIENT_TIMEOUT).json()
     assert back["fallback"] is False and back["model"]["version"] is not None
     assert call(stack.api + "/health").json()["status"] == "ok"

@@ -13,18 +13,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from hardening_stack import (
-    API_DIR,
-    BIN,
-    Stack,
-    bearer,
-    call,
-    free_port,
-    new_user,
-    post_json,
-    stop,
-    wait_until,
-)
+from hardening_stack import Stack, bearer, call, new_user, post_json
+from harness import api_service, free_port
 
 from recs_contracts.store import RatingsStore, read_api_ratings
 
@@ -148,19 +138,11 @@ def capped_api(stack: Stack, tmp_path: Path) -> Iterator[str]:
         "RECS_MAX_USERS_PER_CLIENT_PER_HOUR": "3",
         "RECS_MAX_RATINGS_PER_USER_PER_DAY": "2",
     }
-    with open(tmp_path / "api.log", "wb") as log:
-        process = subprocess.Popen(
-            [str(BIN / "chalice"), "local", "--no-autoreload", "--host", "127.0.0.1",
-             "--port", str(port)],
-            cwd=API_DIR, env=env, stdout=log, stderr=log,
-        )  # fmt: skip
-        url = f"http://127.0.0.1:{port}"
-        try:
-            wait_until(lambda: call(url + "/openapi.json", timeout=2).status == 200,
-                       "chalice local (capped)", process, 120)  # fmt: skip
-            yield url
-        finally:
-            stop(process)
+    capped = api_service(env, port, tmp_path / "api.log").start(120)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        capped.stop()
 
 
 def test_caps_answer_429_with_retry_after(capped_api: str) -> None:

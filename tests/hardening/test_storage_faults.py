@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hardening_stack import API_DIR, Stack
+from hardening_stack import API, Stack
 
 from recs_contracts.store import RatingsStore
 
-sys.path.insert(0, str(API_DIR))
+sys.path.insert(0, str(API))
 
 from chalicelib.endpoint import LocalEndpoint  # noqa: E402
 from chalicelib.errors import Unavailable  # noqa: E402
@@ -133,7 +133,7 @@ def test_truncated_dataset_is_refused_with_file_and_line(tmp_path: Path, stack: 
     before = stack.store_path.stat().st_size, _count(stack.store_path)
     seeded = subprocess.run(
         [sys.executable, "-m", "chalicelib.seed", "--data", str(target)],
-        cwd=API_DIR,
+        cwd=API,
         env=stack.env,
         capture_output=True,
         text=True,

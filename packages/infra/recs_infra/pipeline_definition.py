@@ -47,7 +47,7 @@ def inference_image_uri(region: str) -> str:
     """The TF Serving image the register step names (and the deployer falls back to), as the
     SageMaker SDK resolves it for ``region`` (the image's ECR account differs by region)."""
     os.environ.setdefault("AWS_DEFAULT_REGION", region)
-    from recs_ml.pipeline.sagemaker import inference_image_uri as resolve
+    from recs_ml.pipeline.sagemaker_images import inference_image_uri as resolve
 
     return resolve(region)
 
@@ -55,7 +55,7 @@ def inference_image_uri(region: str) -> str:
 def spark_image_uri(region: str) -> str:
     """The SageMaker Spark processing image the Spark Process step runs in ``region``."""
     os.environ.setdefault("AWS_DEFAULT_REGION", region)
-    from recs_ml.pipeline.sagemaker import spark_image_uri as resolve
+    from recs_ml.pipeline.sagemaker_spark import spark_image_uri as resolve
 
     return resolve(region)
 

@@ -25,36 +25,7 @@ from recs_ml.ops.model_source import (
 from recs_ml.ops.registry import Registry
 from recs_ml.pipeline.console import StepOutput
 from recs_ml.progress import _plain_line, parse_plain_line
-from recs_ml.serving.artifact import Manifest, write_manifest
 from recs_ml.settings import get_settings
-
-
-@pytest.fixture
-def home(tmp_path, monkeypatch):
-    """An empty RECS_HOME whose endpoint URL points at a port nothing listens on."""
-    monkeypatch.setenv("RECS_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("RECS_ENDPOINT_URL", "http://127.0.0.1:9")
-    get_settings.cache_clear()
-    yield tmp_path / "home"
-    get_settings.cache_clear()
-
-
-@pytest.fixture(scope="module")
-def artifact(tmp_path_factory):
-    root = tmp_path_factory.mktemp("artifact")
-    (root / "tfrs" / "1").mkdir(parents=True)
-    (root / "tfrs" / "1" / "saved_model.pb").write_bytes(b"model" * 50)
-    write_manifest(
-        root,
-        Manifest(
-            model_name="recs-movielens",
-            default_model="tfrs",
-            models=["tfrs"],
-            data_checksum="d" * 64,
-            metrics={"tfrs": {"ndcg@10": 0.2}},
-        ),
-    )
-    return root
 
 
 def _processed(directory: Path, checksum: str = "d" * 64) -> Path:
@@ -199,7 +170,7 @@ def test_a_registered_artifact_that_changed_is_refused(home, artifact, tmp_path)
     _register(home, artifact, "run1")
     source = resolve_source()
     with opened_artifact(source) as (directory, manifest):
-        assert manifest.models == ["tfrs"] and (directory / "tfrs" / "1").is_dir()
+        assert manifest.models == ["tfrs", "mostpop"] and (directory / "tfrs" / "1").is_dir()
     assert not directory.exists()  # unpacked for the command only
     with open(source.artifact, "ab") as handle:
         handle.write(b"\0")
@@ -349,7 +320,7 @@ def test_bash_completion_knows_every_command_option_and_choice(capsys):
     ]  # fmt: skip
     assert _complete(script, "recs", "mo") == ["models"]
     assert _complete(script, "recs", "models", "") == [
-        "list", "describe", "approve", "reject", "register",
+        "list", "describe", "current", "approve", "reject", "register",
     ]  # fmt: skip
     assert _complete(script, "recs", "models", "list", "--status", "A") == ["Approved"]
     assert _complete(script, "recs", "recommend", "--user-id", "3", "--ver") == ["--version"]
@@ -388,3 +359,98 @@ def test_unknown_versions_and_empty_run_lists_name_the_command(home, artifact, c
     assert "no pipeline runs yet; run `recs pipeline run`" in capsys.readouterr().out
     assert main(["pipeline", "list", "--json"]) == 0
     assert json.loads(capsys.readouterr().out) == []
+
+
+# ----------------------------------------------------------------- recs models current
+
+
+def _current(capsys, *args: str) -> tuple[int, str, str]:
+    code = main(["models", "current", *args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def _trained_run(home: Path, run_id: str, data: Path, code: str | None = None) -> None:
+    """A run record of a pipeline run on ``data`` with this code (or ``code``)."""
+    from recs_ml.pipeline.cache import code_version, tree_checksum
+
+    run = home / "runs" / run_id
+    run.mkdir(parents=True)
+    steps = {"process": {"inputs": {"data": tree_checksum(data)}}}
+    record = {"run_id": run_id, "code_version": code or code_version(), "steps": steps}
+    (run / "run.json").write_text(json.dumps(record))
+
+
+def test_models_current_without_a_registry_says_so_and_exits_4(home, capsys):
+    code, out, err = _current(capsys, "--json")
+    assert code == 4 and out == ""
+    assert f"no model registry at {home / 'registry.db'}" in err
+    assert not (home / "registry.db").exists()  # asking does not create one
+
+
+def test_models_current_when_the_approved_version_was_trained_on_this_data(
+    home, artifact, tmp_path, capsys
+):
+    data = tmp_path / "ratings.csv"
+    data.write_text("user_id,item_id\n1,2\n")
+    _trained_run(home, "run1", data)
+    _register(home, artifact, "run1")
+    code, out, _ = _current(capsys, "--json", "--data", str(data))
+    answer = json.loads(out)
+    assert code == 0
+    assert answer["approved_version"] == 1 and answer["approved_run_id"] == "run1"
+    assert answer["current"] is True and answer["candidate_version"] is None
+    assert answer["reason"] == "version 1 was trained on this data with this code"
+    assert answer["endpoint"] == {
+        "url": "http://127.0.0.1:9",
+        "serving_version": None,
+        "serves_approved": False,
+    }
+    assert _current(capsys, "--field", "approved_version", "--data", str(data))[:2] == (0, "1\n")
+    data.write_text("user_id,item_id\n1,3\n")  # the data changed since
+    code, out, err = _current(capsys, "--field", "approved_version", "--data", str(data))
+    assert (code, out) == (3, "1\n")
+    assert "version 1 was trained on other data" in err
+
+
+def test_models_current_names_a_newer_version_awaiting_approval_trained_here(
+    home, artifact, tmp_path, capsys
+):
+    data = tmp_path / "ratings.csv"
+    data.write_text("user_id,item_id\n1,2\n")
+    _trained_run(home, "old", data, code="0" * 64)
+    _register(home, artifact, "old")
+    _trained_run(home, "new", data)
+    _register(home, artifact, "new", approve=False)
+    _register(home, artifact, "old", approve=False)  # pending, but trained with other code
+    code, out, err = _current(capsys, "--field", "candidate_version", "--data", str(data))
+    assert (code, out) == (3, "2\n")
+    assert "version 1 was trained with other code" in err
+    answer = json.loads(_current(capsys, "--json", "--data", str(data))[1])
+    assert (answer["current"], answer["approved_version"], answer["candidate_version"]) == (
+        False,
+        1,
+        2,
+    )
+
+
+def test_models_current_counts_a_version_registered_by_hand_and_the_endpoint_serving_it(
+    home, artifact, monkeypatch, capsys
+):
+    _register(home, artifact, None)
+    served = Registry().describe(1)
+    body = {"status": "ok", "group": "recs-movielens", "version": 1, "sha256": served.sha256}
+    with _Ping(body) as ping:
+        monkeypatch.setenv("RECS_ENDPOINT_URL", ping.url)
+        get_settings.cache_clear()
+        code, out, _ = _current(capsys, "--json")
+    answer = json.loads(out)
+    assert code == 0 and answer["current"] is True
+    assert "registered by hand" in answer["reason"]
+    assert answer["endpoint"] == {"url": ping.url, "serving_version": 1, "serves_approved": True}
+
+
+def test_models_current_refuses_an_unknown_field(home, capsys):
+    with pytest.raises(SystemExit):
+        main(["models", "current", "--field", "nonsense"])
+    assert "invalid choice: 'nonsense'" in capsys.readouterr().err

@@ -10,7 +10,8 @@ import pytest
 
 from recs_contracts.store import API, RatingsStore
 from recs_ml.ops.registry import PENDING, Registry
-from recs_ml.pipeline.runner import PipelineFailed, list_runs, read_run, run_pipeline
+from recs_ml.pipeline.runner import PipelineFailed, run_pipeline
+from recs_ml.pipeline.runs import list_runs, read_run
 from recs_ml.settings import get_settings
 
 FIXTURE = Path(__file__).with_name("test_pipeline_fixture_steps.py")

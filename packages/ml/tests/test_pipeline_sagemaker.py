@@ -9,12 +9,9 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from recs_ml.pipeline.sagemaker import (
-    SERVING_TF_VERSION,
-    condition_path,
-    get_pipeline,
-    inference_image_uri,
-)
+from recs_ml.pipeline.sagemaker import get_pipeline
+from recs_ml.pipeline.sagemaker_images import SERVING_TF_VERSION, inference_image_uri
+from recs_ml.pipeline.table import condition_path
 
 ROLE = "arn:aws:iam::111122223333:role/recs-pipeline"
 IMAGE = "111122223333.dkr.ecr.us-east-1.amazonaws.com/recs-ml:1"
@@ -211,7 +208,8 @@ def test_a_region_without_the_image_is_a_clear_error(offline):
 def test_spark_process_step_uses_the_regions_spark_image_and_instance_count(
     offline, region, account
 ):
-    from recs_ml.pipeline.sagemaker import SPARK_CODE_PREFIX, spark_image_uri
+    from recs_ml.pipeline.sagemaker import SPARK_CODE_PREFIX
+    from recs_ml.pipeline.sagemaker_spark import spark_image_uri
 
     document = definition(process_engine="spark", region=region)
     steps = {step["Name"]: step for step in document["Steps"]}

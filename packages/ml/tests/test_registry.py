@@ -24,36 +24,6 @@ from recs_ml.serving.artifact import ArtifactError, pack
 from recs_ml.settings import get_settings
 
 
-@pytest.fixture
-def home(tmp_path, monkeypatch):
-    monkeypatch.setenv("RECS_HOME", str(tmp_path / "home"))
-    get_settings.cache_clear()
-    yield tmp_path / "home"
-    get_settings.cache_clear()
-
-
-@pytest.fixture(scope="module")
-def artifact(tmp_path_factory):
-    """A small artifact whose files need no TensorFlow: the registry only checks checksums."""
-    from recs_ml.serving.artifact import Manifest, write_manifest
-
-    root = tmp_path_factory.mktemp("artifact")
-    for name in ("tfrs", "mostpop"):
-        (root / name / "1" / "variables").mkdir(parents=True)
-        (root / name / "1" / "saved_model.pb").write_bytes(name.encode() * 100)
-    write_manifest(
-        root,
-        Manifest(
-            model_name="recs-movielens",
-            default_model="tfrs",
-            models=["tfrs", "mostpop"],
-            data_checksum="d" * 64,
-            metrics={"tfrs": {"ndcg@10": 0.21}, "mostpop": {"ndcg@10": 0.11}},
-        ),
-    )
-    return root
-
-
 def test_register_copies_the_verified_artifact_and_numbers_versions(home, artifact, tmp_path):
     registry = Registry()
     first = registry.register(artifact)

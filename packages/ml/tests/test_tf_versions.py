@@ -8,7 +8,7 @@ import re
 import tomllib
 from pathlib import Path
 
-from recs_ml.pipeline.sagemaker import SERVING_TF_VERSION
+from recs_ml.pipeline.sagemaker_images import SERVING_TF_VERSION
 
 ROOT = Path(__file__).resolve().parents[3]
 

@@ -44,7 +44,7 @@ def _pipeline_run(args: argparse.Namespace) -> int:
 
 def _pipeline_list(args: argparse.Namespace) -> int:
     from recs_ml.cli.output import print_table
-    from recs_ml.pipeline.runner import list_runs
+    from recs_ml.pipeline.runs import list_runs
 
     runs = list_runs()
     if args.json:
@@ -65,7 +65,7 @@ def _pipeline_list(args: argparse.Namespace) -> int:
 
 
 def _pipeline_show(args: argparse.Namespace) -> int:
-    from recs_ml.pipeline.runner import read_run
+    from recs_ml.pipeline.runs import read_run
 
     print_json(read_run(args.run_id))
     return 0

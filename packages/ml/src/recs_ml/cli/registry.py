@@ -1,4 +1,5 @@
-"""``recs models list | describe | approve | reject | register``: the model registry."""
+"""``recs models list | describe | current | approve | reject | register``: the model
+registry."""
 
 from __future__ import annotations
 
@@ -118,6 +119,54 @@ def _models_register(args: argparse.Namespace) -> int:
     return 0
 
 
+# Exit statuses of `recs models current`: scripts branch on them (scripts/demo.sh).
+CURRENT, NOT_CURRENT, NO_REGISTRY = 0, 3, 4
+CURRENT_FIELDS = (
+    "approved_version",
+    "candidate_version",
+    "serving_version",
+    "current",
+    "reason",
+    "approved_run_id",
+    "code_version",
+    "data_checksum",
+)
+
+
+def _models_current(args: argparse.Namespace) -> int:
+    from recs_ml.ops.current import NoRegistry, current_model
+
+    try:
+        answer = current_model(args.group, args.data)
+    except NoRegistry as exc:
+        print(f"recs: error: {exc}", file=sys.stderr)
+        return NO_REGISTRY
+    answer_fields = {**answer, "serving_version": answer["endpoint"]["serving_version"]}
+    if args.json:
+        print_json(answer)
+    elif args.field:
+        value = answer_fields[args.field]
+        print("" if value is None else json.dumps(value) if isinstance(value, bool) else value)
+        print(answer["reason"], file=sys.stderr)
+    else:
+        _print_current(answer)
+    return CURRENT if answer["current"] else NOT_CURRENT
+
+
+def _print_current(answer: dict[str, Any]) -> None:
+    print(f"{answer['group']}: {answer['reason']}" + ("" if answer["current"] else " (stale)"))
+    version = answer["candidate_version"]
+    if version is not None:
+        print(
+            f"awaiting approval: version {version}, trained on this data with this code; "
+            f"`recs models approve {version}` serves it"
+        )
+    endpoint = answer["endpoint"]
+    serving = endpoint["serving_version"]
+    what = f"version {serving}" if serving is not None else "no version of this registry"
+    print(f"endpoint {endpoint['url']} serves {what}")
+
+
 def add_commands(subparsers: argparse._SubParsersAction) -> None:
     models = subparsers.add_parser("models", help="the model registry: list, approve, reject")
     commands = models.add_subparsers(dest="models_command", required=True, metavar="ACTION")
@@ -138,6 +187,26 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     describe = with_group(commands.add_parser("describe", help="one version in full (JSON)"))
     describe.add_argument("version", type=int)
     describe.set_defaults(handler=_models_describe)
+
+    current = with_group(
+        commands.add_parser(
+            "current",
+            help="is the approved version trained on this data with this code? "
+            "(exit 0 yes, 3 no, 4 no registry)",
+        )
+    )
+    current.add_argument(
+        "--data", default="ml-100k", help="ml-100k, or the path the pipeline ran on"
+    )
+    output = current.add_mutually_exclusive_group()
+    output.add_argument("--json", action="store_true", help="print the whole answer as JSON")
+    output.add_argument(
+        "--field",
+        choices=CURRENT_FIELDS,
+        default=None,
+        help="print one value (empty when there is none); the reason goes to stderr",
+    )
+    current.set_defaults(handler=_models_current)
 
     for name, status in (("approve", "Approved"), ("reject", "Rejected")):
         action = with_group(

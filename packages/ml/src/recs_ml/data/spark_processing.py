@@ -29,16 +29,9 @@ from pathlib import Path
 from typing import Any
 
 from recs_ml.data.datasets import DataError, Dataset, Ratings, load_metadata, locate_source
-from recs_ml.data.processing import (
-    HOLDOUT_FRACTION,
-    RATINGS_FILE,
-    RATINGS_HEADER,
-    SHARD_ROWS,
-    SHARDS_DIR,
-    api_ratings,
-    checksum_with,
-    write_meta,
-)
+from recs_ml.data.processed import RATINGS_FILE, RATINGS_HEADER, SHARD_ROWS, SHARDS_DIR, write_meta
+from recs_ml.data.processing import api_ratings, checksum_with
+from recs_ml.data.split import HOLDOUT_FRACTION
 
 DEFAULT_DRIVER_MEMORY = "2g"
 # Shuffle partitions when nothing configured them; adaptive execution merges small ones.

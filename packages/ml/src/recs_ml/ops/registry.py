@@ -36,7 +36,7 @@ from recs_contracts.registry import (
     read_groups,
     read_packages,
 )
-from recs_ml.data.datasets import sha256_file
+from recs_ml.data.embedded import sha256_file
 from recs_ml.serving.artifact import MANIFEST, ArtifactError, Manifest, pack, unpack, verify
 from recs_ml.settings import get_settings
 

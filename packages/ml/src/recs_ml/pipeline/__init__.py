@@ -1,16 +1,12 @@
 """The training pipeline: process → train → evaluate → condition → register.
 
-``runner`` runs it on one machine, one process per step, with SageMaker's container paths
-mapped into ``RECS_HOME/runs/<run_id>/``; ``sagemaker`` builds the same steps as a SageMaker
-Pipeline for packages/infra; ``schedule`` mirrors the weekly EventBridge schedule as cron.
+``table`` holds the steps once (names, step scripts, inputs/outputs, the condition);
+``runner`` runs them on one machine, one process per step, with SageMaker's container paths
+mapped into ``RECS_HOME/runs/<run_id>/`` (``runs``: the run record; ``cache``: the step
+cache); ``sagemaker`` builds the same steps as a SageMaker Pipeline for packages/infra;
+``schedule`` mirrors the weekly EventBridge schedule as cron.
 """
 
-STEPS = ("process", "train", "evaluate", "condition", "register")
-STEP_MODULES = {
-    "process": "recs_ml.pipeline.steps.process",
-    "train": "recs_ml.pipeline.steps.train",
-    "evaluate": "recs_ml.pipeline.steps.evaluate",
-}
 DEFAULT_BASELINE = "mostpop"
 DEFAULT_METRIC = "ndcg@10"
 # evaluation.json repeats its metrics under this key with plain names (ndcg@10 -> ndcg_at_10),

@@ -20,113 +20,34 @@ TensorFlow Serving container that serves the registered ``model.tar.gz``.
 
 from __future__ import annotations
 
-import re
+from pathlib import PurePosixPath
 from typing import Any
 
-from recs_ml.pipeline import DEFAULT_BASELINE, DEFAULT_METRIC, PLAIN_METRICS, plain_metric_name
+from recs_ml.pipeline import DEFAULT_BASELINE, DEFAULT_METRIC
+from recs_ml.pipeline.sagemaker_images import DEFAULT_INSTANCE_TYPE, step_images
+from recs_ml.pipeline.sagemaker_spark import spark_process_step
 from recs_ml.pipeline.steps.process import ENGINES as PROCESS_ENGINES
+from recs_ml.pipeline.table import (
+    CONDITION,
+    CONDITION_MODEL,
+    CONDITION_REPORT,
+    EVALUATE,
+    PROCESS,
+    REGISTER,
+    TRAIN,
+    Step,
+    condition_path,
+)
 
 DEFAULT_PIPELINE_NAME = "recs-movielens-training"
-DEFAULT_INSTANCE_TYPE = "ml.m5.xlarge"
-# TensorFlow of the TF Serving image that serves the registered model: the newest SageMaker
-# TensorFlow inference image (the SDK's image_uris config), and the minor version training pins
-# (packages/ml/pyproject.toml); packages/ml/tests/test_tf_versions.py keeps the two equal.
-SERVING_TF_VERSION = "2.20"
-# A CPU instance type picks the CPU image (serverless endpoints run on CPU).
-INFERENCE_IMAGE_INSTANCE_TYPE = "ml.m5.large"
-# The recs-ml step image in the role's account, when image_uris names none.
-DEFAULT_STEP_IMAGE = "{account}.dkr.ecr.{region}.amazonaws.com/recs-ml:latest"
 # Everything the pipeline writes goes under s3://<bucket>/pipeline/; each execution's
 # evaluation report under pipeline/evaluation/<execution id>/ (the API reads it).
 S3_PREFIX = "pipeline"
 EVALUATION_KEYS = f"{S3_PREFIX}/evaluation/*"
 # The RatingsTable value that means "no table" (a pipeline parameter cannot be empty).
 NO_RATINGS_TABLE = "none"
-PROCESSING_OUTPUT = "/opt/ml/processing/output"
-EVALUATION_OUTPUT = "/opt/ml/processing/evaluation"
-STEP_NAMES = ("Process", "Train", "Evaluate", "CheckModelBeatsBaseline", "Register")
-# The SageMaker Spark processing container: Spark 3.5 (pyspark is pinned to 3.5 in the
-# lock), Python 3.12 (recs_ml needs >= 3.10).
-SPARK_VERSION = "3.5"
-SPARK_PY_VERSION = "py312"
-SPARK_CONTAINER_VERSION = "1"
-# spark-submit's application and --py-files: recs_ml as a zip and the step's entry script,
-# uploaded under the bucket by the deployment (docs/scale.md, "Spark on SageMaker").
+# spark-submit's application and --py-files, uploaded by the deployment (docs/scale.md).
 SPARK_CODE_PREFIX = f"{S3_PREFIX}/code/spark"
-SPARK_ENTRY = "process_spark.py"
-SPARK_PY_FILES = "recs_ml.zip"
-DEFAULT_SPARK_INSTANCES = 2
-
-
-def _images(image_uris: dict[str, str] | None, region: str, role_arn: str) -> dict[str, str]:
-    images = dict(image_uris or {})
-    unknown = set(images) - {"processing", "training", "inference"}
-    if unknown:
-        raise ValueError(
-            f"image_uris has unknown key(s) {sorted(unknown)}; use processing, training, inference"
-        )
-    if "processing" not in images and "training" not in images:
-        account = role_arn.split(":")[4] if role_arn.count(":") >= 5 else ""
-        if not account.isdigit():
-            raise ValueError(
-                "image_uris needs 'processing': an image with recs-ml installed that runs the "
-                "step scripts (no account in role_arn to derive the default from)"
-            )
-        images["processing"] = DEFAULT_STEP_IMAGE.format(account=account, region=region)
-    images.setdefault("processing", images.get("training", ""))
-    images.setdefault("training", images["processing"])
-    if "inference" not in images:
-        images["inference"] = inference_image_uri(region)
-    return images
-
-
-def inference_image_uri(region: str, version: str = SERVING_TF_VERSION) -> str:
-    """The SageMaker TF Serving image of ``region`` (its ECR account differs by region), as the
-    SDK resolves it offline; the register step names it and the deployer falls back to it."""
-    from sagemaker.core import image_uris
-
-    try:
-        return str(
-            image_uris.retrieve(
-                "tensorflow",
-                region,
-                version=version,
-                image_scope="inference",
-                instance_type=INFERENCE_IMAGE_INSTANCE_TYPE,
-            )
-        )
-    except ValueError as exc:
-        raise ValueError(
-            f"no SageMaker TensorFlow {version} inference image in {region}: {exc}"
-        ) from None
-
-
-def spark_image_uri(region: str, instance_type: str = DEFAULT_INSTANCE_TYPE) -> str:
-    """The SageMaker Spark processing image of ``region`` (its ECR account differs by
-    region), as the SDK resolves it offline."""
-    from sagemaker.core import image_uris
-
-    try:
-        return str(
-            image_uris.retrieve(
-                "spark",
-                region,
-                version=SPARK_VERSION,
-                py_version=SPARK_PY_VERSION,
-                container_version=f"v{SPARK_CONTAINER_VERSION}",
-                instance_type=instance_type,
-            )
-        )
-    except ValueError as exc:
-        raise ValueError(f"no SageMaker Spark {SPARK_VERSION} image in {region}: {exc}") from None
-
-
-def condition_path(model: str, metric: str) -> str:
-    """The JsonPath the condition reads from evaluation.json: dotted plain names only."""
-    path = f"{PLAIN_METRICS}.{model}.{plain_metric_name(metric)}"
-    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*", path):
-        raise ValueError(f"model {model!r} and metric {metric!r} do not make a dotted JsonPath")
-    return path
 
 
 def get_pipeline(
@@ -165,7 +86,8 @@ def get_pipeline(
         metric: the metric compared (default ndcg@10); the condition is
             ``plain_metrics.tfrs.<m> > plain_metrics.<baseline>.<m>`` with ``m`` the plain
             name (``ndcg_at_10``) that evaluation.json repeats its metrics under.
-        hyperparameters: training hyperparameters (``recs_ml.models.training.Hyperparameters``).
+        hyperparameters: training hyperparameters
+            (``recs_ml.models.hyperparameters.Hyperparameters``).
         ratings_table: the API's DynamoDB ratings table, whose ``source = 'api'`` ratings the
             Process step adds to the dataset (pipeline parameter ``RatingsTable``; ``none``, the
             default, reads no table: SageMaker refuses an empty parameter value), so people who
@@ -216,7 +138,7 @@ def get_pipeline(
         raise ValueError(f"role_arn {role_arn!r} is not an IAM role ARN")
     if not bucket or bucket.startswith("s3://") or "/" in bucket:
         raise ValueError(f"bucket {bucket!r}: give the bucket name only, not an s3:// URL")
-    images = _images(image_uris, region, role_arn)
+    images = step_images(image_uris, region, role_arn)
     prefix = f"s3://{bucket}/{S3_PREFIX}"
     import boto3
 
@@ -233,14 +155,14 @@ def get_pipeline(
     parameters = [input_data, processing_instance, training_instance, approval_status, ratings]
     parameters.append(training_count)
 
-    def processor(step: str) -> Any:
+    def processor(step: Step) -> Any:
         return Processor(
             role=role_arn,
             image_uri=images["processing"],
-            entrypoint=["python", "-m", f"recs_ml.pipeline.steps.{step}"],
+            entrypoint=["python", "-m", str(step.module)],
             instance_count=1,
             instance_type=processing_instance,
-            base_job_name=f"recs-{step}",
+            base_job_name=f"recs-{step.name}",
             sagemaker_session=session,
             env={"AWS_DEFAULT_REGION": region},
         )
@@ -266,36 +188,44 @@ def get_pipeline(
             s3_output=ProcessingS3Output(s3_uri=uri, local_path=local, s3_upload_mode="EndOfJob"),
         )
 
+    def run_args(step: Step, sources: dict[str | None, Any], *extra: Any) -> dict[str, Any]:
+        """The table's inputs, outputs and script arguments of ``step`` on SageMaker."""
+        ports = [(port.flag, port.argument) for port in step.inputs]
+        ports += [(output.flag, output.container) for output in step.outputs]
+        return {
+            "inputs": [s3_input(i.name, sources[i.source], i.container) for i in step.inputs],
+            "outputs": [
+                s3_output(o.s3_name, o.container, run_prefix(o.s3_name)) for o in step.outputs
+            ],
+            "arguments": [arg for pair in ports for arg in pair] + list(extra),
+        }
+
+    def output_uri(step: Any, name: str) -> Any:
+        return step.properties.ProcessingOutputConfig.Outputs[name].S3Output.S3Uri
+
     if process_engine == "spark":
-        process_step, processed_uri = _spark_process_step(
+        processed_uri = run_prefix(PROCESS.output("output").s3_name)
+        process_step = spark_process_step(
             session=session,
             role_arn=role_arn,
             region=region,
-            bucket=bucket,
+            code_uri=f"s3://{bucket}/{SPARK_CODE_PREFIX}",
             instance_type=processing_instance,
             input_data=input_data,
-            output=run_prefix("processed"),
+            output=processed_uri,
             ratings=ratings,
             parameters=parameters,
         )
     else:
         process_step = ProcessingStep(
-            name="Process",
-            step_args=processor("process").run(
-                inputs=[s3_input("data", input_data, "/opt/ml/processing/input/data")],
-                outputs=[s3_output("processed", PROCESSING_OUTPUT, run_prefix("processed"))],
-                arguments=[
-                    "--data",
-                    "/opt/ml/processing/input/data",
-                    "--output",
-                    PROCESSING_OUTPUT,
-                    Join(on="=", values=["--ratings-table", ratings]),
-                ],
+            name=PROCESS.title,
+            step_args=processor(PROCESS).run(
+                **run_args(
+                    PROCESS, {None: input_data}, Join(on="=", values=["--ratings-table", ratings])
+                )
             ),
         )
-        processed_uri = process_step.properties.ProcessingOutputConfig.Outputs[
-            "processed"
-        ].S3Output.S3Uri
+        processed_uri = output_uri(process_step, PROCESS.output("output").s3_name)
 
     trainer = ModelTrainer(
         training_image=images["training"],
@@ -306,10 +236,13 @@ def get_pipeline(
             instance_type=training_instance, instance_count=training_count, volume_size_in_gb=30
         ),
         hyperparameters=dict(hyperparameters or {}),
-        output_data_config=OutputDataConfig(s3_output_path=f"{prefix}/models"),
+        output_data_config=OutputDataConfig(
+            s3_output_path=f"{prefix}/{TRAIN.output('model').s3_name}"
+        ),
         input_data_config=[
             Channel(
-                channel_name="train",
+                # $SM_CHANNEL_TRAIN: SageMaker mounts a channel at /opt/ml/input/data/<name>.
+                channel_name=PurePosixPath(TRAIN.inputs[0].container).name,
                 data_source=DataSource(
                     s3_data_source=S3DataSource(
                         s3_data_type="S3Prefix",
@@ -321,44 +254,30 @@ def get_pipeline(
         ],
     )
     train_step = TrainingStep(
-        name="Train",
+        name=TRAIN.title,
         step_args=trainer.train(),
         # The Spark step writes to S3 itself: the channel's URI is no step property.
         depends_on=[process_step] if process_engine == "spark" else None,
     )
     model_data = train_step.properties.ModelArtifacts.S3ModelArtifacts
 
+    _, report_output, report_file = CONDITION_REPORT
     evaluation_report = PropertyFile(
-        name="EvaluationReport", output_name="evaluation", path="evaluation.json"
+        name="EvaluationReport", output_name=report_output, path=report_file
     )
+    sources: dict[str | None, Any] = {"train.model": model_data, "process.output": processed_uri}
     evaluate_step = ProcessingStep(
-        name="Evaluate",
-        step_args=processor("evaluate").run(
-            inputs=[
-                s3_input("model", model_data, "/opt/ml/processing/model"),
-                s3_input("data", processed_uri, "/opt/ml/processing/data"),
-            ],
-            outputs=[s3_output("evaluation", EVALUATION_OUTPUT, run_prefix("evaluation"))],
-            arguments=[
-                "--model-dir",
-                "/opt/ml/processing/model/model.tar.gz",
-                "--data-dir",
-                "/opt/ml/processing/data",
-                "--output",
-                EVALUATION_OUTPUT,
-            ],
-        ),
+        name=EVALUATE.title,
+        step_args=processor(EVALUATE).run(**run_args(EVALUATE, sources)),
         property_files=[evaluation_report],
     )
 
     # The registered version points at its own evaluation.json (GET /models reads its metrics).
-    evaluation_uri = evaluate_step.properties.ProcessingOutputConfig.Outputs[
-        "evaluation"
-    ].S3Output.S3Uri
+    evaluation_uri = output_uri(evaluate_step, EVALUATE.output(report_output).s3_name)
     model_metrics = ModelMetrics(
         model_statistics=MetricsSource(
             content_type="application/json",
-            s3_uri=Join(on="/", values=[evaluation_uri, "evaluation.json"]),
+            s3_uri=Join(on="/", values=[evaluation_uri, report_file]),
         )
     )
     builder = ModelBuilder(
@@ -369,7 +288,7 @@ def get_pipeline(
         env_vars={"SAGEMAKER_TFS_DEFAULT_MODEL_NAME": "tfrs"},
     )
     register_step = ModelStep(
-        name="Register",
+        name=REGISTER.title,
         step_args=builder.register(
             model_package_group_name=model_package_group,
             content_types=["application/json"],
@@ -382,21 +301,17 @@ def get_pipeline(
         ),
     )
 
-    beats_baseline = ConditionGreaterThan(
-        left=JsonGet(
-            step_name=evaluate_step.name,
-            property_file=evaluation_report,
-            json_path=condition_path("tfrs", metric),
-        ),
-        right=JsonGet(
-            step_name=evaluate_step.name,
-            property_file=evaluation_report,
-            json_path=condition_path(baseline, metric),
-        ),
-    )
+    def report_value(model: str) -> Any:
+        path = condition_path(model, metric)
+        return JsonGet(
+            step_name=evaluate_step.name, property_file=evaluation_report, json_path=path
+        )
+
     condition_step = ConditionStep(
-        name="CheckModelBeatsBaseline",
-        conditions=[beats_baseline],
+        name=CONDITION.title,
+        conditions=[
+            ConditionGreaterThan(left=report_value(CONDITION_MODEL), right=report_value(baseline))
+        ],
         if_steps=[register_step],
         else_steps=[],
     )
@@ -406,54 +321,3 @@ def get_pipeline(
         steps=[process_step, train_step, evaluate_step, condition_step],
         sagemaker_session=session,
     )
-
-
-def _spark_process_step(
-    *,
-    session: Any,
-    role_arn: str,
-    region: str,
-    bucket: str,
-    instance_type: Any,
-    input_data: Any,
-    output: Any,
-    ratings: Any,
-    parameters: list[Any],
-) -> tuple[Any, Any]:
-    """The Process step as a PySpark job on the SageMaker Spark container: input read from
-    and output written to S3 by Spark itself, on ``ProcessingInstanceCount`` instances."""
-    from sagemaker.core.spark.processing import PySparkProcessor
-    from sagemaker.core.workflow.functions import Join
-    from sagemaker.core.workflow.parameters import ParameterInteger
-    from sagemaker.mlops.workflow.steps import ProcessingStep
-
-    count = ParameterInteger("ProcessingInstanceCount", default_value=DEFAULT_SPARK_INSTANCES)
-    parameters.append(count)
-    code = f"s3://{bucket}/{SPARK_CODE_PREFIX}"
-    processor = PySparkProcessor(
-        role=role_arn,
-        image_uri=spark_image_uri(region),
-        instance_type=instance_type,
-        instance_count=count,
-        base_job_name="recs-process-spark",
-        sagemaker_session=session,
-        env={"AWS_DEFAULT_REGION": region},
-    )
-    step = ProcessingStep(
-        name="Process",
-        step_args=processor.run(
-            submit_app=f"{code}/{SPARK_ENTRY}",
-            submit_py_files=[f"{code}/{SPARK_PY_FILES}"],
-            arguments=[
-                "--engine",
-                "spark",
-                "--no-store",
-                "--data",
-                input_data,
-                "--output",
-                output,
-                Join(on="=", values=["--ratings-table", ratings]),
-            ],
-        ),
-    )
-    return step, output

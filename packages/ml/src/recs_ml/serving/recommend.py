@@ -9,7 +9,7 @@ from typing import Any
 
 from recs_contracts.serving import SIGNATURE_NAME
 from recs_ml.data.datasets import Item
-from recs_ml.data.processing import ProcessedData
+from recs_ml.data.processed import ProcessedData
 
 Serve = Callable[..., Any]
 

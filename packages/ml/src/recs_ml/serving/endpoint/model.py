@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from recs_contracts.serving import MAX_K, MIN_K
-from recs_ml.data.datasets import sha256_file
+from recs_ml.data.embedded import sha256_file
 from recs_ml.serving.artifact import ArtifactError, Manifest, read_manifest, unpack
 
 INPUTS = ("user_id", "history", "exclude", "k")
