@@ -116,7 +116,7 @@ def main() -> int:
     try:
         # wrk creates thousands of users from one address: lift the per-client cap, which
         # would otherwise turn the write benchmark into a measure of 429s.
-        env = {**os.environ, "RECS_HOME": str(scratch), "TF_USE_LEGACY_KERAS": "1",
+        env = {**os.environ, "RECS_HOME": str(scratch),
                "TF_CPP_MIN_LOG_LEVEL": "2",
                "RECS_MAX_USERS_PER_CLIENT_PER_HOUR": "1000000"}  # fmt: skip
         (scratch / "data").mkdir()

@@ -5,7 +5,7 @@ MovieLens-100K (100k), beer reviews (1.5M ratings, 33k users, 66k items) and Mov
 (5M/10M/25M ratings over 59k items, users in proportion). Each step runs as its own process
 under `/usr/bin/time -v`:
 
-- `synth`: writing the CSV; `process`: `python -m recs_ml.steps.process` on it;
+- `synth`: writing the CSV; `process`: `python -m recs_ml.pipeline.steps.process` on it;
 - `stream`: the retrieval model trained on the process step's shards streamed with tf.data
   for a fixed number of batches, RSS sampled over time: examples/s and the projected epoch;
 - `train` and `evaluate` (sizes up to `--full-up-to`): the real steps, default
@@ -81,15 +81,14 @@ def timed(command: list[str], log: Path, env: dict[str, str] | None = None) -> d
 def stream_probe(data_dir: Path, batches: int, hp_pairs: list[str]) -> dict[str, Any]:
     """In this process: train the retrieval model on streamed shards for ``batches`` batches,
     sampling RSS every second. Prints one JSON line."""
-    os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
     import numpy as np
     import tensorflow as tf
 
-    from recs_ml.baselines import Catalog
+    from recs_ml.data.processed import read_item_ids, shard_paths
+    from recs_ml.data.streaming import streamed_dataset, target_counts
+    from recs_ml.models.baselines import Catalog
+    from recs_ml.models.hyperparameters import load_hyperparameters
     from recs_ml.models.retrieval import SequenceRetrieval
-    from recs_ml.processing import read_item_ids, shard_paths
-    from recs_ml.streaming import streamed_dataset, target_counts
-    from recs_ml.training import load_hyperparameters
 
     started = time.perf_counter()
     samples: list[tuple[float, float]] = []
@@ -142,13 +141,12 @@ def serve_probe(model_dir: Path, data_dir: Path, requests: int) -> dict[str, Any
     """In this process: load the artifact the way the endpoint does (every model, verified,
     warmed up), then answer ``requests`` single-user requests of the default model with real
     train histories; RSS after load and after the requests. Prints one JSON line."""
-    os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
     import numpy as np
 
-    from recs_ml.artifact import pack
-    from recs_ml.endpoint.model import Batch, load_version
-    from recs_ml.evaluation import histories
-    from recs_ml.processing import read_ratings
+    from recs_ml.data.processed import read_ratings
+    from recs_ml.models.evaluation import histories
+    from recs_ml.serving.artifact import pack
+    from recs_ml.serving.endpoint.model import Batch, load_version
 
     with tempfile.TemporaryDirectory() as tmp:
         tarball = pack(model_dir, Path(tmp) / "model.tar.gz")
@@ -515,14 +513,14 @@ def main() -> None:
         print(f"== {label}: {ratings:,} ratings, {users:,} users, {items:,} items", flush=True)
         if "synth" in steps or not data.is_file():
             cells["synth"] = timed(
-                [*python, "-m", "recs_ml.cli", "data", "synth", "--ratings", str(ratings),
+                [*python, "-m", "recs_ml.cli.main", "data", "synth", "--ratings", str(ratings),
                  "--users", str(users), "--items", str(items), "--seed", "16",
                  "--output", str(data)],
                 base / "synth.log",
             )  # fmt: skip
         if "process" in steps:
             cells["process"] = timed(
-                [*python, "-m", "recs_ml.steps.process", "--data", str(data), "--no-store",
+                [*python, "-m", "recs_ml.pipeline.steps.process", "--data", str(data), "--no-store",
                  "--output", str(processed)],
                 base / "process.log",
             )  # fmt: skip
@@ -541,7 +539,7 @@ def main() -> None:
             cells["stream"] = cell
         if ratings <= full_limit and "train" in steps:
             cells["train"] = timed(
-                [*python, "-m", "recs_ml.steps.train", "--data-dir", str(processed),
+                [*python, "-m", "recs_ml.pipeline.steps.train", "--data-dir", str(processed),
                  "--model-dir", str(model), *[f"--hp={pair}" for pair in args.hp]],
                 base / "train.log",
             )  # fmt: skip
@@ -552,7 +550,7 @@ def main() -> None:
             cells["train"]["hp"] = list(args.hp)
         if ratings <= full_limit and "evaluate" in steps:
             cell = timed(
-                [*python, "-m", "recs_ml.steps.evaluate", "--model-dir", str(model),
+                [*python, "-m", "recs_ml.pipeline.steps.evaluate", "--model-dir", str(model),
                  "--data-dir", str(processed), "--output", str(evaluation)],
                 base / "evaluate.log",
             )  # fmt: skip

@@ -21,7 +21,6 @@ import threading
 import time
 from pathlib import Path
 
-os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
@@ -42,7 +41,7 @@ def stand_in_artifact(root: Path) -> Path:
     """The serving signature over the full catalog, with random (untrained) embeddings."""
     import tensorflow as tf
 
-    from recs_ml.artifact import Manifest, write_manifest
+    from recs_ml.serving.artifact import Manifest, write_manifest
 
     class StandIn(tf.Module):
         def __init__(self) -> None:
@@ -86,7 +85,7 @@ def stand_in_artifact(root: Path) -> Path:
 
 
 def newest_registered(home: Path) -> Path | None:
-    from recs_ml.registry import Registry
+    from recs_ml.ops.registry import Registry
 
     registry_db = home / "registry.db"
     if not registry_db.is_file():
@@ -120,7 +119,7 @@ def main() -> None:
     process = None
     try:
         os.environ["RECS_HOME"] = str(scratch / "home")
-        from recs_ml.registry import Registry
+        from recs_ml.ops.registry import Registry
         from recs_ml.settings import get_settings
 
         get_settings.cache_clear()
@@ -130,7 +129,7 @@ def main() -> None:
         registry = Registry()
         package = registry.approve(registry.register(artifact).version)
 
-        from recs_ml.endpoint.model import load_version, parse_request
+        from recs_ml.serving.endpoint.model import load_version, parse_request
 
         loaded = load_version(
             package.tarball, scratch / "inproc", group=package.group, version=package.version
@@ -140,7 +139,7 @@ def main() -> None:
         url = f"http://127.0.0.1:{port}"
         log = open(scratch / "endpoint.log", "w")  # noqa: SIM115 - closed below
         process = subprocess.Popen(
-            [sys.executable, "-m", "recs_ml.cli", "serve", "--port", str(port)],
+            [sys.executable, "-m", "recs_ml.cli.main", "serve", "--port", str(port)],
             env={**os.environ},
             stdout=log,
             stderr=subprocess.STDOUT,

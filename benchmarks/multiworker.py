@@ -12,7 +12,6 @@ examples/s here measures the synchronisation cost, not a cluster's speed-up.
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import sys
@@ -42,14 +41,13 @@ def main() -> None:
         base = Path(scratch)
         for workers in (1, 2):
             model_dir = base / f"model-{workers}"
-            command = [sys.executable, "-m", "recs_ml.cli", "train", "--data", "ml-100k",
+            command = [sys.executable, "-m", "recs_ml.cli.main", "train", "--data", "ml-100k",
                        "--no-store", "--json", "--workers", str(workers),
                        "--data-dir", str(base / "data"), "--model-dir", str(model_dir)]  # fmt: skip
             for pair in hps:
                 command += ["--hp", pair]
             started = time.perf_counter()
-            env = {**os.environ, "TF_USE_LEGACY_KERAS": "1"}
-            done = subprocess.run(command, capture_output=True, text=True, env=env)
+            done = subprocess.run(command, capture_output=True, text=True)
             seconds = time.perf_counter() - started
             if done.returncode != 0:
                 raise SystemExit(f"--workers {workers} failed:\n{done.stderr[-3000:]}")

@@ -19,7 +19,6 @@ from typing import Any
 
 from common import argument_parser, markdown_table, peak_rss_bytes, write_result
 
-os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 HISTORY = 5  # ratings a new user has made when they ask for recommendations
@@ -45,7 +44,7 @@ def replay(ratings: Any, users: Any) -> tuple[list[int], list[list[int]], dict[i
     the set of the ``NEXT`` items after them)."""
     import numpy as np
 
-    from recs_ml.processing import order_by_user_time
+    from recs_ml.data.split import order_by_user_time
 
     order = order_by_user_time(ratings)
     user_col, item_col = ratings.user_id[order], ratings.item_id[order]
@@ -72,17 +71,12 @@ def main() -> None:
     import numpy as np
     import tensorflow as tf
 
-    from recs_ml.data import load_dataset
-    from recs_ml.evaluation import confidence_halfwidth, per_user_metrics
-    from recs_ml.processing import (
-        deduplicate,
-        read_item_ids,
-        split_protocol,
-        take,
-        write_processed,
-    )
-    from recs_ml.serving import recommend_batch
-    from recs_ml.steps.train import run
+    from recs_ml.data.datasets import load_dataset
+    from recs_ml.data.processed import read_item_ids, write_processed
+    from recs_ml.data.split import deduplicate, split_protocol, take
+    from recs_ml.models.evaluation import confidence_halfwidth, per_user_metrics
+    from recs_ml.pipeline.steps.train import run
+    from recs_ml.serving.signature import recommend_batch
 
     pairs = (["epochs=4", "ease_lambdas=200,500"] if args.quick else []) + args.hp
     dataset = load_dataset("ml-100k")

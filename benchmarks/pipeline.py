@@ -33,7 +33,6 @@ def main() -> None:
             raise SystemExit(f"{source} is missing; run `recs data fetch` first")
         shutil.copytree(source, scratch / "data" / "ml-100k")
         os.environ["RECS_HOME"] = str(scratch)
-        os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
         from recs_ml.pipeline.runner import run_pipeline
         from recs_ml.settings import get_settings
 

@@ -17,7 +17,6 @@ from pathlib import Path
 
 from common import argument_parser, markdown_table, percentiles, time_calls, write_result
 
-os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 MB = 1024**2
@@ -32,11 +31,12 @@ def main() -> None:
     import numpy as np
     import tensorflow as tf
 
-    from recs_ml.artifact import pack
-    from recs_ml.evaluation import histories
-    from recs_ml.processing import process, read_processed
-    from recs_ml.steps.evaluate import evaluate_artifact
-    from recs_ml.steps.train import run
+    from recs_ml.data.processed import read_processed
+    from recs_ml.data.processing import process
+    from recs_ml.models.evaluation import histories
+    from recs_ml.pipeline.steps.evaluate import evaluate_artifact
+    from recs_ml.pipeline.steps.train import run
+    from recs_ml.serving.artifact import pack
 
     pairs = (["epochs=4", "ease_lambdas=200,500"] if args.quick else []) + args.hp
     with tempfile.TemporaryDirectory(prefix="recs-quality-") as tmp:

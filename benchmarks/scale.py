@@ -8,7 +8,7 @@ NumPy top-k on the same query, and reported as a ratio to it, because the machin
     uv run --frozen --no-sync python benchmarks/scale.py [--quick] [--items N]
 
 With ``--served`` it measures what the endpoint serves instead: the exported SavedModel with
-its TensorFlow-ops IVF index (recs_ml.ann) beside the exact SavedModel, both loaded the way
+its TensorFlow-ops IVF index (recs_ml.serving.ann) beside the exact SavedModel, both loaded the way
 TF Serving loads them, plus faiss IVF-Flat at the same nlist/nprobe and NumPy exact search,
 in-process and over HTTP through ``recs serve``:
 
@@ -38,7 +38,6 @@ from common import (
 )
 
 # faiss and TensorFlow are imported once the arguments are checked: they take seconds to load
-os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 # idle OpenMP (faiss) threads must sleep, not spin: on 2 cores spinning starves NumPy and TF
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")

@@ -1,11 +1,12 @@
 """The served path at catalog scale (``scale.py --served``): the exported SavedModel.
 
 One synthetic catalog (scale.clustered_catalog) and a history-averaging retrieval model
-(recs_ml.ann.AverageHistoryScorer) are exported twice through recs_ml.export: once above the
-index threshold (IVF index inside the SavedModel) and once as the exact path. Both are loaded
-with plain ``tf.saved_model.load`` as TF Serving does, and each request is one user
-(3 rated items, k = 10) timed index, exact, faiss IVF-Flat, NumPy exact in turns of 25. Recall@10 of
-the index is measured against the exact SavedModel's answers; faiss against NumPy exact.
+(recs_ml.serving.ann.AverageHistoryScorer) are exported twice through recs_ml.serving.export:
+once above the index threshold (IVF index inside the SavedModel) and once as the exact path.
+Both are loaded with plain ``tf.saved_model.load`` as TF Serving does, and each request is one
+user (3 rated items, k = 10) timed index, exact, faiss IVF-Flat, NumPy exact in turns of 25.
+Recall@10 of the index is measured against the exact SavedModel's answers; faiss against NumPy
+exact.
 The indexed artifact is then registered, approved and served by ``recs serve`` on loopback.
 """
 
@@ -52,8 +53,8 @@ def histories(items: int, count: int, seed: int) -> np.ndarray:
 def export(scorer: Any, item_ids: np.ndarray, users: dict[int, list[int]], *, index: bool,
            target: Path) -> tuple[Any, float, float]:  # fmt: skip
     """Export ``scorer`` as model ``tfrs``; (manifest, wall seconds, CPU seconds)."""
-    from recs_ml.export import export_models
-    from recs_ml.training import TrainedModels
+    from recs_ml.models.training import TrainedModels
+    from recs_ml.serving.export import export_models
 
     trained = TrainedModels(
         item_ids=item_ids,
@@ -116,13 +117,13 @@ def serve_over_http(
     """Register + approve the artifact in a scratch RECS_HOME, `recs serve`, time requests."""
     import requests
 
-    from recs_ml.artifact import pack
+    from recs_ml.serving.artifact import pack
 
     home = scratch / "home"
     env = {**os.environ, "RECS_HOME": str(home)}
     tarball = pack(artifact_dir, scratch / "model.tar.gz")
     register = (
-        "from recs_ml.registry import Registry; r = Registry(); "
+        "from recs_ml.ops.registry import Registry; r = Registry(); "
         f"r.approve(r.register({str(tarball)!r}).version)"
     )
     subprocess.run([sys.executable, "-c", register], env=env, check=True)
@@ -131,7 +132,7 @@ def serve_over_http(
     log_path = scratch / "endpoint.log"
     with open(log_path, "w") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "recs_ml.cli", "serve", "--port", str(port)],
+            [sys.executable, "-m", "recs_ml.cli.main", "serve", "--port", str(port)],
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -208,7 +209,7 @@ def run_served(
     import faiss
     import tensorflow as tf
 
-    from recs_ml.ann import AverageHistoryScorer
+    from recs_ml.serving.ann import AverageHistoryScorer
 
     faiss.omp_set_num_threads(len(os.sched_getaffinity(0)))
     print(f"served: {items:,} items x {dim}; {queries} queries", flush=True)
@@ -329,7 +330,8 @@ def run_served(
     markdown = (
         f"## Served top-{K} at {items:,} synthetic items (d = {dim}): "
         "IVF index in the SavedModel\n\n"
-        f"The exported model (`recs_ml.ann`, TensorFlow ops only: stock TF Serving loads it) "
+        f"The exported model (`recs_ml.serving.ann`, TensorFlow ops only: "
+        f"stock TF Serving loads it) "
         f"against the exact SavedModel of the same model, both loaded with "
         f"`tf.saved_model.load`; one user per request ({HISTORY} rated items, k = {K}), "
         f"{latency_queries} requests timed per path, the paths taking turns of {BLOCK} requests "

@@ -53,10 +53,9 @@ def tree_rss(pid: int) -> int:
 
 def run_measured(command: list[str], log: Path) -> tuple[float, int, str]:
     """Wall seconds, peak tree RSS and the last stdout line of ``command``."""
-    env = {**os.environ, "TF_USE_LEGACY_KERAS": "1"}
     started = time.perf_counter()
     with open(log, "w") as handle:
-        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=handle, env=env)
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=handle)
         peak = 0
         while process.poll() is None:
             peak = max(peak, tree_rss(process.pid))
@@ -78,7 +77,7 @@ def main() -> None:
         for label, (ratings, users, items) in sizes.items():
             data = base / f"ratings-{label}.csv"
             subprocess.run(
-                [*python, "recs_ml.cli", "data", "synth", "--ratings", str(ratings),
+                [*python, "recs_ml.cli.main", "data", "synth", "--ratings", str(ratings),
                  "--users", str(users), "--items", str(items), "--seed", "7",
                  "--output", str(data)],
                 check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -88,13 +87,14 @@ def main() -> None:
             digests = {}
             for engine in ("local", "spark"):
                 out = base / f"{engine}-{label}"
-                command = [*python, "recs_ml.steps.process", "--no-store", "--engine", engine,
-                           "--data", str(data), "--output", str(out)]  # fmt: skip
+                command = [*python, "recs_ml.pipeline.steps.process", "--no-store",
+                           "--engine", engine, "--data", str(data),
+                           "--output", str(out)]  # fmt: skip
                 if engine == "spark":
                     command += ["--driver-memory", DRIVER_MEMORY]
                 seconds, peak, summary = run_measured(command, base / f"{engine}-{label}.log")
                 digest = subprocess.run(
-                    [*python, "recs_ml.cli", "data", "digest", str(out)],
+                    [*python, "recs_ml.cli.main", "data", "digest", str(out)],
                     check=True, capture_output=True, text=True,
                 ).stdout.strip()  # fmt: skip
                 digests[engine] = digest

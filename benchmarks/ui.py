@@ -91,7 +91,7 @@ def main() -> int:
     try:
         endpoint_port, api_port, web_port = free_port(), free_port(), free_port()
         web_url = f"http://127.0.0.1:{web_port}"
-        env = {**os.environ, "RECS_HOME": str(scratch), "TF_USE_LEGACY_KERAS": "1",
+        env = {**os.environ, "RECS_HOME": str(scratch),
                "TF_CPP_MIN_LOG_LEVEL": "2", "RECS_WEB_ORIGIN": web_url}  # fmt: skip
         (scratch / "data").mkdir()
         (scratch / "data" / "ml-100k").symlink_to(data)

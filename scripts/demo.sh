@@ -89,7 +89,7 @@ answer=$(uv run --frozen --no-sync python - <<'PY'
 import json
 
 from recs_ml.pipeline.runner import code_version, read_run, resolve_data
-from recs_ml.registry import Registry
+from recs_ml.ops.registry import Registry
 
 package = Registry().latest_approved()
 current = "-"

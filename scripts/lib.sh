@@ -1,6 +1,5 @@
 # Shared helpers for the scripts: `source scripts/lib.sh` from the repo root.
 export RECS_HOME="${RECS_HOME:-$PWD/.recs}"
-export TF_USE_LEGACY_KERAS=1
 export TF_CPP_MIN_LOG_LEVEL="${TF_CPP_MIN_LOG_LEVEL:-2}"
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20
 export CDK_DISABLE_CLI_TELEMETRY=true

@@ -11,7 +11,7 @@ catalog without the MovieLens ids is asked about real items too). `compare` exit
 both files hold the same models with the same item ids and scores within a relative 1e-4.
 scripts/serving_compat.sh runs `answer` under this project's TensorFlow and under the
 version of the SageMaker TF Serving image, then `compare`. `indexed` exports a synthetic
-catalog above the index threshold, so the check covers the IVF path (recs_ml.ann) too.
+catalog above the index threshold, so the check covers the IVF path (recs_ml.serving.ann) too.
 """
 
 from __future__ import annotations
@@ -81,10 +81,10 @@ def indexed(out: Path, items: int) -> int:
     """A model.tar.gz whose models search an IVF index: a synthetic catalog of ``items``."""
     import numpy as np
 
-    from recs_ml.ann import AverageHistoryScorer
-    from recs_ml.artifact import pack
-    from recs_ml.export import export_models
-    from recs_ml.training import TrainedModels
+    from recs_ml.models.training import TrainedModels
+    from recs_ml.serving.ann import AverageHistoryScorer
+    from recs_ml.serving.artifact import pack
+    from recs_ml.serving.export import export_models
 
     rng = np.random.default_rng(0)
     centres = rng.standard_normal((max(10, items // 500), 32)).astype(np.float32)

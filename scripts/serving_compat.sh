@@ -4,7 +4,7 @@
 #   scripts/serving_compat.sh [MODEL_TAR_GZ]    default: the latest approved version's artifact
 #   scripts/serving_compat.sh --indexed [ITEMS] an artifact exported over a synthetic catalog of
 #                                               ITEMS (default 120000) items: its models search
-#                                               the TensorFlow-ops IVF index (recs_ml.ann)
+#                                               the TensorFlow-ops IVF index (recs_ml.serving.ann)
 # Env: RECS_TFS_VERSION (default: the image's version, e.g. 2.20),
 #      RECS_COMPAT_PYTHON (a Python with that TensorFlow; default: a venv made under
 #      $RECS_HOME/venvs/ with tensorflow-cpu from PyPI, about 250 MB on first use).
@@ -25,7 +25,7 @@ if [ "$artifact" = "--indexed" ]; then
   artifact="$work/indexed.tar.gz"
 elif [ -z "$artifact" ]; then
   artifact="$("$ours" -c '
-from recs_ml.registry import Registry
+from recs_ml.ops.registry import Registry
 package = Registry().latest_approved()
 print(package.tarball if package else "")')"
   [ -n "$artifact" ] || {

@@ -70,7 +70,6 @@ def stack_env(home: Path, **extra: str) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if key not in _LEAKY}
     env.update(
         RECS_HOME=str(home),
-        TF_USE_LEGACY_KERAS="1",
         TF_CPP_MIN_LOG_LEVEL="2",
         PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD="1",
         PYTHONUNBUFFERED="1",

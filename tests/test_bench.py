@@ -94,7 +94,7 @@ def run_python(script: str, *args: str, env: dict[str, str]) -> subprocess.Compl
 
 
 def test_scale_benchmark_on_a_small_catalog_and_its_report(bench_dir: Path):
-    env = {**os.environ, "TF_USE_LEGACY_KERAS": "1", "TF_CPP_MIN_LOG_LEVEL": "2"}
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
     done = run_python(
         "scale.py", "--quick", "--items", "20000", "--queries", "100", "--latency-queries", "20",
         env=env,
@@ -211,7 +211,7 @@ def test_newusers_replays_the_first_ratings_as_history_and_the_next_as_relevant(
     """Hand-checked: user 7 has 7 ratings (5 history, 2 next), user 8 only 5 (left out)."""
     import newusers
 
-    from recs_ml.data import Ratings
+    from recs_ml.data.datasets import Ratings
 
     rows = [(7, 10 + i, 4.0, 100 - i) for i in range(7)] + [(8, i, 3.0, i) for i in range(1, 6)]
     ratings = Ratings.from_rows(rows)

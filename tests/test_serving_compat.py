@@ -24,7 +24,7 @@ def tarball(tmp_path_factory: pytest.TempPathFactory, recs_home: Path) -> Path:
     if not (data / "ml-100k.inter").is_file():
         pytest.fail(f"MovieLens-100K is not in {data}; run scripts/setup.sh")
     root = tmp_path_factory.mktemp("compat")
-    env = {**os.environ, "TF_USE_LEGACY_KERAS": "1", "TF_CPP_MIN_LOG_LEVEL": "2"}
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
     builder = REPO / "tests" / "hardening" / "build_artifact.py"
     subprocess.run(
         [sys.executable, str(builder), str(data), str(root / "model")],

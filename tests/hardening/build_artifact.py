@@ -13,14 +13,13 @@ import sys
 from pathlib import Path
 from types import SimpleNamespace
 
-os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
 def build(data_dir: Path, output: Path) -> None:
-    from recs_ml.baselines import Catalog, EaseScorer, MostPopScorer, fit_ease
-    from recs_ml.data import load_recbole
-    from recs_ml.export import export_models
+    from recs_ml.data.datasets import load_recbole
+    from recs_ml.models.baselines import Catalog, EaseScorer, MostPopScorer, fit_ease
+    from recs_ml.serving.export import export_models
 
     dataset = load_recbole(data_dir)
     ratings = dataset.ratings

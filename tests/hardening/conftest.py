@@ -30,7 +30,7 @@ def artifact(pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPathFacto
 
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory, artifact: Path) -> Iterator[Stack]:
-    from recs_ml.registry import Registry
+    from recs_ml.ops.registry import Registry
 
     home = tmp_path_factory.mktemp("recs-home")
     (home / "logs").mkdir()

@@ -217,7 +217,6 @@ def stack_env(home: Path, endpoint_port: int) -> dict[str, str]:
         # Every test here calls from 127.0.0.1: the per-client user cap is tested on its own.
         RECS_MAX_USERS_PER_CLIENT_PER_HOUR="100000",
         AWS_DEFAULT_REGION="us-east-1",
-        TF_USE_LEGACY_KERAS="1",
         TF_CPP_MIN_LOG_LEVEL="2",
         PYTHONUNBUFFERED="1",
     )
@@ -234,7 +233,7 @@ def dataset_dir() -> Path:
 
 def cached_artifact(cache_dir: Path) -> Path:
     """The EASE/MostPop artifact, exported once and kept in ``cache_dir`` between sessions."""
-    from recs_ml.artifact import ArtifactError, verify
+    from recs_ml.serving.artifact import ArtifactError, verify
 
     target = cache_dir / "model"
     try:
@@ -242,7 +241,7 @@ def cached_artifact(cache_dir: Path) -> Path:
         return target
     except (ArtifactError, OSError):
         shutil.rmtree(target, ignore_errors=True)
-    env = {**os.environ, "TF_USE_LEGACY_KERAS": "1", "TF_CPP_MIN_LOG_LEVEL": "2"}
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
     subprocess.run(
         [sys.executable, str(Path(__file__).with_name("build_artifact.py")),
          str(dataset_dir()), str(target)],

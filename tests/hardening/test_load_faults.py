@@ -154,7 +154,7 @@ def test_endpoint_killed_during_load_gives_flagged_fallback_then_recovers(
 def test_model_approved_during_load_fails_no_request(
     healthy_endpoint: Stack, artifact: Path
 ) -> None:
-    from recs_ml.registry import Registry
+    from recs_ml.ops.registry import Registry
 
     stack = healthy_endpoint
     before = call(stack.endpoint_url + "/ping").json()["version"]
@@ -183,7 +183,7 @@ def test_model_approved_during_load_fails_no_request(
 def test_corrupted_artifact_is_refused_and_the_served_version_stays(
     healthy_endpoint: Stack, artifact: Path, tmp_path: Path
 ) -> None:
-    from recs_ml.registry import Registry
+    from recs_ml.ops.registry import Registry
 
     stack = healthy_endpoint
     # Altered after export: registration verifies every sha256 and refuses it.
@@ -229,7 +229,7 @@ def _hold_lock(path: Path, seconds: float) -> subprocess.Popen:
 def test_locked_registry_is_waited_for_then_a_clear_error(
     healthy_endpoint: Stack, artifact: Path
 ) -> None:
-    from recs_ml.registry import Registry
+    from recs_ml.ops.registry import Registry
 
     stack = healthy_endpoint
     # Held for 3 s: the CLI waits on the lock (busy timeout) and then succeeds.

@@ -111,7 +111,7 @@ def test_another_users_profile_is_unreadable_without_its_token(stack: Stack) -> 
 
 
 def test_delete_removes_everything_of_that_user_and_only_that(stack: Stack) -> None:
-    from recs_ml.store import read_api_ratings
+    from recs_ml.data.store import read_api_ratings
 
     user, token = new_user(stack.api)
     keep, keep_token = new_user(stack.api)

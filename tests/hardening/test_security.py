@@ -79,7 +79,7 @@ def test_endpoint_admin_load_is_loopback_only_and_validated(stack: Stack) -> Non
         {"Content-Type": "application/json"},
     )
     assert reply.status == 400
-    source = (REPO / "packages/ml/src/recs_ml/endpoint/app.py").read_text()
+    source = (REPO / "packages/ml/src/recs_ml/serving/endpoint/app.py").read_text()
     assert "is_loopback" in source  # the check that makes non-local callers get 403
 
 

@@ -117,7 +117,7 @@ def test_read_only_disk_is_a_clear_503_and_nothing_is_lost(small_disk: Path) -> 
 
 
 def test_truncated_dataset_is_refused_with_file_and_line(tmp_path: Path, stack: Stack) -> None:
-    from recs_ml.data import DataError, load_recbole
+    from recs_ml.data.datasets import DataError, load_recbole
 
     source = stack.home / "data" / "ml-100k"
     target = tmp_path / "ml-100k"

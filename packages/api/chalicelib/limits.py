@@ -5,7 +5,7 @@
 - one client (its source IP) may create at most ``users_per_client_per_hour`` users an hour.
 
 A reached cap is ``429 Too Many Requests`` with ``Retry-After``. The pipeline's processing
-step applies the same rating caps (``recs_ml.store.screen_api_ratings``) and leaves out users
+step applies the same rating caps (``recs_ml.data.store.screen_api_ratings``) and leaves out users
 above them, so a flood that got past the API still does not reach the training data.
 """
 

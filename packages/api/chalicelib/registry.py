@@ -1,6 +1,6 @@
 """Read-only views of the model registry: the local SQLite file or SageMaker's registry.
 
-The local reader follows the schema of ``recs_ml.registry`` (table ``model_packages``) without
+The local reader follows the schema of ``recs_ml.ops.registry`` (table ``model_packages``) without
 importing it; it opens ``registry.db`` with ``mode=ro`` and never writes.
 """
 
@@ -58,7 +58,7 @@ def _metrics(raw: str | bytes | None) -> dict[str, Any]:
 
 
 def _report_metrics(raw: str | bytes | None) -> tuple[dict[str, Any], str] | None:
-    """(metrics, split) of an evaluation step's report (``recs_ml.evaluation.write_report``:
+    """(metrics, split) of an evaluation step's report (``recs_ml.models.evaluation.write_report``:
     ``{"metrics": ..., "split": "test"}``); None when there is none or it holds no metrics."""
     try:
         report = json.loads(raw) if raw else None

@@ -6,7 +6,7 @@ import sqlite3
 from conftest import body
 
 from chalicelib.models_info import model_info
-from recs_ml.registry import _SCHEMA
+from recs_ml.ops.registry import _SCHEMA
 
 
 def _register(path, rows) -> None:

@@ -29,7 +29,7 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def real_endpoint(tmp_path_factory):
     home = tmp_path_factory.mktemp("endpoint-home")
-    env = {**os.environ, "RECS_HOME": str(home), "TF_USE_LEGACY_KERAS": "1",
+    env = {**os.environ, "RECS_HOME": str(home),
            "TF_CPP_MIN_LOG_LEVEL": "2", "CUDA_VISIBLE_DEVICES": ""}  # fmt: skip
     subprocess.run(
         [sys.executable, str(TINY_MODEL), str(home / "artifact"), "6"],

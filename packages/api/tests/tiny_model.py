@@ -10,8 +10,8 @@ from pathlib import Path
 
 import tensorflow as tf
 
-from recs_ml.artifact import Manifest, write_manifest
-from recs_ml.registry import Registry
+from recs_ml.ops.registry import Registry
+from recs_ml.serving.artifact import Manifest, write_manifest
 
 
 class Tiny(tf.Module):

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, fields
 from typing import Any
 
-from recs_ml.deployer import CONFIG_SUFFIX, MAX_NAME_LENGTH
+from recs_ml.ops.deployer import CONFIG_SUFFIX, MAX_NAME_LENGTH
 
 # Serverless endpoints accept 1-6 GB of memory in 1 GB steps and at most 200 concurrent invocations.
 SERVERLESS_MEMORY_MB = (1024, 2048, 3072, 4096, 5120, 6144)

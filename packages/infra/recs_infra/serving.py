@@ -1,6 +1,6 @@
 """Serving: approval event → deployer Lambda → SageMaker serverless endpoint.
 
-The Lambda runs the very module the local loop calls (``recs_ml/deployer.py``), shipped alone:
+The Lambda runs the very module the local loop calls (``recs_ml/ops/deployer.py``), shipped alone:
 a state machine over the endpoint's status that waits, verifies the endpoint serves the new
 config and answers a request, and raises otherwise. Deployments are serialized by a reserved
 concurrency of 1: a serverless create or update takes minutes, well inside one 15-minute
@@ -72,7 +72,7 @@ class Serving(Construct):
         deployer_module: Path = DEPLOYER_MODULE,
     ) -> None:
         super().__init__(scope, construct_id)
-        require_file(deployer_module, "the deployer module (recs_ml/deployer.py)")
+        require_file(deployer_module, "the deployer module (recs_ml/ops/deployer.py)")
         stack = Stack.of(self)
 
         def sagemaker_arn(resource: str, name: str) -> str:

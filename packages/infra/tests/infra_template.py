@@ -73,7 +73,7 @@ def missing_components() -> dict[str, str]:
     if pipeline_module is None:
         missing["training"] = "recs_ml.pipeline.sagemaker (get_pipeline) is not in packages/ml yet"
     if not paths.DEPLOYER_MODULE.is_file():
-        missing["serving"] = "recs_ml/deployer.py is not in packages/ml yet"
+        missing["serving"] = "recs_ml/ops/deployer.py is not in packages/ml yet"
     elif "training" in missing:
         missing["serving"] = "the inference image comes from recs_ml.pipeline.sagemaker (missing)"
     if not paths.AMPLIFY_BUILD_SPEC.is_file():

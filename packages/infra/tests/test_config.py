@@ -74,7 +74,7 @@ def test_unknown_settings_and_bad_stage_names_are_rejected():
 
 
 def test_the_longest_group_name_allowed_fits_every_name_the_deployer_makes():
-    from recs_ml.deployer import MAX_NAME_LENGTH, endpoint_config_name_for, model_name_for
+    from recs_ml.ops.deployer import MAX_NAME_LENGTH, endpoint_config_name_for, model_name_for
 
     config = stage_config_from_context({"stage": "dev", "model_package_group": "r" * 44})
     for name in (

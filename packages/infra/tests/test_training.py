@@ -43,8 +43,8 @@ def test_pipeline_runs_process_train_evaluate_then_a_condition(definition):
         if s["Type"] == "Processing"
     ]
     assert entrypoints == [
-        ["python", "-m", "recs_ml.steps.process"],
-        ["python", "-m", "recs_ml.steps.evaluate"],
+        ["python", "-m", "recs_ml.pipeline.steps.process"],
+        ["python", "-m", "recs_ml.pipeline.steps.evaluate"],
     ]
 
 

@@ -6,7 +6,7 @@ process step's own arguments (``--engine spark --data s3://... --output s3://...
 
 import sys
 
-from recs_ml.steps.process import main
+from recs_ml.pipeline.steps.process import main
 
 if __name__ == "__main__":
     raise SystemExit(main(sys.argv[1:]))

@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from recs_ml.ann import (
-    AverageHistoryScorer,
+from recs_ml.models.baselines import EaseScorer
+from recs_ml.models.ranking import RankedScorer, RelevanceRanker
+from recs_ml.serving.ann import AverageHistoryScorer, IndexedRecommender, IvfIndex
+from recs_ml.serving.ivf import (
     IndexBuildError,
-    IndexedRecommender,
-    IvfIndex,
     IvfLayout,
     blocked_layout,
     build_ivf,
@@ -21,9 +21,7 @@ from recs_ml.ann import (
     search_layout,
     tune_nprobe,
 )
-from recs_ml.baselines import EaseScorer
-from recs_ml.models.ranking import RankedScorer, RelevanceRanker
-from recs_ml.serving import Recommender, recommend_batch
+from recs_ml.serving.signature import Recommender, recommend_batch
 
 ITEMS = 3000
 DIM = 16

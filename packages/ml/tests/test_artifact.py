@@ -2,7 +2,7 @@ import tarfile
 
 import pytest
 
-from recs_ml.artifact import ArtifactError, Manifest, pack, unpack, verify, write_manifest
+from recs_ml.serving.artifact import ArtifactError, Manifest, pack, unpack, verify, write_manifest
 
 
 def make_artifact(root):

@@ -13,19 +13,19 @@ from pathlib import Path
 
 import pytest
 
-from recs_ml import cli
-from recs_ml.artifact import Manifest, write_manifest
-from recs_ml.cli_output import print_table
-from recs_ml.model_source import (
+from recs_ml.cli.main import main
+from recs_ml.cli.output import print_table
+from recs_ml.ops.model_source import (
     ModelNotFound,
     ModelSource,
     check_data_matches,
     opened_artifact,
     resolve_source,
 )
+from recs_ml.ops.registry import Registry
 from recs_ml.pipeline.console import StepOutput
 from recs_ml.progress import _plain_line, parse_plain_line
-from recs_ml.registry import Registry
+from recs_ml.serving.artifact import Manifest, write_manifest
 from recs_ml.settings import get_settings
 
 
@@ -216,17 +216,17 @@ def test_a_model_and_data_from_different_runs_are_refused(tmp_path):
 
 
 def test_cli_errors_exit_2_with_the_fix(home, capsys):
-    assert cli.main(["recommend", "--user-id", "3"]) == 2
+    assert main(["recommend", "--user-id", "3"]) == 2
     assert "recs pipeline run" in capsys.readouterr().err
-    assert cli.main(["evaluate", "--trained"]) == 2
+    assert main(["evaluate", "--trained"]) == 2
     assert "run `recs train` first" in capsys.readouterr().err
     with pytest.raises(SystemExit):
-        cli.main(["recommend", "--user-id", "3", "--trained", "--version", "1"])
+        main(["recommend", "--user-id", "3", "--trained", "--version", "1"])
     assert "not allowed with argument" in capsys.readouterr().err
 
 
 def test_models_list_marks_the_served_version_and_prints_json(home, artifact, monkeypatch, capsys):
-    assert cli.main(["models", "list"]) == 0
+    assert main(["models", "list"]) == 0
     assert "no model versions of recs-movielens registered yet" in capsys.readouterr().out
     _register(home, artifact, "r1")
     _register(home, artifact, "r2", approve=False)
@@ -234,9 +234,9 @@ def test_models_list_marks_the_served_version_and_prints_json(home, artifact, mo
     with _Ping(body) as ping:
         monkeypatch.setenv("RECS_ENDPOINT_URL", ping.url)
         get_settings.cache_clear()
-        assert cli.main(["models", "list"]) == 0
+        assert main(["models", "list"]) == 0
         table = capsys.readouterr().out.splitlines()
-        assert cli.main(["models", "list", "--json"]) == 0
+        assert main(["models", "list", "--json"]) == 0
         listed = json.loads(capsys.readouterr().out)
     header = next(line for line in table if "version" in line and "status" in line)
     assert header.split() == ["version", "status", "served", "created", "(UTC)", "NDCG@10", "run"]
@@ -266,7 +266,7 @@ def test_tables_off_a_terminal_are_plain_text_without_trailing_blanks():
 
 
 def test_recommendation_tables_show_match_and_reason_only_when_the_model_gives_them(capsys):
-    from recs_ml.model_cli import _print_recommendations
+    from recs_ml.cli.train import _print_recommendations
 
     item = {"item_id": 175, "title": "Brazil", "year": 1985, "genres": ["Sci-Fi"], "score": 0.9}
     _print_recommendations([item], "top-1")
@@ -300,11 +300,11 @@ def test_pipeline_output_passes_lines_through_off_a_terminal():
     out = io.StringIO()
     echo = StepOutput(out, live=False)
     line = "[train] " + _plain_line("train retrieval", 5, 10, "examples", 1.0)
-    echo("[process] /usr/bin/python -m recs_ml.steps.process")
+    echo("[process] /usr/bin/python -m recs_ml.pipeline.steps.process")
     echo(line)
     echo.close()
     assert out.getvalue().splitlines() == [
-        "[process] /usr/bin/python -m recs_ml.steps.process",
+        "[process] /usr/bin/python -m recs_ml.pipeline.steps.process",
         line,
     ]
 
@@ -341,7 +341,7 @@ def _complete(script: str, *words: str) -> list[str]:
 
 
 def test_bash_completion_knows_every_command_option_and_choice(capsys):
-    assert cli.main(["completion", "bash"]) == 0
+    assert main(["completion", "bash"]) == 0
     script = capsys.readouterr().out
     assert "complete -o default -F _recs_complete recs" in script
     assert _complete(script, "recs", "") == [
@@ -358,7 +358,7 @@ def test_bash_completion_knows_every_command_option_and_choice(capsys):
 
 
 def test_zsh_completion_goes_through_bashcompinit(capsys):
-    assert cli.main(["completion", "zsh"]) == 0
+    assert main(["completion", "zsh"]) == 0
     script = capsys.readouterr().out
     assert script.startswith("autoload -U +X bashcompinit && bashcompinit\n")
     assert "_recs_complete()" in script
@@ -380,11 +380,11 @@ def test_zsh_completion_goes_through_bashcompinit(capsys):
 def test_unknown_versions_and_empty_run_lists_name_the_command(home, artifact, capsys):
     _register(home, artifact, None)
     for action in ("approve", "reject", "describe"):
-        assert cli.main(["models", action, "7"]) == 2
+        assert main(["models", action, "7"]) == 2
         error = capsys.readouterr().err
         assert "recs-movielens/7 does not exist; versions: [1]" in error
         assert "`recs models list`" in error
-    assert cli.main(["pipeline", "list"]) == 0
+    assert main(["pipeline", "list"]) == 0
     assert "no pipeline runs yet; run `recs pipeline run`" in capsys.readouterr().out
-    assert cli.main(["pipeline", "list", "--json"]) == 0
+    assert main(["pipeline", "list", "--json"]) == 0
     assert json.loads(capsys.readouterr().out) == []

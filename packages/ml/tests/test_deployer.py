@@ -15,7 +15,7 @@ from botocore.response import StreamingBody
 from botocore.stub import Stubber
 from moto import mock_aws
 
-from recs_ml import deployer
+from recs_ml.ops import deployer
 
 ARN = "arn:aws:sagemaker:us-east-1:111122223333:model-package/recs-movielens/3"
 IMAGE = "763104351884.dkr.ecr.us-east-1.amazonaws.com/tensorflow-inference:2.20-cpu-py312"
@@ -602,8 +602,26 @@ def test_the_lambda_budget_leaves_time_to_report(monkeypatch):
             return 300_000
 
     monkeypatch.setenv("RECS_DEPLOY_WAIT_SECONDS", "840")
-    assert deployer._clock_for(Context()).budget == 270
-    assert deployer._clock_for(None).budget == 840
+    settings = deployer.DeployerSettings.from_env()
+    assert deployer._clock_for(Context(), settings).budget == 270
+    assert deployer._clock_for(None, settings).budget == 840
+
+
+def test_settings_are_read_from_the_environment_once_with_clear_errors():
+    settings = deployer.DeployerSettings.from_env(
+        {
+            "RECS_DEPLOY_BACKEND": "sagemaker",
+            "RECS_ENDPOINT_NAME": "",
+            "RECS_SERVERLESS_MEMORY_MB": "4096",
+            "RECS_DEPLOY_WAIT": "no",
+        }
+    )
+    assert settings.backend == "sagemaker" and settings.endpoint_name is None
+    assert settings.serverless_memory_mb == 4096 and settings.serverless_max_concurrency == 5
+    assert settings.wait is False and settings.endpoint_url == deployer.LOCAL_ENDPOINT_URL
+    assert deployer.DeployerSettings.from_env({}) == deployer.DeployerSettings()
+    with pytest.raises(deployer.DeployError, match="RECS_DEPLOY_TIMEOUT='soon' is not an integer"):
+        deployer.DeployerSettings.from_env({"RECS_DEPLOY_TIMEOUT": "soon"})
 
 
 def test_a_success_clears_an_earlier_failure_and_failures_are_written_once(sagemaker_env):

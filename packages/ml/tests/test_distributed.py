@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from recs_ml.distributed import (
+from recs_ml.models.distributed import (
     DistributedError,
     check_global_batch,
     cluster_config,
@@ -61,10 +61,10 @@ def test_global_batch_splits_evenly_and_ports_are_distinct():
 
 
 def test_two_workers_train_and_the_chief_exports(tmp_path, monkeypatch, capsys):
-    from recs_ml.artifact import read_manifest
-    from recs_ml.cli import main
+    from recs_ml.cli.main import main
+    from recs_ml.data.synth import SynthConfig, write_synthetic
+    from recs_ml.serving.artifact import read_manifest
     from recs_ml.settings import get_settings
-    from recs_ml.synth import SynthConfig, write_synthetic
 
     monkeypatch.setenv("RECS_HOME", str(tmp_path / "home"))
     get_settings.cache_clear()

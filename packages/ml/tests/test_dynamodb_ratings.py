@@ -14,8 +14,9 @@ from botocore.stub import Stubber
 from moto import mock_aws
 from test_processing import _write_inter, pairs
 
-from recs_ml.processing import process, read_processed
-from recs_ml.store import StoreError, read_dynamodb_ratings
+from recs_ml.data.processed import read_processed
+from recs_ml.data.processing import process
+from recs_ml.data.store import StoreError, read_dynamodb_ratings
 
 TABLE = "recs-dev-ratings"
 
@@ -133,8 +134,9 @@ def test_the_process_step_reports_an_unreachable_table_and_writes_nothing(tmp_pa
         "RECS_HOME": str(tmp_path / "home"),
     }
     done = subprocess.run(
-        [sys.executable, "-m", "recs_ml.steps.process", "--data", str(tmp_path / "tiny.inter"),
-         "--output", str(out), "--ratings-table=recs-dev-ratings"],
+        [sys.executable, "-m", "recs_ml.pipeline.steps.process",
+         "--data", str(tmp_path / "tiny.inter"), "--output", str(out),
+         "--ratings-table=recs-dev-ratings"],
         env=env, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert done.returncode == 2, done.stderr
@@ -143,8 +145,9 @@ def test_the_process_step_reports_an_unreachable_table_and_writes_nothing(tmp_pa
     # "none" (the pipeline parameter's default) or empty: the step runs on the dataset alone.
     for value in ("none", ""):
         done = subprocess.run(
-            [sys.executable, "-m", "recs_ml.steps.process", "--data", str(tmp_path / "tiny.inter"),
-             "--output", str(out), f"--ratings-table={value}"],
+            [sys.executable, "-m", "recs_ml.pipeline.steps.process",
+             "--data", str(tmp_path / "tiny.inter"), "--output", str(out),
+             f"--ratings-table={value}"],
             env=env, capture_output=True, text=True, timeout=120,
         )  # fmt: skip
         assert done.returncode == 0, done.stderr

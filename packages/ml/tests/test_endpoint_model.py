@@ -12,8 +12,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from recs_ml.artifact import Manifest, write_manifest
-from recs_ml.endpoint.model import MAX_K, Batch, RequestError, format_response, parse_request
+from recs_ml.serving.artifact import Manifest, write_manifest
+from recs_ml.serving.endpoint.model import (
+    MAX_K,
+    Batch,
+    RequestError,
+    format_response,
+    parse_request,
+)
 
 ITEMS = 20
 
@@ -138,8 +144,8 @@ def test_malformed_requests_are_rejected_with_the_reason(body, message):
 
 
 def test_tiny_artifact_answers_by_hand_checkable_top_k(tmp_path):
-    from recs_ml.artifact import pack
-    from recs_ml.endpoint.model import load_version
+    from recs_ml.serving.artifact import pack
+    from recs_ml.serving.endpoint.model import load_version
 
     tarball = pack(build_artifact(tmp_path / "a"), tmp_path / "model.tar.gz")
     loaded = load_version(tarball, tmp_path / "loaded", group="g", version=1)
@@ -155,8 +161,8 @@ def test_admin_load_is_refused_to_non_loopback_clients(tmp_path, monkeypatch):
     import io
     import json
 
-    from recs_ml.endpoint.app import EndpointApp
-    from recs_ml.registry import Registry
+    from recs_ml.ops.registry import Registry
+    from recs_ml.serving.endpoint.app import EndpointApp
     from recs_ml.settings import get_settings
 
     monkeypatch.setenv("RECS_HOME", str(tmp_path))
@@ -183,8 +189,8 @@ def test_serving_a_version_clears_its_recorded_deploy_failure(tmp_path, monkeypa
     serves it (at start, or on a later load), that record goes."""
     from types import SimpleNamespace
 
-    from recs_ml.endpoint.app import EndpointApp
-    from recs_ml.registry import Registry
+    from recs_ml.ops.registry import Registry
+    from recs_ml.serving.endpoint.app import EndpointApp
     from recs_ml.settings import get_settings
 
     monkeypatch.setenv("RECS_HOME", str(tmp_path / "home"))

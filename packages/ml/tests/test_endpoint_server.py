@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from recs_ml.registry import Registry
+from recs_ml.ops.registry import Registry
 from recs_ml.settings import get_settings
 
 ROW = {"instances": [{"user_id": 7, "history": [20, 18], "exclude": [19], "k": 3}]}
@@ -43,7 +43,7 @@ class Endpoint:
         self.env = {**os.environ, "RECS_HOME": str(home), "RECS_ENDPOINT_URL": self.url}
         self.log = open(home / "endpoint.log", "w")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "recs_ml.cli", "serve", "--port", str(self.port)],
+            [sys.executable, "-m", "recs_ml.cli.main", "serve", "--port", str(self.port)],
             env=self.env,
             stdout=self.log,
             stderr=subprocess.STDOUT,
@@ -66,7 +66,7 @@ class Endpoint:
 
     def recs(self, *args: str) -> subprocess.CompletedProcess:
         return subprocess.run(
-            [sys.executable, "-m", "recs_ml.cli", *args],
+            [sys.executable, "-m", "recs_ml.cli.main", *args],
             env=self.env,
             capture_output=True,
             text=True,
@@ -191,7 +191,7 @@ def test_a_corrupted_artifact_is_refused_and_the_previous_version_keeps_serving(
     assert response.json()["predictions"][0]["item_ids"] == endpoint.answers[good]
 
     # A registry record that matches the tampered file still fails the manifest check.
-    from recs_ml.data import sha256_file
+    from recs_ml.data.embedded import sha256_file
 
     with sqlite3.connect(endpoint.home / "registry.db") as db:
         db.execute(

@@ -5,7 +5,7 @@ import math
 
 import pytest
 
-from recs_ml.evaluation import markdown_table, ranking_metrics, write_report
+from recs_ml.models.evaluation import markdown_table, ranking_metrics, write_report
 
 
 def test_single_user_by_hand():

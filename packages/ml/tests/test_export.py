@@ -10,10 +10,12 @@ import textwrap
 import pytest
 from test_models_retrieval import TINY, planted_data
 
-from recs_ml.artifact import ArtifactError, pack, unpack, verify
-from recs_ml.export import export_models, load_model
-from recs_ml.serving import Recommender, recommend_batch
-from recs_ml.training import Hyperparameters, train_models
+from recs_ml.models.hyperparameters import Hyperparameters
+from recs_ml.models.training import train_models
+from recs_ml.serving.artifact import ArtifactError, pack, unpack, verify
+from recs_ml.serving.export import export_models
+from recs_ml.serving.recommend import load_serving
+from recs_ml.serving.signature import Recommender, recommend_batch
 
 USERS = [1, 2, 3, 4, 5, 6]
 NEW_HISTORY = [21, 22, 23]
@@ -60,10 +62,9 @@ def test_reload_in_fresh_process_gives_same_topk_without_tfrs(exported, tmp_path
     script = textwrap.dedent(
         f"""
         import json, os, sys
-        os.environ["TF_USE_LEGACY_KERAS"] = "1"
         import tensorflow as tf
-        from recs_ml.artifact import unpack
-        from recs_ml.serving import recommend_batch
+        from recs_ml.serving.artifact import unpack
+        from recs_ml.serving.signature import recommend_batch
         root = unpack({str(tarball)!r})
         out = {{}}
         for name in {manifest.models!r}:
@@ -104,7 +105,7 @@ def test_above_the_threshold_retrieval_models_search_an_index(exported, tmp_path
     assert index["tuned_recall"] >= index["target_recall"]
     histories = [trained.user_histories[u] for u in USERS] + [NEW_HISTORY]
     for name in ("tfrs", "retrieval"):
-        serve = load_model(tmp_path, name)
+        serve, _ = load_serving(tmp_path, name)
         answers = recommend_batch(serve, histories, 10)
         expected = expected_lists(trained, name)[: len(USERS)] + expected_lists(trained, name)[-1:]
         hits = sum(len(set(a) & set(b)) for a, b in zip(answers, expected, strict=True))

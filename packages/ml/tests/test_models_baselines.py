@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from recs_ml.baselines import Catalog, EaseScorer, MostPopScorer, fit_ease
-from recs_ml.data import Ratings
-from recs_ml.serving import Recommender, last_items
+from recs_ml.data.datasets import Ratings
+from recs_ml.models.baselines import Catalog, EaseScorer, MostPopScorer, fit_ease
+from recs_ml.serving.signature import Recommender, last_items
 
 
 def call(module, user_ids, histories, excludes, ks):
@@ -119,7 +119,7 @@ def _random_ratings(seed=0, users=40, items=12):
 
 
 def test_capped_ease_with_cap_above_catalog_is_ease():
-    from recs_ml.baselines import CappedEase, CappedEaseScorer, ease_columns
+    from recs_ml.models.baselines import CappedEase, CappedEaseScorer, ease_columns
 
     r = _random_ratings()
     catalog = Catalog(np.unique(r.item_id))
@@ -142,7 +142,7 @@ def test_capped_ease_with_cap_above_catalog_is_ease():
 
 
 def test_capped_ease_keeps_the_popular_items_and_ranks_the_rest_by_popularity():
-    from recs_ml.baselines import CappedEase, CappedEaseScorer, ease_columns
+    from recs_ml.models.baselines import CappedEase, CappedEaseScorer, ease_columns
 
     r = _random_ratings(seed=1)
     catalog = Catalog(np.unique(r.item_id))

@@ -47,7 +47,7 @@ def main(argv: list[str]) -> int:
         (args.model_dir / "tfrs" / "1" / "assets.extra").mkdir(exist_ok=True)
         # The evaluation result travels inside the artifact so evaluate can read it.
         (args.model_dir / "tfrs" / "1" / "assets.extra" / "ndcg").write_text(hp.get("ndcg", "0.3"))
-        from recs_ml.artifact import read_manifest, write_manifest
+        from recs_ml.serving.artifact import read_manifest, write_manifest
 
         write_manifest(args.model_dir, read_manifest(args.model_dir))
         print("trained")

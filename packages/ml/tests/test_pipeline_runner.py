@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from recs_ml.ops.registry import PENDING, Registry
 from recs_ml.pipeline.runner import PipelineFailed, list_runs, read_run, run_pipeline
-from recs_ml.registry import PENDING, Registry
 from recs_ml.settings import get_settings
 
 FIXTURE = Path(__file__).with_name("test_pipeline_fixture_steps.py")

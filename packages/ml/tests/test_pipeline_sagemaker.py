@@ -62,7 +62,7 @@ def test_steps_run_the_same_step_scripts_as_the_local_runner(offline):
     steps = {step["Name"]: step for step in definition()["Steps"]}
     for name, module in (("Process", "process"), ("Evaluate", "evaluate")):
         app = steps[name]["Arguments"]["AppSpecification"]
-        assert app["ContainerEntrypoint"] == ["python", "-m", f"recs_ml.steps.{module}"]
+        assert app["ContainerEntrypoint"] == ["python", "-m", f"recs_ml.pipeline.steps.{module}"]
         assert app["ImageUri"] == IMAGE
     train = steps["Train"]["Arguments"]
     assert train["AlgorithmSpecification"]["TrainingImage"] == IMAGE
@@ -151,7 +151,7 @@ def _json_get(report: dict, path: str) -> float:
 
 
 def test_the_condition_paths_read_the_evaluation_report_as_written(offline, tmp_path):
-    from recs_ml.evaluation import write_report
+    from recs_ml.models.evaluation import write_report
 
     metrics = {
         "tfrs": {"ndcg@10": 0.21, "recall@10": 0.3},

@@ -6,9 +6,9 @@ import sqlite3
 
 import pytest
 
+from recs_ml.data.store import StoreError, read_api_ratings
 from recs_ml.pipeline.schedule import CRON_SCHEDULE, MARKER, cron_line
 from recs_ml.settings import get_settings
-from recs_ml.store import StoreError, read_api_ratings
 
 SCHEMA = """
 CREATE TABLE users   (user_id INTEGER PRIMARY KEY, age INTEGER, gender TEXT, occupation TEXT,
@@ -90,8 +90,8 @@ def test_schedule_mirrors_the_weekly_eventbridge_rule(tmp_path, monkeypatch):
 
 
 def test_screening_leaves_out_api_users_over_the_caps_and_counts_them():
-    from recs_ml.data import Ratings
-    from recs_ml.store import screen_api_ratings
+    from recs_ml.data.datasets import Ratings
+    from recs_ml.data.store import screen_api_ratings
 
     day = 86400
     rows = [(10, i, 4.0, 5 * day + i) for i in range(1, 4)]  # 3 in one day: at the daily cap

@@ -4,7 +4,7 @@ import json
 import subprocess
 import sys
 
-from recs_ml.synth import SynthConfig, write_synthetic
+from recs_ml.data.synth import SynthConfig, write_synthetic
 
 # Columnar processing holds a few copies of 24 bytes a rating plus the interpreter and
 # pyarrow: 337-441 MB measured for this million ratings (pyarrow's reader threads vary it).
@@ -21,7 +21,7 @@ def test_process_step_on_a_million_ratings_stays_under_the_ceiling(tmp_path):
     # what the child shared with this (TensorFlow-laden) test process before exec.
     script = (
         "import json, re, sys\n"
-        "from recs_ml.steps.process import main\n"
+        "from recs_ml.pipeline.steps.process import main\n"
         "code = main(sys.argv[1:])\n"
         "status = open('/proc/self/status').read()\n"
         "peak = int(re.search(r'VmHWM:\\s+(\\d+) kB', status).group(1))\n"

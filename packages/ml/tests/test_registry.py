@@ -11,8 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from recs_ml.artifact import ArtifactError, pack
-from recs_ml.registry import (
+from recs_ml.ops.registry import (
     APPROVED,
     PENDING,
     REJECTED,
@@ -20,6 +19,7 @@ from recs_ml.registry import (
     RegistryError,
     state_change_event,
 )
+from recs_ml.serving.artifact import ArtifactError, pack
 from recs_ml.settings import get_settings
 
 
@@ -34,7 +34,7 @@ def home(tmp_path, monkeypatch):
 @pytest.fixture(scope="module")
 def artifact(tmp_path_factory):
     """A small artifact whose files need no TensorFlow: the registry only checks checksums."""
-    from recs_ml.artifact import Manifest, write_manifest
+    from recs_ml.serving.artifact import Manifest, write_manifest
 
     root = tmp_path_factory.mktemp("artifact")
     for name in ("tfrs", "mostpop"):
@@ -130,7 +130,7 @@ def test_state_change_event_has_the_eventbridge_shape(home, artifact):
 def _recs(*args, home):
     env = {**os.environ, "RECS_HOME": str(home), "RECS_ENDPOINT_URL": "http://127.0.0.1:9"}
     return subprocess.run(
-        [sys.executable, "-m", "recs_ml.cli", *args], env=env, capture_output=True, text=True
+        [sys.executable, "-m", "recs_ml.cli.main", *args], env=env, capture_output=True, text=True
     )
 
 

@@ -13,14 +13,16 @@ import sqlite3
 import numpy as np
 import pytest
 
-from recs_ml.data import DataError, embedded_is_ready
-from recs_ml.processing import data_digest, process, read_processed, shard_paths
+from recs_ml.data.datasets import DataError
+from recs_ml.data.embedded import embedded_is_ready
+from recs_ml.data.processed import data_digest, read_processed, shard_paths
+from recs_ml.data.processing import process
 
 pytest.importorskip("pyspark")
 if shutil.which("java") is None:
     pytest.skip("the Spark engine needs a Java runtime (scripts/setup.sh)", allow_module_level=True)
 
-from recs_ml.spark_processing import SparkSettings, process_spark, spark_session  # noqa: E402
+from recs_ml.data.spark_processing import SparkSettings, process_spark, spark_session  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -102,8 +104,8 @@ def test_edge_cases_duplicates_ties_short_users_and_api_ratings(spark, tmp_path)
 
 
 def test_shards_hold_whole_users_in_order(spark, tmp_path):
-    import recs_ml.spark_processing as engine
-    from recs_ml.streaming import read_shard
+    import recs_ml.data.spark_processing as engine
+    from recs_ml.data.streaming import read_shard
 
     csv = tmp_path / "ratings.csv"
     rng = np.random.default_rng(0)
@@ -152,7 +154,7 @@ def test_bad_input_is_a_clear_error_naming_the_file(spark, tmp_path, content, me
 
 
 def test_process_step_cli_takes_the_engine(spark, tmp_path, capsys):
-    from recs_ml.steps.process import main
+    from recs_ml.pipeline.steps.process import main
 
     csv = tmp_path / "ratings.csv"
     csv.write_text("user_id,item_id\n1,2\n1,3\n1,4\n2,2\n2,3\n")

@@ -12,9 +12,9 @@ import sys
 import pytest
 from test_models_retrieval import TINY, planted_rows
 
-from recs_ml import cli
-from recs_ml.steps import evaluate as evaluate_step
-from recs_ml.steps import train as train_step
+from recs_ml.cli.main import main
+from recs_ml.pipeline.steps import evaluate as evaluate_step
+from recs_ml.pipeline.steps import train as train_step
 
 HP = [f"--hp={key}={value}" for key, value in {**TINY, "epochs": 2, "ease_lambdas": "50"}.items()]
 
@@ -28,7 +28,7 @@ def run(*args, env=None, timeout=600):
 @pytest.fixture(scope="module")
 def env(tmp_path_factory):
     home = tmp_path_factory.mktemp("recs-home")
-    return {**os.environ, "RECS_HOME": str(home), "TF_USE_LEGACY_KERAS": "1"}
+    return {**os.environ, "RECS_HOME": str(home)}
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +54,7 @@ def pipeline(tmp_path_factory, env, ratings_csv):
     }  # fmt: skip
     # process runs as its own process (as in the pipeline); train and evaluate in-process,
     # since a TensorFlow start per process costs more than the tiny training itself.
-    done = run("-m", "recs_ml.steps.process", *steps["process"], env=env)
+    done = run("-m", "recs_ml.pipeline.steps.process", *steps["process"], env=env)
     assert done.returncode == 0, done.stderr[-3000:]
     assert train_step.main(steps["train"]) == 0
     assert evaluate_step.main(steps["evaluate"]) == 0
@@ -79,7 +79,7 @@ def test_steps_write_contract_outputs(pipeline):
 def test_recommend_all_users_never_returns_train_items(pipeline, tmp_path, capsys):
     out = tmp_path / "recs.jsonl"
     paths = ["--model-dir", str(pipeline / "model"), "--data-dir", str(pipeline / "process")]
-    assert cli.main(["recommend", "--all-users", "--k", "10", "--output", str(out), *paths]) == 0
+    assert main(["recommend", "--all-users", "--k", "10", "--output", str(out), *paths]) == 0
     lines = [json.loads(line) for line in out.read_text().splitlines()]
     assert len(lines) == 45
     train = {}
@@ -92,7 +92,7 @@ def test_recommend_all_users_never_returns_train_items(pipeline, tmp_path, capsy
 
     capsys.readouterr()
     argv = ["recommend", "--user-id", "3", "--k", "5", "--model", "ease", "--json", *paths]
-    assert cli.main(argv) == 0
+    assert main(argv) == 0
     answer = json.loads(capsys.readouterr().out)
     assert answer["model"] == "ease" and len(answer["items"]) == 5
     assert not {item["item_id"] for item in answer["items"]} & train[3]
@@ -100,11 +100,11 @@ def test_recommend_all_users_never_returns_train_items(pipeline, tmp_path, capsy
 
 def test_recommend_rejects_bad_requests(pipeline, capsys):
     paths = ["--model-dir", str(pipeline / "model"), "--data-dir", str(pipeline / "process")]
-    assert cli.main(["recommend", "--user-id", "3", "--k", "0", *paths]) == 2
+    assert main(["recommend", "--user-id", "3", "--k", "0", *paths]) == 2
     assert "--k must be between 1 and 100" in capsys.readouterr().err
-    assert cli.main(["recommend", "--user-id", "999", *paths]) == 2
+    assert main(["recommend", "--user-id", "999", *paths]) == 2
     assert "has no ratings in the training data" in capsys.readouterr().err
-    assert cli.main(["recommend", "--history", "1,x", *paths]) == 2
+    assert main(["recommend", "--history", "1,x", *paths]) == 2
     assert "comma-separated item ids" in capsys.readouterr().err
 
 
@@ -120,7 +120,7 @@ def test_recommend_rejects_bad_requests(pipeline, capsys):
 )
 def test_malformed_hyperparameters_fail_before_training(pipeline, env, tmp_path, hp, message):
     done = run(
-        "-m", "recs_ml.steps.train", "--data-dir", str(pipeline / "process"),
+        "-m", "recs_ml.pipeline.steps.train", "--data-dir", str(pipeline / "process"),
         "--model-dir", str(tmp_path / "model"), "--hp", hp, env=env, timeout=120,
     )  # fmt: skip
     assert done.returncode == 2
@@ -132,18 +132,18 @@ def test_malformed_hyperparameters_fail_before_training(pipeline, env, tmp_path,
 def test_malformed_data_fails_before_training(env, tmp_path):
     bad = tmp_path / "bad.csv"
     bad.write_text("user_id,item_id,rating,timestamp\n1,2,5,10\n1,x,4,11\n")
-    done = run("-m", "recs_ml.steps.process", "--data", str(bad), "--output", str(tmp_path / "o"),
-               env=env)  # fmt: skip
+    done = run("-m", "recs_ml.pipeline.steps.process", "--data", str(bad),
+               "--output", str(tmp_path / "o"), env=env)  # fmt: skip
     assert done.returncode == 2
     assert "line 3" in done.stderr and "item_id 'x' is not an integer" in done.stderr
-    done = run("-m", "recs_ml.steps.train", "--data-dir", str(tmp_path / "nothing"),
+    done = run("-m", "recs_ml.pipeline.steps.train", "--data-dir", str(tmp_path / "nothing"),
                "--model-dir", str(tmp_path / "m"), env=env)  # fmt: skip
     assert done.returncode == 2 and "not a process step output" in done.stderr
     assert not (tmp_path / "m").exists()
 
 
 def test_sagemaker_hyperparameters_json(tmp_path):
-    from recs_ml.training import HyperparameterError, load_hyperparameters
+    from recs_ml.models.hyperparameters import HyperparameterError, load_hyperparameters
 
     config = tmp_path / "hyperparameters.json"
     config.write_text(json.dumps({"epochs": "7", "logq": "false", "sagemaker_program": "x"}))
@@ -158,7 +158,7 @@ def test_sagemaker_hyperparameters_json(tmp_path):
 def approved_home(pipeline, tmp_path, monkeypatch):
     """A RECS_HOME where the pipeline's artifact is approved version 1 of a recorded run, as
     `recs pipeline run` and `recs models approve 1` leave it; no endpoint is running."""
-    from recs_ml.registry import Registry
+    from recs_ml.ops.registry import Registry
     from recs_ml.settings import get_settings
 
     home = tmp_path / "home"
@@ -176,17 +176,17 @@ def approved_home(pipeline, tmp_path, monkeypatch):
 
 
 def test_recommend_answers_from_the_approved_version_as_a_table(approved_home, pipeline, capsys):
-    assert cli.main(["recommend", "--user-id", "3", "--k", "5", "--json"]) == 0
+    assert main(["recommend", "--user-id", "3", "--k", "5", "--json"]) == 0
     answer = json.loads(capsys.readouterr().out)
     assert answer["model_version"] == 1 and answer["model"] == "tfrs"
     assert answer["model_source"]["data_dir"] == str(pipeline / "process")
     assert len(answer["items"]) == 5
     # The same artifact given by path answers the same.
     paths = ["--model-dir", str(pipeline / "model"), "--data-dir", str(pipeline / "process")]
-    assert cli.main(["recommend", "--user-id", "3", "--k", "5", "--json", *paths]) == 0
+    assert main(["recommend", "--user-id", "3", "--k", "5", "--json", *paths]) == 0
     assert json.loads(capsys.readouterr().out)["items"] == answer["items"]
 
-    assert cli.main(["recommend", "--user-id", "3", "--k", "5"]) == 0
+    assert main(["recommend", "--user-id", "3", "--k", "5"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert (
         lines[0] == "top-5 for user 3 from recs-movielens/1 (Approved, newest approved), model tfrs"
@@ -201,7 +201,7 @@ def test_recommend_answers_from_the_approved_version_as_a_table(approved_home, p
 def test_evaluate_scores_the_approved_version_like_the_pipeline_did(
     approved_home, pipeline, capsys
 ):
-    assert cli.main(["evaluate", "--json"]) == 0
+    assert main(["evaluate", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     expected = json.loads((pipeline / "evaluation" / "evaluation.json").read_text())
     assert report["metrics"].keys() == expected["metrics"].keys()
@@ -209,7 +209,7 @@ def test_evaluate_scores_the_approved_version_like_the_pipeline_did(
         assert report["metrics"][name] == pytest.approx(metrics)
     written = approved_home / "evaluations" / "recs-movielens" / "1" / "test" / "evaluation.json"
     assert report["written"] == str(written.parent) and written.is_file()
-    assert cli.main(["evaluate", "--split", "validation"]) == 0
+    assert main(["evaluate", "--split", "validation"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith("recs-movielens/1 (Approved, newest approved) on the validation")
     assert any(line.split()[:2] == ["tfrs", "(default)"] for line in lines)
@@ -219,7 +219,7 @@ def test_a_model_is_never_paired_with_other_data(approved_home, pipeline, tmp_pa
     other = tmp_path / "other"
     shutil.copytree(pipeline / "process", other)
     (other / "meta" / "data_checksum").write_text("f" * 64 + "\n")
-    assert cli.main(["recommend", "--user-id", "3", "--data-dir", str(other)]) == 2
+    assert main(["recommend", "--user-id", "3", "--data-dir", str(other)]) == 2
     assert "pass the --data-dir it was trained on" in capsys.readouterr().err
-    assert cli.main(["recommend", "--user-id", "3", "--version", "2"]) == 2
+    assert main(["recommend", "--user-id", "3", "--version", "2"]) == 2
     assert "`recs models list`" in capsys.readouterr().err

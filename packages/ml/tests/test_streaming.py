@@ -3,24 +3,26 @@
 import numpy as np
 import pytest
 
-from recs_ml.baselines import Catalog
-from recs_ml.data import Ratings, embedded_is_ready
-from recs_ml.models.retrieval import next_item_examples
-from recs_ml.processing import process, read_processed, shard_paths, write_shards
-from recs_ml.streaming import (
+from recs_ml.data.datasets import Ratings
+from recs_ml.data.embedded import embedded_is_ready
+from recs_ml.data.processed import read_processed, shard_paths, write_shards
+from recs_ml.data.processing import process
+from recs_ml.data.streaming import (
     example_chunks,
     read_shard,
     sequence_examples,
     streamed_dataset,
     target_counts,
 )
-from recs_ml.training import _sequences
+from recs_ml.models.baselines import Catalog
+from recs_ml.models.fitting import user_sequences
+from recs_ml.models.retrieval import next_item_examples
 
 LENGTH = 30
 
 
 def in_memory(catalog, ratings):
-    _, sequences = _sequences(catalog, ratings)
+    _, sequences = user_sequences(catalog, ratings)
     return next_item_examples(sequences, LENGTH)
 
 

@@ -3,12 +3,12 @@
 import numpy as np
 import pytest
 
-from recs_ml.baselines import Catalog, fit_ease
-from recs_ml.cli import main as recs_main
-from recs_ml.data import load_dataset
-from recs_ml.evaluation import holdout_sets, ranking_metrics
-from recs_ml.processing import split_protocol
-from recs_ml.synth import SynthConfig, SynthError, generate, planted_truth, write_synthetic
+from recs_ml.cli.main import main as recs_main
+from recs_ml.data.datasets import load_dataset
+from recs_ml.data.split import split_protocol
+from recs_ml.data.synth import SynthConfig, SynthError, generate, planted_truth, write_synthetic
+from recs_ml.models.baselines import Catalog, fit_ease
+from recs_ml.models.evaluation import holdout_sets, ranking_metrics
 
 CONFIG = SynthConfig(ratings=30_000, users=1_000, items=600, seed=3)
 

@@ -37,7 +37,7 @@ class Settings(BaseSettings):
     # leaves out API users above them.
     max_ratings_per_user: int = Field(default=1000, ge=1)
     max_ratings_per_user_per_day: int = Field(default=200, ge=1)
-    # Catalogs of at least this many items are served through an IVF index (recs_ml.ann).
+    # Catalogs of at least this many items are served through an IVF index (recs_ml.serving.ann).
     index_threshold: int = Field(default=100_000, ge=1)
     index_target_recall: float = Field(default=0.97, gt=0.0, le=1.0)
 

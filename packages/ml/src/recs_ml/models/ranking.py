@@ -11,7 +11,7 @@ from __future__ import annotations
 import tensorflow as tf
 import tensorflow_recommenders as tfrs
 
-from recs_ml.serving import MASKED, Scorer
+from recs_ml.serving.signature import MASKED, Scorer
 
 FEATURES = ("retrieval", "ease", "popularity", "rank")
 # Rank positions are scaled by the largest k the signature allows, whatever N is.

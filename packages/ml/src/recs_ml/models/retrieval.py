@@ -12,7 +12,7 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_recommenders as tfrs
 
-from recs_ml.serving import Scorer, last_items
+from recs_ml.serving.signature import Scorer, last_items
 
 
 class UserTower(tf.keras.Model):

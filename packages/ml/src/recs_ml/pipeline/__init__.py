@@ -7,9 +7,9 @@ Pipeline for packages/infra; ``schedule`` mirrors the weekly EventBridge schedul
 
 STEPS = ("process", "train", "evaluate", "condition", "register")
 STEP_MODULES = {
-    "process": "recs_ml.steps.process",
-    "train": "recs_ml.steps.train",
-    "evaluate": "recs_ml.steps.evaluate",
+    "process": "recs_ml.pipeline.steps.process",
+    "train": "recs_ml.pipeline.steps.train",
+    "evaluate": "recs_ml.pipeline.steps.evaluate",
 }
 DEFAULT_BASELINE = "mostpop"
 DEFAULT_METRIC = "ndcg@10"

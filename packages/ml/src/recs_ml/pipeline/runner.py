@@ -24,10 +24,10 @@ from pathlib import Path
 from typing import Any
 
 import recs_ml
-from recs_ml.data import EMBEDDED_NAME, embedded_dir, embedded_is_ready, sha256_file
+from recs_ml.data.embedded import EMBEDDED_NAME, embedded_dir, embedded_is_ready, sha256_file
 from recs_ml.pipeline import DEFAULT_BASELINE, DEFAULT_METRIC, STEP_MODULES, STEPS
+from recs_ml.pipeline.steps.process import ENGINES as PROCESS_ENGINES
 from recs_ml.settings import get_settings
-from recs_ml.steps.process import ENGINES as PROCESS_ENGINES
 
 PIPELINE_PARAMS = ("baseline", "metric", "engine")
 RUN_RECORD = "run.json"
@@ -117,7 +117,7 @@ def resolve_data(data: str) -> tuple[str, str]:
 
 def resolve_store(store: Path | None) -> tuple[Path | None, str]:
     """The ratings store to merge (explicit, or RECS_HOME/store.db when present)."""
-    from recs_ml.store import StoreError, read_api_ratings
+    from recs_ml.data.store import StoreError, read_api_ratings
 
     path = Path(store) if store else get_settings().store_path
     if store is None and not path.is_file():
@@ -218,7 +218,6 @@ class Run:
         full_env = {
             **os.environ,
             "RECS_HOME": str(get_settings().home),
-            "TF_USE_LEGACY_KERAS": "1",
             "PYTHONUNBUFFERED": "1",
             **env,
         }
@@ -407,8 +406,8 @@ def run_pipeline(
         run.finish("Succeeded", f"not registered: {reason}")
         return run.record
 
-    from recs_ml.artifact import ArtifactError
-    from recs_ml.registry import Registry, RegistryError
+    from recs_ml.ops.registry import Registry, RegistryError
+    from recs_ml.serving.artifact import ArtifactError
 
     started = time.perf_counter()
     run.mark("register", "Executing")

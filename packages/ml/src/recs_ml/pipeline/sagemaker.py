@@ -1,16 +1,17 @@
 """The pipeline as a SageMaker Pipeline (sagemaker SDK v3), for packages/infra to embed.
 
 The same five steps as ``recs pipeline run`` — process → train → evaluate → condition →
-register — running the same step scripts (``python -m recs_ml.steps.<step>``) in the
+register — running the same step scripts (``python -m recs_ml.pipeline.steps.<step>``) in the
 container image(s) named by ``image_uris``. Nothing is uploaded while the definition is
 built: the steps are entrypoints of an image that has recs-ml installed, so
 ``get_pipeline(...).definition()`` works offline (inside moto's ``mock_aws`` with
 ``SAGEMAKER_VALIDATE_ROLE=false`` and a region set).
 
-Image contract (``image_uris``): ``processing`` runs ``python -m recs_ml.steps.process`` and
-``... .evaluate`` as its entrypoint; ``training`` is a SageMaker training image whose ``train``
-program runs ``python -m recs_ml.steps.train`` (SageMaker starts it as ``<image> train`` and
-passes hyperparameters in ``/opt/ml/input/config/hyperparameters.json``); ``inference`` is the
+Image contract (``image_uris``): ``processing`` runs
+``python -m recs_ml.pipeline.steps.process`` and ``... .evaluate`` as its entrypoint; ``training``
+is a SageMaker training image whose ``train`` program runs
+``python -m recs_ml.pipeline.steps.train`` (SageMaker starts it as ``<image> train`` and passes
+hyperparameters in ``/opt/ml/input/config/hyperparameters.json``); ``inference`` is the
 TensorFlow Serving container that serves the registered ``model.tar.gz``.
 
 ``sagemaker`` is the optional extra ``recs-ml[aws]`` and is imported only inside
@@ -23,7 +24,7 @@ import re
 from typing import Any
 
 from recs_ml.pipeline import DEFAULT_BASELINE, DEFAULT_METRIC, PLAIN_METRICS, plain_metric_name
-from recs_ml.steps.process import ENGINES as PROCESS_ENGINES
+from recs_ml.pipeline.steps.process import ENGINES as PROCESS_ENGINES
 
 DEFAULT_PIPELINE_NAME = "recs-movielens-training"
 DEFAULT_INSTANCE_TYPE = "ml.m5.xlarge"
@@ -164,7 +165,8 @@ def get_pipeline(
         metric: the metric compared (default ndcg@10); the condition is
             ``plain_metrics.tfrs.<m> > plain_metrics.<baseline>.<m>`` with ``m`` the plain
             name (``ndcg_at_10``) that evaluation.json repeats its metrics under.
-        hyperparameters: training hyperparameters (``recs_ml.training.Hyperparameters``).
+        hyperparameters: training hyperparameters
+            (``recs_ml.models.hyperparameters.Hyperparameters``).
         ratings_table: the API's DynamoDB ratings table, whose ``source = 'api'`` ratings the
             Process step adds to the dataset (pipeline parameter ``RatingsTable``; ``none``, the
             default, reads no table: SageMaker refuses an empty parameter value), so people who
@@ -236,12 +238,12 @@ def get_pipeline(
         return Processor(
             role=role_arn,
             image_uri=images["processing"],
-            entrypoint=["python", "-m", f"recs_ml.steps.{step}"],
+            entrypoint=["python", "-m", f"recs_ml.pipeline.steps.{step}"],
             instance_count=1,
             instance_type=processing_instance,
             base_job_name=f"recs-{step}",
             sagemaker_session=session,
-            env={"TF_USE_LEGACY_KERAS": "1", "AWS_DEFAULT_REGION": region},
+            env={"AWS_DEFAULT_REGION": region},
         )
 
     def s3_input(name: str, uri: Any, local: str) -> Any:
@@ -305,7 +307,6 @@ def get_pipeline(
             instance_type=training_instance, instance_count=training_count, volume_size_in_gb=30
         ),
         hyperparameters=dict(hyperparameters or {}),
-        environment={"TF_USE_LEGACY_KERAS": "1"},
         output_data_config=OutputDataConfig(s3_output_path=f"{prefix}/models"),
         input_data_config=[
             Channel(

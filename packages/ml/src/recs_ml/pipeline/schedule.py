@@ -25,7 +25,7 @@ def cron_line(data: str = "ml-100k") -> str:
     log = settings.home / "logs" / "pipeline-cron.log"
     workdir = shlex.quote(str(root)) if root else "."
     command = (
-        f"cd {workdir} && RECS_HOME={shlex.quote(str(settings.home))} TF_USE_LEGACY_KERAS=1 "
+        f"cd {workdir} && RECS_HOME={shlex.quote(str(settings.home))} "
         f"uv run --frozen --no-sync recs pipeline run --data {shlex.quote(data)} "
         f">> {shlex.quote(str(log))} 2>&1"
     )
