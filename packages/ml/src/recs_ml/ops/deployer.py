@@ -60,8 +60,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 logger = logging.getLogger(__name__)
 logger.setLevel(logging.INFO)
@@ -85,11 +84,10 @@ class DeployError(RuntimeError):
     """The deployment did not happen; the message says which step failed and why."""
 
 
-@dataclass(frozen=True)
-class DeployerSettings:
+class DeployerSettings(NamedTuple):
     """Everything the deployer reads from the environment (the module docstring says what each
-    variable means), read once per event. A dataclass, not pydantic-settings: the Lambda ships
-    this file alone, with boto3 and the standard library."""
+    variable means), read once per event. Standard library only, as the Lambda ships this file
+    alone; a NamedTuple rather than a dataclass, which needs its module in ``sys.modules``."""
 
     backend: str = "local"
     endpoint_url: str = LOCAL_ENDPOINT_URL
