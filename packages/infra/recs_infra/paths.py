@@ -10,6 +10,8 @@ ML_SRC_DIR = REPO_ROOT / "packages" / "ml" / "src" / "recs_ml"
 DEPLOYER_MODULE = ML_SRC_DIR / "ops" / "deployer.py"
 # Standard library only; shipped beside the deployer (the API gets it from packages/api/vendor).
 CONTRACTS_DIR = REPO_ROOT / "packages" / "contracts" / "src" / "recs_contracts"
+# spark-submit's application for the Spark Process step (recs_ml goes beside it as a zip).
+SPARK_ENTRY_SCRIPT = REPO_ROOT / "packages" / "ml" / "spark" / "process_spark.py"
 AMPLIFY_BUILD_SPEC = REPO_ROOT / "amplify.yml"
 WEB_DIR = REPO_ROOT / "packages" / "web"
 
