@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from recs_infra.paths import ML_SRC_DIR, SPARK_ENTRY_SCRIPT, require_file
-from recs_ml.pipeline.sagemaker import SPARK_ENTRY, SPARK_PY_FILES
+from recs_ml.pipeline.sagemaker_spark import SPARK_ENTRY, SPARK_PY_FILES
 
 # What `sagemaker-spark-processing:3.5-cpu-py312` ships to the job's Python, as import names:
 # the packages of aws/sagemaker-spark-container smsparkbuild/py312/Pipfile.runtime.lock
@@ -94,8 +94,9 @@ IMAGE_PACKAGES = frozenset(
     }
 )
 # Pure-Python packages recs_ml imports on the Spark path that the image lacks: shipped in the
-# zip (recs_ml.settings needs pydantic-settings, which needs python-dotenv).
-SHIPPED_PACKAGES = ("pydantic_settings", "dotenv")
+# zip (recs_ml.settings needs pydantic-settings, which needs python-dotenv; the dataset parser
+# and the store reader are recs_contracts').
+SHIPPED_PACKAGES = ("pydantic_settings", "dotenv", "recs_contracts")
 # A compiled extension would not load on the image's platform and Python: none may be shipped.
 COMPILED_SUFFIXES = (".so", ".pyd", ".dylib", ".dll")
 # Documentation inside a package directory stays out of the zip.

@@ -21,7 +21,12 @@ from recs_infra.spark_code import (
     _package_files,
     build_spark_code,
 )
-from recs_ml.pipeline.sagemaker import SPARK_ENTRY, SPARK_PY_FILES, SPARK_PY_VERSION, SPARK_VERSION
+from recs_ml.pipeline.sagemaker_spark import (
+    SPARK_ENTRY,
+    SPARK_PY_FILES,
+    SPARK_PY_VERSION,
+    SPARK_VERSION,
+)
 
 # Runs the job as spark-submit would on the image: recs_ml (and the shipped packages) from the
 # zip only, and any other import outside the standard library and the image's packages fails.

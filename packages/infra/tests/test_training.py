@@ -224,7 +224,8 @@ def test_spark_process_step_role_pulls_the_spark_image_and_cleans_only_its_outpu
 
 
 def test_spark_job_code_is_uploaded_where_the_process_step_reads_it(spark_stage, template):
-    from recs_ml.pipeline.sagemaker import SPARK_CODE_PREFIX, SPARK_ENTRY, SPARK_PY_FILES
+    from recs_ml.pipeline.sagemaker import SPARK_CODE_PREFIX
+    from recs_ml.pipeline.sagemaker_spark import SPARK_ENTRY, SPARK_PY_FILES
 
     spark_template, _ = spark_stage
     ((logical_id, deployment),) = resources(spark_template, "Custom::CDKBucketDeployment").items()
