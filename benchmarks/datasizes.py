@@ -84,11 +84,11 @@ def stream_probe(data_dir: Path, batches: int, hp_pairs: list[str]) -> dict[str,
     import numpy as np
     import tensorflow as tf
 
-    from recs_ml.data.processing import read_item_ids, shard_paths
+    from recs_ml.data.processed import read_item_ids, shard_paths
     from recs_ml.data.streaming import streamed_dataset, target_counts
     from recs_ml.models.baselines import Catalog
+    from recs_ml.models.hyperparameters import load_hyperparameters
     from recs_ml.models.retrieval import SequenceRetrieval
-    from recs_ml.models.training import load_hyperparameters
 
     started = time.perf_counter()
     samples: list[tuple[float, float]] = []
@@ -143,7 +143,7 @@ def serve_probe(model_dir: Path, data_dir: Path, requests: int) -> dict[str, Any
     train histories; RSS after load and after the requests. Prints one JSON line."""
     import numpy as np
 
-    from recs_ml.data.processing import read_ratings
+    from recs_ml.data.processed import read_ratings
     from recs_ml.models.evaluation import histories
     from recs_ml.serving.artifact import pack
     from recs_ml.serving.endpoint.model import Batch, load_version

@@ -44,7 +44,7 @@ def replay(ratings: Any, users: Any) -> tuple[list[int], list[list[int]], dict[i
     the set of the ``NEXT`` items after them)."""
     import numpy as np
 
-    from recs_ml.data.processing import order_by_user_time
+    from recs_ml.data.split import order_by_user_time
 
     order = order_by_user_time(ratings)
     user_col, item_col = ratings.user_id[order], ratings.item_id[order]
@@ -72,13 +72,8 @@ def main() -> None:
     import tensorflow as tf
 
     from recs_ml.data.datasets import load_dataset
-    from recs_ml.data.processing import (
-        deduplicate,
-        read_item_ids,
-        split_protocol,
-        take,
-        write_processed,
-    )
+    from recs_ml.data.processed import read_item_ids, write_processed
+    from recs_ml.data.split import deduplicate, split_protocol, take
     from recs_ml.models.evaluation import confidence_halfwidth, per_user_metrics
     from recs_ml.pipeline.steps.train import run
     from recs_ml.serving.signature import recommend_batch

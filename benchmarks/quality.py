@@ -31,7 +31,8 @@ def main() -> None:
     import numpy as np
     import tensorflow as tf
 
-    from recs_ml.data.processing import process, read_processed
+    from recs_ml.data.processed import read_processed
+    from recs_ml.data.processing import process
     from recs_ml.models.evaluation import histories
     from recs_ml.pipeline.steps.evaluate import evaluate_artifact
     from recs_ml.pipeline.steps.train import run

@@ -8,6 +8,8 @@ REPO_ROOT = Path(__file__).resolve().parents[3]
 API_DIR = REPO_ROOT / "packages" / "api"
 ML_SRC_DIR = REPO_ROOT / "packages" / "ml" / "src" / "recs_ml"
 DEPLOYER_MODULE = ML_SRC_DIR / "ops" / "deployer.py"
+# spark-submit's application for the Spark Process step (recs_ml goes beside it as a zip).
+SPARK_ENTRY_SCRIPT = REPO_ROOT / "packages" / "ml" / "spark" / "process_spark.py"
 AMPLIFY_BUILD_SPEC = REPO_ROOT / "amplify.yml"
 WEB_DIR = REPO_ROOT / "packages" / "web"
 

@@ -4,16 +4,19 @@ least-privilege execution role and the schedule that starts it."""
 from __future__ import annotations
 
 import json
+import tempfile
+from pathlib import Path
 
-from aws_cdk import ArnFormat, RemovalPolicy, Stack
+from aws_cdk import ArnFormat, DefaultStackSynthesizer, RemovalPolicy, Stack, Token
 from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_s3_deployment as s3_deployment
 from aws_cdk import aws_sagemaker as sagemaker
 from aws_cdk import aws_scheduler as scheduler
 from constructs import Construct
 
-from recs_infra.nag import acknowledge_resources, arn_label
+from recs_infra.nag import acknowledge, acknowledge_resources, arn_label
 from recs_infra.pipeline_definition import (
     DefinitionFactory,
     PipelineTargets,
@@ -21,8 +24,9 @@ from recs_infra.pipeline_definition import (
     render_with_placeholders,
     substitute,
 )
+from recs_infra.spark_code import build_spark_code
 from recs_infra.storage import grant_bucket_access
-from recs_ml.pipeline.sagemaker import S3_PREFIX
+from recs_ml.pipeline.sagemaker import S3_PREFIX, SPARK_CODE_PREFIX
 
 # The Spark Process step writes the splits straight to S3 under this prefix (per execution).
 SPARK_OUTPUT_PREFIX = f"{S3_PREFIX}/processed"
@@ -34,7 +38,9 @@ class TrainingPipeline(Construct):
     """Attributes: ``pipeline`` (CfnPipeline), ``pipeline_arn``, ``role`` (execution role),
     ``repository`` (ECR, the step image with recs-ml installed), ``image_uri``,
     ``model_package_group`` (CfnModelPackageGroup), ``schedule`` (CfnSchedule),
-    ``definition`` (the parsed definition, with placeholders, for inspection).
+    ``definition`` (the parsed definition, with placeholders, for inspection),
+    ``spark_code`` (with a Spark Process step: the BucketDeployment that uploads the job's
+    code to ``s3://<bucket>/pipeline/code/spark/``, else None).
     """
 
     def __init__(
@@ -198,6 +204,12 @@ class TrainingPipeline(Construct):
                 },
             )
 
+        self.spark_code: s3_deployment.BucketDeployment | None = None
+        if spark_image_uri:
+            self.spark_code = self._deploy_spark_code(
+                bucket, bucket_object_label=bucket_object_label, retain=retain
+            )
+
         if ratings_table:
             # The Process step adds the ratings people made through the API (a table scan).
             self.role.add_to_policy(
@@ -265,6 +277,9 @@ class TrainingPipeline(Construct):
         policy = self.role.node.try_find_child("DefaultPolicy")
         if policy is not None:
             self.pipeline.node.add_dependency(policy)
+        if self.spark_code is not None:
+            # An execution must find the Spark job's code in place.
+            self.pipeline.node.add_dependency(self.spark_code)
 
         scheduler_role = iam.Role(
             self,
@@ -298,3 +313,59 @@ class TrainingPipeline(Construct):
             ),
         )
         self.schedule.add_resource_dependency(self.pipeline)
+
+    def _deploy_spark_code(
+        self, bucket: s3.IBucket, *, bucket_object_label: str, retain: bool
+    ) -> s3_deployment.BucketDeployment:
+        """``process_spark.py`` and ``recs_ml.zip``, built from the repo at synth, copied to
+        the keys the Spark Process step reads; an unchanged build is not uploaded again."""
+        with tempfile.TemporaryDirectory(prefix="recs-spark-code-") as scratch:
+            # The asset is staged (copied into the cloud assembly) here, so scratch can go.
+            source = s3_deployment.Source.asset(str(build_spark_code(Path(scratch))))
+            deployment = s3_deployment.BucketDeployment(
+                self,
+                "SparkCode",
+                sources=[source],
+                destination_bucket=bucket,
+                destination_key_prefix=f"{SPARK_CODE_PREFIX}/",
+                retain_on_delete=retain,
+            )
+        self._acknowledge_deployment_handler(deployment, bucket_object_label)
+        return deployment
+
+    def _acknowledge_deployment_handler(
+        self, deployment: s3_deployment.BucketDeployment, bucket_object_label: str
+    ) -> None:
+        """cdk-nag findings on CDK's own BucketDeployment handler (one per stack), whose
+        runtime and grants aws-cdk-lib sets."""
+        handler = deployment.handler_role.node.scope
+        if handler is None:
+            return
+        stack = Stack.of(self)
+        qualifier = stack.node.try_get_context("@aws-cdk/core:bootstrapQualifier") or (
+            DefaultStackSynthesizer.DEFAULT_QUALIFIER
+        )
+        region = "<AWS::Region>" if Token.is_unresolved(stack.region) else stack.region
+        assets = f"arn:<AWS::Partition>:s3:::cdk-{qualifier}-assets-<AWS::AccountId>-{region}/*"
+        copy = (
+            "CDK's BucketDeployment handler copies the Spark job's code from the CDK asset "
+            "bucket to pipeline/code/spark/ and removes files no longer in it there; "
+            "aws-cdk-lib writes these grants."
+        )
+        acknowledge(
+            handler,
+            "IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+            "AWSLambdaBasicExecutionRole]",
+            "CDK's BucketDeployment handler logs with the managed basic execution policy "
+            "(CloudWatch Logs only).",
+        )
+        for finding in ("s3:GetObject*", "s3:GetBucket*", "s3:List*", "s3:DeleteObject*",
+                        "s3:Abort*"):  # fmt: skip
+            acknowledge(handler, f"IAM5[Action::{finding}]", copy)
+        acknowledge_resources(handler, {assets: copy, bucket_object_label: copy})
+        acknowledge(
+            handler,
+            "L1",
+            "The runtime of CDK's BucketDeployment handler is chosen by aws-cdk-lib, which "
+            "this app pins; it runs only while the stack deploys.",
+        )

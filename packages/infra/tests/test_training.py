@@ -221,3 +221,25 @@ def test_spark_process_step_role_pulls_the_spark_image_and_cleans_only_its_outpu
         [lint, "--non-zero-exit-code", "error", *templates], capture_output=True, text=True
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_spark_job_code_is_uploaded_where_the_process_step_reads_it(spark_stage, template):
+    from recs_ml.pipeline.sagemaker import SPARK_CODE_PREFIX, SPARK_ENTRY, SPARK_PY_FILES
+
+    spark_template, _ = spark_stage
+    ((logical_id, deployment),) = resources(spark_template, "Custom::CDKBucketDeployment").items()
+    properties = deployment["Properties"]
+    assert properties["DestinationBucketKeyPrefix"] == f"{SPARK_CODE_PREFIX}/"
+    assert flatten(properties["DestinationBucketName"]) == (
+        f"recs-dev-data-<AWS::AccountId>-{REGION}"
+    )
+    pipeline = only(spark_template, "AWS::SageMaker::Pipeline")
+    assert logical_id in pipeline["DependsOn"]  # the code is in place before a run can start
+    definition = json.loads(flatten(pipeline["Properties"]["PipelineDefinition"][
+        "PipelineDefinitionBody"]))  # fmt: skip
+    (process,) = [step for step in definition["Steps"] if step["Name"] == "Process"]
+    arguments = json.dumps(process["Arguments"])
+    for name in (SPARK_ENTRY, SPARK_PY_FILES):
+        assert f"/{SPARK_CODE_PREFIX}/{name}" in arguments
+    # The local engine's stage uploads no Spark code.
+    assert not resources(template, "Custom::CDKBucketDeployment")

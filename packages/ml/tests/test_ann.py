@@ -8,11 +8,9 @@ import tensorflow as tf
 
 from recs_ml.models.baselines import EaseScorer
 from recs_ml.models.ranking import RankedScorer, RelevanceRanker
-from recs_ml.serving.ann import (
-    AverageHistoryScorer,
+from recs_ml.serving.ann import AverageHistoryScorer, IndexedRecommender, IvfIndex
+from recs_ml.serving.ivf import (
     IndexBuildError,
-    IndexedRecommender,
-    IvfIndex,
     IvfLayout,
     blocked_layout,
     build_ivf,

@@ -7,16 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from recs_ml.data.datasets import (
-    DataError,
-    FetchError,
-    embedded_is_ready,
-    fetch_embedded,
-    load_csv,
-    load_dataset,
-    load_grouplens,
-    load_recbole,
-)
+from recs_ml.data.datasets import DataError, load_csv, load_dataset, load_grouplens, load_recbole
+from recs_ml.data.embedded import FetchError, embedded_is_ready, fetch_embedded
 from recs_ml.settings import get_settings
 
 

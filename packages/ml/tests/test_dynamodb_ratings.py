@@ -14,7 +14,8 @@ from botocore.stub import Stubber
 from moto import mock_aws
 from test_processing import _write_inter, pairs
 
-from recs_ml.data.processing import process, read_processed
+from recs_ml.data.processed import read_processed
+from recs_ml.data.processing import process
 from recs_ml.data.store import StoreError, read_dynamodb_ratings
 
 TABLE = "recs-dev-ratings"

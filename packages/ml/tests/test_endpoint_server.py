@@ -191,7 +191,7 @@ def test_a_corrupted_artifact_is_refused_and_the_previous_version_keeps_serving(
     assert response.json()["predictions"][0]["item_ids"] == endpoint.answers[good]
 
     # A registry record that matches the tampered file still fails the manifest check.
-    from recs_ml.data.datasets import sha256_file
+    from recs_ml.data.embedded import sha256_file
 
     with sqlite3.connect(endpoint.home / "registry.db") as db:
         db.execute(

@@ -10,7 +10,8 @@ import textwrap
 import pytest
 from test_models_retrieval import TINY, planted_data
 
-from recs_ml.models.training import Hyperparameters, train_models
+from recs_ml.models.hyperparameters import Hyperparameters
+from recs_ml.models.training import train_models
 from recs_ml.serving.artifact import ArtifactError, pack, unpack, verify
 from recs_ml.serving.export import export_models
 from recs_ml.serving.recommend import load_serving

@@ -11,8 +11,10 @@ import pytest
 import tensorflow as tf
 
 from recs_ml.data.datasets import Item, Ratings
-from recs_ml.data.processing import ProcessedData, split_protocol
-from recs_ml.models.training import Hyperparameters, train_models
+from recs_ml.data.processed import ProcessedData
+from recs_ml.data.split import split_protocol
+from recs_ml.models.hyperparameters import Hyperparameters
+from recs_ml.models.training import train_models
 from recs_ml.serving.signature import Recommender
 
 GROUPS = 3
@@ -117,12 +119,12 @@ def test_validation_choices_are_recorded(trained):
 
 def test_training_is_seeded():
     from recs_ml.models.baselines import Catalog
-    from recs_ml.models.training import _fit_retrieval
+    from recs_ml.models.fitting import fit_retrieval
 
     data = planted_data(users=30)
     hp = Hyperparameters.parse({**TINY, "epochs": 1})
     catalog = Catalog(np.arange(1, GROUPS * GROUP_SIZE + 1))
-    first = _fit_retrieval(catalog, data.train, hp, None, epochs=1)
-    second = _fit_retrieval(catalog, data.train, hp, None, epochs=1)
+    first = fit_retrieval(catalog, data.train, hp, None, epochs=1)
+    second = fit_retrieval(catalog, data.train, hp, None, epochs=1)
     for a, b in zip(first.get_weights(), second.get_weights(), strict=True):
         np.testing.assert_array_equal(a, b)

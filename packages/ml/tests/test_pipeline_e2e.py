@@ -9,7 +9,8 @@ from __future__ import annotations
 import pytest
 import requests
 
-from recs_ml.data.datasets import embedded_is_ready, load_dataset
+from recs_ml.data.datasets import load_dataset
+from recs_ml.data.embedded import embedded_is_ready
 from recs_ml.ops.registry import PENDING, Registry
 from recs_ml.pipeline.runner import run_pipeline
 from recs_ml.settings import get_settings, repo_root

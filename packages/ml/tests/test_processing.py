@@ -6,15 +6,9 @@ import numpy as np
 import pytest
 
 from recs_ml.data.datasets import DataError, Ratings
-from recs_ml.data.processing import (
-    deduplicate,
-    holdout_tail,
-    process,
-    read_processed,
-    read_ratings,
-    split_protocol,
-    write_ratings,
-)
+from recs_ml.data.processed import read_processed, read_ratings, write_ratings
+from recs_ml.data.processing import process
+from recs_ml.data.split import deduplicate, holdout_tail, split_protocol
 
 
 def ratings(rows):

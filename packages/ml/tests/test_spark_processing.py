@@ -13,8 +13,10 @@ import sqlite3
 import numpy as np
 import pytest
 
-from recs_ml.data.datasets import DataError, embedded_is_ready
-from recs_ml.data.processing import data_digest, process, read_processed, shard_paths
+from recs_ml.data.datasets import DataError
+from recs_ml.data.embedded import embedded_is_ready
+from recs_ml.data.processed import data_digest, read_processed, shard_paths
+from recs_ml.data.processing import process
 
 pytest.importorskip("pyspark")
 if shutil.which("java") is None:

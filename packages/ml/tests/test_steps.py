@@ -143,7 +143,7 @@ def test_malformed_data_fails_before_training(env, tmp_path):
 
 
 def test_sagemaker_hyperparameters_json(tmp_path):
-    from recs_ml.models.training import HyperparameterError, load_hyperparameters
+    from recs_ml.models.hyperparameters import HyperparameterError, load_hyperparameters
 
     config = tmp_path / "hyperparameters.json"
     config.write_text(json.dumps({"epochs": "7", "logq": "false", "sagemaker_program": "x"}))

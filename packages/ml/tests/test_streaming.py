@@ -3,8 +3,10 @@
 import numpy as np
 import pytest
 
-from recs_ml.data.datasets import Ratings, embedded_is_ready
-from recs_ml.data.processing import process, read_processed, shard_paths, write_shards
+from recs_ml.data.datasets import Ratings
+from recs_ml.data.embedded import embedded_is_ready
+from recs_ml.data.processed import read_processed, shard_paths, write_shards
+from recs_ml.data.processing import process
 from recs_ml.data.streaming import (
     example_chunks,
     read_shard,
@@ -13,14 +15,14 @@ from recs_ml.data.streaming import (
     target_counts,
 )
 from recs_ml.models.baselines import Catalog
+from recs_ml.models.fitting import user_sequences
 from recs_ml.models.retrieval import next_item_examples
-from recs_ml.models.training import _sequences
 
 LENGTH = 30
 
 
 def in_memory(catalog, ratings):
-    _, sequences = _sequences(catalog, ratings)
+    _, sequences = user_sequences(catalog, ratings)
     return next_item_examples(sequences, LENGTH)
 
 

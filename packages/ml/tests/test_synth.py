@@ -5,7 +5,7 @@ import pytest
 
 from recs_ml.cli.main import main as recs_main
 from recs_ml.data.datasets import load_dataset
-from recs_ml.data.processing import split_protocol
+from recs_ml.data.split import split_protocol
 from recs_ml.data.synth import SynthConfig, SynthError, generate, planted_truth, write_synthetic
 from recs_ml.models.baselines import Catalog, fit_ease
 from recs_ml.models.evaluation import holdout_sets, ranking_metrics

@@ -5,14 +5,14 @@ import pytest
 
 from recs_ml.data.datasets import Ratings
 from recs_ml.models.baselines import Catalog
-from recs_ml.models.training import (
+from recs_ml.models.fitting import fit_retrieval
+from recs_ml.models.hyperparameters import (
     SIZE_DEFAULTS,
     HyperparameterError,
     Hyperparameters,
-    _fit_retrieval,
-    final_fit_plan,
     load_hyperparameters,
 )
+from recs_ml.models.training import final_fit_plan
 
 
 def test_size_defaults_apply_only_to_values_not_set():
@@ -47,7 +47,7 @@ def test_a_passed_deadline_stops_training_after_the_current_batch(capsys):
     catalog = Catalog(np.unique(ratings.item_id))
     hp = Hyperparameters(epochs=3, batch_size=16, embedding_dim=4, history_length=5)
     timing: list[float] = []
-    _fit_retrieval(catalog, ratings, hp, None, 3, deadline=0.0, timing=timing)
+    fit_retrieval(catalog, ratings, hp, None, 3, deadline=0.0, timing=timing)
     assert len(timing) == 1  # no second epoch
     last = [line for line in capsys.readouterr().err.splitlines() if "train retrieval" in line]
     assert last and last[-1].startswith("train retrieval: 16/600 examples")
@@ -67,7 +67,7 @@ def test_the_final_model_is_never_an_untrained_one_when_time_runs_out():
     """The beer-scale failure: under a time budget the final refit was stopped after a
     batch, and that barely trained model was served (NDCG@10 below MostPop). Continued from
     the validated weights, a final fit stopped just as early still serves a trained model."""
-    from recs_ml.data.processing import split_protocol, without
+    from recs_ml.data.split import split_protocol, without
     from recs_ml.data.synth import SynthConfig, generate
     from recs_ml.models.evaluation import evaluate_serving
     from recs_ml.models.retrieval import RetrievalScorer
@@ -90,11 +90,11 @@ def test_the_final_model_is_never_an_untrained_one_when_time_runs_out():
 
     popular = Recommender(MostPopScorer(popularity), catalog.item_ids, {})
     mostpop = evaluate_serving(popular.serve, split.train, split.test, catalog.n - 1)["ndcg@10"]
-    validated = _fit_retrieval(catalog, fit, hp, None, 3)
-    continued = _fit_retrieval(
+    validated = fit_retrieval(catalog, fit, hp, None, 3)
+    continued = fit_retrieval(
         catalog, split.train, hp, None, 1, deadline=0.0, initial_weights=validated.get_weights()
     )
-    cut_refit = _fit_retrieval(catalog, split.train, hp, None, 1, deadline=0.0)
+    cut_refit = fit_retrieval(catalog, split.train, hp, None, 1, deadline=0.0)
     assert ndcg(validated) > mostpop
     assert ndcg(continued) > 0.9 * ndcg(validated)
     assert ndcg(continued) > 2 * ndcg(cut_refit)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 
 def _fetch(args: argparse.Namespace) -> int:
-    from recs_ml.data.datasets import embedded_is_ready, fetch_embedded
+    from recs_ml.data.embedded import embedded_is_ready, fetch_embedded
 
     if embedded_is_ready():
         print("MovieLens-100K already present and verified")
@@ -62,7 +62,7 @@ def _synth(args: argparse.Namespace) -> int:
 
 
 def _digest(args: argparse.Namespace) -> int:
-    from recs_ml.data.processing import data_digest
+    from recs_ml.data.processed import data_digest
 
     summary = data_digest(args.directory)
     print(json.dumps(summary, indent=2) if args.json else summary["digest"])

@@ -42,7 +42,8 @@ def _print_completion(shell: str, parser: argparse.ArgumentParser) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from recs_ml.data.datasets import DataError, FetchError
+    from recs_ml.data.datasets import DataError
+    from recs_ml.data.embedded import FetchError
 
     args = build_parser().parse_args(argv)
     try:

@@ -38,7 +38,7 @@ def _data_checksum(data_dir: Path) -> str:
 def _train(args: argparse.Namespace) -> int:
     from recs_ml.cli.output import metric, print_json, print_table
     from recs_ml.data.processing import process
-    from recs_ml.models.training import load_hyperparameters
+    from recs_ml.models.hyperparameters import load_hyperparameters
     from recs_ml.ops.model_source import trained_dir
     from recs_ml.pipeline.steps.train import run
     from recs_ml.settings import get_settings
@@ -151,7 +151,7 @@ def _parse_ids(text: str | None, what: str) -> list[int]:
 
 
 def _recommend(args: argparse.Namespace) -> int:
-    from recs_ml.data.processing import read_processed
+    from recs_ml.data.processed import read_processed
     from recs_ml.ops.model_source import check_data_matches, opened_artifact
     from recs_ml.serving.recommend import (
         describe,

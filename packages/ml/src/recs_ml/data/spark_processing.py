@@ -29,16 +29,9 @@ from pathlib import Path
 from typing import Any
 
 from recs_ml.data.datasets import DataError, Dataset, Ratings, load_metadata, locate_source
-from recs_ml.data.processing import (
-    HOLDOUT_FRACTION,
-    RATINGS_FILE,
-    RATINGS_HEADER,
-    SHARD_ROWS,
-    SHARDS_DIR,
-    api_ratings,
-    checksum_with,
-    write_meta,
-)
+from recs_ml.data.processed import RATINGS_FILE, RATINGS_HEADER, SHARD_ROWS, SHARDS_DIR, write_meta
+from recs_ml.data.processing import api_ratings, checksum_with
+from recs_ml.data.split import HOLDOUT_FRACTION
 
 DEFAULT_DRIVER_MEMORY = "2g"
 # Shuffle partitions when nothing configured them; adaptive execution merges small ones.
@@ -164,10 +157,15 @@ def read_source(spark: Any, kind: str, location: str) -> Any:
     return frame.select(*RATINGS_HEADER)
 
 
-def checked_ratings(frame: Any, location: str) -> Any:
-    """Typed ratings (long, long, float, long); the first bad row is a :class:`DataError`
-    naming the file and the row's values (ids positive integers, finite ratings, integral
-    timestamps), before anything is written."""
+def checked_ratings(frame: Any, location: str) -> tuple[Any, int]:
+    """Typed ratings (long, long, float, long, and a ``_valid`` flag to drop) and their count;
+    the first bad row is a :class:`DataError` naming the file and the row's values (ids
+    positive integers, finite ratings, integral timestamps), before anything is written.
+
+    The typed rows are persisted (memory, spilling to disk), so the input is parsed once: this
+    check, the range partitioner's sample and the shuffle all read that copy; the caller
+    unpersists the returned frame."""
+    from pyspark import StorageLevel
     from pyspark.sql import functions as F
 
     def integral(name: str) -> Any:
@@ -175,7 +173,7 @@ def checked_ratings(frame: Any, location: str) -> Any:
         return F.trim(raw).rlike(r"^[0-9]+(\.0*)?$")
 
     rating = F.col("rating").cast("double")
-    valid = (
+    valid = F.coalesce(
         integral("user_id")
         & integral("item_id")
         & (F.trim(F.col("timestamp").cast("string")).rlike(r"^-?[0-9]+(\.0*)?$"))
@@ -183,12 +181,22 @@ def checked_ratings(frame: Any, location: str) -> Any:
         & ~F.isnan(rating)
         & (F.abs(rating) != float("inf"))
         & (F.col("user_id").cast("double") >= 1)
-        & (F.col("item_id").cast("double") >= 1)
+        & (F.col("item_id").cast("double") >= 1),
+        F.lit(False),
     )
-    flagged = frame.withColumn("_valid", F.coalesce(valid, F.lit(False)))
-    bad = flagged.filter(~F.col("_valid")).limit(1).collect()
-    if bad:
-        row = bad[0].asDict()
+    typed = frame.select(
+        F.col("user_id").cast("double").cast("long").alias("user_id"),
+        F.col("item_id").cast("double").cast("long").alias("item_id"),
+        rating.cast("float").alias("rating"),
+        F.col("timestamp").cast("double").cast("long").alias("timestamp"),
+        valid.alias("_valid"),
+    ).persist(StorageLevel.MEMORY_AND_DISK)
+    counted = typed.agg(
+        F.count(F.lit(1)).alias("rows"), F.count(F.when(~F.col("_valid"), 1)).alias("bad")
+    ).first()
+    if counted["bad"]:
+        typed.unpersist()
+        row = frame.filter(~valid).limit(1).collect()[0].asDict()
         shown = ", ".join(f"{name}={row.get(name)!r}" for name in RATINGS_HEADER)
         raise DataError(
             location,
@@ -196,12 +204,7 @@ def checked_ratings(frame: Any, location: str) -> Any:
             f"bad rating row ({shown}): ids must be positive integers, rating a finite "
             "number and timestamp an integer",
         )
-    return frame.select(
-        F.col("user_id").cast("double").cast("long").alias("user_id"),
-        F.col("item_id").cast("double").cast("long").alias("item_id"),
-        rating.cast("float").alias("rating"),
-        F.col("timestamp").cast("double").cast("long").alias("timestamp"),
-    )
+    return typed, int(counted["rows"])
 
 
 def extras_frame(spark: Any, extras: list[Ratings]) -> Any | None:
@@ -252,9 +255,10 @@ def deduplicated(ratings: Any, extras: Any | None, partitions: int) -> Any:
                 "_source", F.lit(1)
             )
         )
-    # Hash-partitioned by user: the aggregation and the split's window share one shuffle.
+    # Range-partitioned by user: the aggregation, the split's window and every output part
+    # share this one shuffle, and each partition holds whole users in user order.
     latest = (
-        rows.repartition(partitions, "user_id")
+        rows.repartitionByRange(partitions, "user_id")
         .groupBy("user_id", "item_id")
         .agg(F.max(F.struct("timestamp", "_source", "_order", "rating")).alias("_latest"))
     )
@@ -277,7 +281,7 @@ def with_split(ratings: Any, fraction: float = HOLDOUT_FRACTION) -> Any:
     ordered = by_user.orderBy("timestamp", "item_id")
     n = F.count(F.lit(1)).over(by_user)
     position = F.row_number().over(ordered) - 1
-    held = F.greatest(F.lit(1), F.floor(F.lit(fraction) * n))
+    held = F.greatest(F.lit(1), F.floor(F.lit(fraction) * F.col("_n")))
     frame = ratings.withColumn("_n", n).withColumn("_pos", position)
     frame = frame.withColumn("_train_n", F.col("_n") - held.cast("long"))
     held_validation = F.greatest(F.lit(1), F.floor(F.lit(fraction) * F.col("_train_n")))
@@ -296,17 +300,10 @@ def with_split(ratings: Any, fraction: float = HOLDOUT_FRACTION) -> Any:
 # --------------------------------------------------------------------------- writing
 
 
-def _ordered(frame: Any, partitions: int) -> Any:
-    """Range-partitioned by user, each partition by (user, timestamp, item): whole users per
-    part and the parts in user order, as the training shards need."""
-    return frame.repartitionByRange(max(1, partitions), "user_id").sortWithinPartitions(
-        "user_id", "timestamp", "item_id"
-    )
-
-
-def _output_parts(spark: Any, rows: Any) -> int:
-    """Output parts (and train shards) of about SHARD_ROWS rows each."""
-    return max(1, math.ceil(rows.count() / SHARD_ROWS))
+def _output_parts(rows: int) -> int:
+    """Output parts (and train shards) of about SHARD_ROWS rows each (``rows`` counted before
+    deduplication, so parts come out at most that size)."""
+    return max(1, math.ceil(rows / SHARD_ROWS))
 
 
 def _join(base: str, *names: str) -> str:
@@ -341,6 +338,7 @@ def process_spark(
     settings: SparkSettings | None = None,
 ) -> dict[str, int]:
     """:func:`recs_ml.data.processing.process` on Spark: same inputs, same split, same files."""
+    from pyspark import StorageLevel
     from pyspark.sql import functions as F
 
     from recs_ml.progress import progress
@@ -360,23 +358,28 @@ def process_spark(
     added = sum(len(extra) for extra in extras)
 
     spark = spark_session(settings)
-    partitions = 2
     if not _is_remote(data):
-        # About 32 MB of input per shuffle partition (adaptive execution merges small ones).
+        # About 32 MB of input per shuffle partition for the vocabularies' aggregations
+        # (adaptive execution merges small ones).
         size = sum(p.stat().st_size for p in metadata.source_files[:1])
-        partitions = max(2, math.ceil(size / (32 << 20)))
-        spark.conf.set("spark.sql.shuffle.partitions", str(partitions))
-    source = checked_ratings(read_source(spark, kind, location), location)
-    with progress("spark: deduplicate and split", unit="rows") as bar:
-        rows = deduplicated(source, extras_frame(spark, extras), partitions).persist()
-        # One range partitioning by user, sorted by (user, time, item), for every output:
-        # each part holds whole users and the parts are in user order (the shards need both).
-        split = _ordered(with_split(rows), _output_parts(spark, rows)).persist()
+        spark.conf.set("spark.sql.shuffle.partitions", str(max(2, math.ceil(size / (32 << 20)))))
+    source, source_rows = checked_ratings(read_source(spark, kind, location), location)
+    with progress("spark: deduplicate and split", total=source_rows + added, unit="rows") as bar:
+        rows = deduplicated(
+            source.drop("_valid"), extras_frame(spark, extras), _output_parts(source_rows + added)
+        )
+        # Sorted by (user, time, item) within each range partition, as the window leaves
+        # them (Spark plans no second sort): whole users per part, the parts in user order.
+        split = (
+            with_split(rows)
+            .sortWithinPartitions("user_id", "timestamp", "item_id")
+            .persist(StorageLevel.MEMORY_AND_DISK)
+        )
         counts = {
             row["split"]: int(row["count"]) for row in split.groupBy("split").count().collect()
         }
-        bar.advance(sum(counts.values()))
-    rows.unpersist()
+        bar.advance(source_rows + added)
+    source.unpersist()
     n_test = counts.get("test", 0)
     n_validation = counts.get("validation", 0)
     n_train = counts.get("train", 0) + n_validation

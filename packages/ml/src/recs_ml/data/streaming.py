@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from recs_ml.data.datasets import Ratings
-from recs_ml.data.processing import holdout_tail
+from recs_ml.data.split import holdout_tail
 
 CHUNK_EXAMPLES = 65_536
 

@@ -182,18 +182,17 @@ def _first_distinct(
     return keep & (rank < limit[user])
 
 
-def _chunk(config: SynthConfig, world: World, first: int, last: int) -> Ratings:
-    """Ratings of users ``first..last-1`` (ids ``first+1..``), ordered by user then time."""
-    rng = np.random.default_rng(np.random.SeedSequence([config.seed, 1, first]))
-    counts = world.user_count[first:last]
-    users = np.arange(first, last)
-    # Oversample: repeats of a (user, item) pair are dropped below.
-    draw = np.ceil(counts * 1.5).astype(np.int64) + 4
-    user_of = np.repeat(users, draw)
-    starts = np.r_[0, np.cumsum(draw)[:-1]]
-    step = np.arange(user_of.shape[0]) - np.repeat(starts, draw)
-    progress = step / np.repeat(np.maximum(draw - 1, 1), draw)
-    n = user_of.shape[0]
+def _draw_items(
+    config: SynthConfig,
+    world: World,
+    rng: np.random.Generator,
+    user_of: np.ndarray,
+    progress: np.ndarray,
+    step: np.ndarray,
+) -> np.ndarray:
+    """One item per draw: from a cluster of the user's taste at that point of their timeline,
+    the popular items, or the next item of a series they started."""
+    n = int(user_of.shape[0])
     # Taste at this point of the user's timeline, then one cluster drawn from it.
     mix = (1.0 - progress)[:, None] * world.user_start[user_of] + progress[
         :, None
@@ -226,11 +225,22 @@ def _chunk(config: SynthConfig, world: World, first: int, last: int) -> Ratings:
         flat = np.concatenate(world.cluster_items)
         cluster_start = np.r_[0, np.cumsum([len(m) for m in world.cluster_items])[:-1]]
         item[follow] = flat[cluster_start[members] + position]
-    # First occurrence of each (user, item) pair, then each user's first `count` of those.
-    keep = _first_distinct(user_of - first, item, counts, config.items)
-    user_of, item, position = user_of[keep], item[keep], progress[keep]
-    # Heavy users run out of distinct items in their tastes: they explore the long tail
-    # (popularity flattened), at random points of their timeline.
+    return item
+
+
+def _explore_long_tail(
+    config: SynthConfig,
+    world: World,
+    rng: np.random.Generator,
+    users: np.ndarray,
+    first: int,
+    counts: np.ndarray,
+    rows: tuple[np.ndarray, np.ndarray, np.ndarray],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Heavy users run out of distinct items in their tastes: they explore the long tail
+    (popularity flattened), at random points of their timeline, until each has ``counts``.
+    ``rows``: (user, item, position in the timeline) of the distinct ratings so far."""
+    user_of, item, position = rows
     explore_weight = world.item_weight**0.3
     explore_cdf = np.cumsum(explore_weight / explore_weight.sum())
     for factor in (3, 6, 12):
@@ -247,6 +257,25 @@ def _chunk(config: SynthConfig, world: World, first: int, last: int) -> Ratings:
         position = np.r_[position, rng.random(new_user.shape[0])]
         keep = _first_distinct(user_of - first, item, counts, config.items)
         user_of, item, position = user_of[keep], item[keep], position[keep]
+    return user_of, item, position
+
+
+def _chunk(config: SynthConfig, world: World, first: int, last: int) -> Ratings:
+    """Ratings of users ``first..last-1`` (ids ``first+1..``), ordered by user then time."""
+    rng = np.random.default_rng(np.random.SeedSequence([config.seed, 1, first]))
+    counts = world.user_count[first:last]
+    users = np.arange(first, last)
+    # Oversample: repeats of a (user, item) pair are dropped below.
+    draw = np.ceil(counts * 1.5).astype(np.int64) + 4
+    user_of = np.repeat(users, draw)
+    starts = np.r_[0, np.cumsum(draw)[:-1]]
+    step = np.arange(user_of.shape[0]) - np.repeat(starts, draw)
+    progress = step / np.repeat(np.maximum(draw - 1, 1), draw)
+    item = _draw_items(config, world, rng, user_of, progress, step)
+    # First occurrence of each (user, item) pair, then each user's first `count` of those.
+    keep = _first_distinct(user_of - first, item, counts, config.items)
+    rows = (user_of[keep], item[keep], progress[keep])
+    user_of, item, position = _explore_long_tail(config, world, rng, users, first, counts, rows)
     order = np.lexsort((position, user_of))
     user_of, item = user_of[order], item[order]
     # Time: a start per user, then exponential gaps (hours to weeks) in rating order.
@@ -289,19 +318,6 @@ def planted_truth(config: SynthConfig) -> World:
     return build_world(config)
 
 
-def _table(ratings: Ratings) -> Any:
-    import pyarrow as pa
-
-    return pa.table(
-        {
-            "user_id": pa.array(ratings.user_id, pa.int64()),
-            "item_id": pa.array(ratings.item_id, pa.int64()),
-            "rating": pa.array(ratings.rating, pa.float32()),
-            "timestamp": pa.array(ratings.timestamp, pa.int64()),
-        }
-    )
-
-
 def write_synthetic(
     config: SynthConfig, output: Path, file_format: str | None = None
 ) -> dict[str, object]:
@@ -309,6 +325,7 @@ def write_synthetic(
     import pyarrow.csv as pacsv
     import pyarrow.parquet as pq
 
+    from recs_ml.data.processed import ratings_table
     from recs_ml.progress import progress
 
     output = Path(output)
@@ -326,7 +343,7 @@ def write_synthetic(
     ):
         try:
             for chunk in generate_chunks(config, world):
-                table = _table(chunk)
+                table = ratings_table(chunk)
                 if writer is None and fmt == "csv":
                     handle.write((",".join(table.schema.names) + "\n").encode())
                     options = pacsv.WriteOptions(include_header=False)

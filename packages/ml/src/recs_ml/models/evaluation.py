@@ -100,7 +100,7 @@ def sample_users(users: Sequence[int], max_users: int | None, seed: int = 0) -> 
 
 
 def _grouped(ratings: Ratings) -> tuple[list[int], list[np.ndarray]]:
-    from recs_ml.data.processing import order_by_user_time
+    from recs_ml.data.split import order_by_user_time
 
     order = order_by_user_time(ratings)
     users = ratings.user_id[order]
@@ -177,7 +177,7 @@ def evaluate_sample(
 
 def take_users(ratings: Ratings, users: np.ndarray) -> Ratings:
     """The rows of ``users``' ratings."""
-    from recs_ml.data.processing import take
+    from recs_ml.data.split import take
 
     return take(ratings, np.flatnonzero(np.isin(ratings.user_id, users)))
 

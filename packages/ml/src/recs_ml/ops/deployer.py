@@ -1,8 +1,9 @@
 """Deploy an approved model version: the consumer of 'SageMaker Model Package State Change'.
 
 One self-contained module (boto3 and the standard library only) so that it can be shipped as
-the Lambda code behind an EventBridge rule, handler ``deployer.handler``. The backend comes
-from ``RECS_DEPLOY_BACKEND``:
+the Lambda code behind an EventBridge rule, handler ``deployer.handler`` (hence one module of
+over 600 lines: the Lambda asset is this file alone). The backend comes from
+``RECS_DEPLOY_BACKEND``:
 
 ``local`` (default)
     The local endpoint (``RECS_ENDPOINT_URL``, default ``http://127.0.0.1:8080``, loopback
@@ -59,8 +60,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 logger = logging.getLogger(__name__)
 logger.setLevel(logging.INFO)
@@ -84,11 +84,10 @@ class DeployError(RuntimeError):
     """The deployment did not happen; the message says which step failed and why."""
 
 
-@dataclass(frozen=True)
-class DeployerSettings:
+class DeployerSettings(NamedTuple):
     """Everything the deployer reads from the environment (the module docstring says what each
-    variable means), read once per event. A dataclass, not pydantic-settings: the Lambda ships
-    this file alone, with boto3 and the standard library."""
+    variable means), read once per event. Standard library only, as the Lambda ships this file
+    alone; a NamedTuple rather than a dataclass, which needs its module in ``sys.modules``."""
 
     backend: str = "local"
     endpoint_url: str = LOCAL_ENDPOINT_URL
@@ -433,10 +432,46 @@ def deploy_sagemaker(
     image = container.get("Image") or _required(
         settings.inference_image_uri, "RECS_INFERENCE_IMAGE_URI"
     )
-    environment = {"SAGEMAKER_TFS_DEFAULT_MODEL_NAME": settings.default_model}
-    wait = settings.wait
     clock = clock or _clock_for(None, settings)
+    _create_model_and_config(
+        client, settings, model_name, config_name, image, container["ModelDataUrl"], arn
+    )
+    steps, endpoint = _drive_endpoint(client, endpoint_name, config_name, clock)
+    action = steps[-1]
+    logger.info("endpoint %s: %s with %s", endpoint_name, " → ".join(steps), config_name)
 
+    final_status = "Creating" if action == "created" else "Updating"
+    if action == "unchanged":
+        final_status = endpoint["EndpointStatus"] if endpoint else "unknown"
+    if settings.wait:
+        final_status = _verify_endpoint(
+            client, runtime, endpoint_name, config_name, clock, model_name
+        )
+    return {
+        "backend": "sagemaker",
+        "action": action,
+        "steps": steps,
+        "endpoint": endpoint_name,
+        "endpoint_config": config_name,
+        "model": model_name,
+        "version": version,
+        "status": final_status,
+        "verified": settings.wait,
+    }
+
+
+def _create_model_and_config(
+    client: Any,
+    settings: DeployerSettings,
+    model_name: str,
+    config_name: str,
+    image: str,
+    model_data_url: str,
+    arn: str | None,
+) -> None:
+    """The SageMaker model and its serverless endpoint config, unless they exist already (a
+    retried event re-uses them)."""
+    environment = {"SAGEMAKER_TFS_DEFAULT_MODEL_NAME": settings.default_model}
     _create_if_absent(
         client.create_model,
         f"model {model_name}",
@@ -444,7 +479,7 @@ def deploy_sagemaker(
         ExecutionRoleArn=_required(settings.sagemaker_role_arn, "RECS_SAGEMAKER_ROLE_ARN"),
         PrimaryContainer={
             "Image": image,
-            "ModelDataUrl": container["ModelDataUrl"],
+            "ModelDataUrl": model_data_url,
             "Environment": environment,
         },
         Tags=[{"Key": "ModelPackageArn", "Value": arn or ""}],
@@ -465,6 +500,12 @@ def deploy_sagemaker(
         ],
     )
 
+
+def _drive_endpoint(
+    client: Any, endpoint_name: str, config_name: str, clock: _Clock
+) -> tuple[list[str], dict[str, Any] | None]:
+    """The endpoint state machine (module docstring): the steps taken and the endpoint as
+    last described."""
     steps: list[str] = []
     endpoint = describe_endpoint(client, endpoint_name)
     while True:
@@ -513,36 +554,27 @@ def deploy_sagemaker(
             raise DeployError(
                 f"endpoint {endpoint_name} is {endpoint['EndpointStatus']} after its deletion"
             )
-    action = steps[-1]
-    logger.info("endpoint %s: %s with %s", endpoint_name, " → ".join(steps), config_name)
+    return steps, endpoint
 
-    final_status = "Creating" if action == "created" else "Updating"
-    if action == "unchanged":
-        final_status = endpoint["EndpointStatus"] if endpoint else "unknown"
-    if wait:
-        endpoint = _settle(client, endpoint_name, clock)
-        if endpoint is None:
-            raise DeployError(f"endpoint {endpoint_name} disappeared while deploying {model_name}")
-        final_status = endpoint["EndpointStatus"]
-        reason = endpoint.get("FailureReason")
-        serving_config = endpoint.get("EndpointConfigName")
-        if final_status != "InService" or serving_config != config_name or reason:
-            raise DeployError(
-                f"endpoint {endpoint_name} did not deploy {config_name}: it is {final_status} on "
-                f"{serving_config}" + (f"; FailureReason: {reason}" if reason else "")
-            )
-        _smoke_request(runtime or _sagemaker_runtime_client(), endpoint_name, config_name)
-    return {
-        "backend": "sagemaker",
-        "action": action,
-        "steps": steps,
-        "endpoint": endpoint_name,
-        "endpoint_config": config_name,
-        "model": model_name,
-        "version": version,
-        "status": final_status,
-        "verified": wait,
-    }
+
+def _verify_endpoint(
+    client: Any, runtime: Any, endpoint_name: str, config_name: str, clock: _Clock, model_name: str
+) -> str:
+    """Wait until the endpoint settles; it must be InService on ``config_name`` with no
+    FailureReason and answer one real request. Returns its status."""
+    endpoint = _settle(client, endpoint_name, clock)
+    if endpoint is None:
+        raise DeployError(f"endpoint {endpoint_name} disappeared while deploying {model_name}")
+    final_status: str = endpoint["EndpointStatus"]
+    reason = endpoint.get("FailureReason")
+    serving_config = endpoint.get("EndpointConfigName")
+    if final_status != "InService" or serving_config != config_name or reason:
+        raise DeployError(
+            f"endpoint {endpoint_name} did not deploy {config_name}: it is {final_status} on "
+            f"{serving_config}" + (f"; FailureReason: {reason}" if reason else "")
+        )
+    _smoke_request(runtime or _sagemaker_runtime_client(), endpoint_name, config_name)
+    return final_status
 
 
 def record_deploy_outcome(client: Any, arn: str | None, error: str | None) -> None:

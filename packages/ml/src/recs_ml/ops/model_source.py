@@ -144,6 +144,56 @@ def _from_package(
     )
 
 
+def _trained_source(model_dir: Path | None, data_dir: Path | None) -> ModelSource:
+    """What ``recs train`` wrote (or the given directories)."""
+    base = trained_dir()
+    source = ModelSource(
+        label="trained by `recs train`" if model_dir is None else str(model_dir),
+        artifact=Path(model_dir) if model_dir else base / "model",
+        data_dir=Path(data_dir) if data_dir else base / "data",
+        evaluation_dir=base / "evaluation",
+    )
+    if model_dir is None and not (source.artifact / "manifest.json").is_file():
+        raise ModelNotFound(
+            f"no model trained by `recs train` in {source.artifact}; run `recs train` first"
+        )
+    if data_dir is None and not (source.data_dir / "meta").is_dir():
+        raise ModelNotFound(
+            f"no processed data from `recs train` in {source.data_dir}; run `recs train` first"
+        )
+    return source
+
+
+def _registered_source(
+    registry: Registry, group: str, version: int | None, data_dir: Path | None
+) -> ModelSource:
+    """Version ``version`` of ``group``; without one, the served or the newest approved."""
+    from recs_ml.ops.registry import APPROVED, PENDING, RegistryError
+
+    if version is not None:
+        try:
+            package = registry.describe(version, group)
+        except RegistryError as exc:
+            raise ModelNotFound(f"{exc}; `recs models list` shows the registered ones") from None
+        serving = served_package(registry, group)
+        served = serving is not None and serving.version == package.version
+        return _from_package(package, served, ", served" if served else "", data_dir)
+    serving = served_package(registry, group)
+    if serving is not None:
+        return _from_package(serving, True, f", served at {endpoint_url()}", data_dir)
+    latest = registry.latest_approved(group)
+    if latest is None:
+        pending = [p.version for p in registry.versions(group, status=PENDING)]
+        if pending:
+            raise ModelNotFound(
+                f"no approved version of {group} yet; approve one with "
+                f"`recs models approve {pending[-1]}` (pending: {pending})"
+            )
+        raise ModelNotFound(f"no model version of {group} is registered yet; {NO_VERSION_HINT}")
+    assert latest.status == APPROVED
+    return _from_package(latest, False, ", newest approved", data_dir)
+
+
 def resolve_source(
     *,
     version: int | None = None,
@@ -153,56 +203,14 @@ def resolve_source(
     group: str | None = None,
 ) -> ModelSource:
     """The model a command answers from (see the module docstring); raises ModelNotFound."""
-    from recs_ml.ops.registry import APPROVED, PENDING, Registry, RegistryError
+    from recs_ml.ops.registry import Registry
 
     if trained and version is not None:
         raise ModelNotFound("give --trained or --version, not both")
     if trained or (model_dir is not None and data_dir is not None and version is None):
-        base = trained_dir()
-        source = ModelSource(
-            label="trained by `recs train`" if model_dir is None else str(model_dir),
-            artifact=Path(model_dir) if model_dir else base / "model",
-            data_dir=Path(data_dir) if data_dir else base / "data",
-            evaluation_dir=base / "evaluation",
-        )
-        if model_dir is None and not (source.artifact / "manifest.json").is_file():
-            raise ModelNotFound(
-                f"no model trained by `recs train` in {source.artifact}; run `recs train` first"
-            )
-        if data_dir is None and not (source.data_dir / "meta").is_dir():
-            raise ModelNotFound(
-                f"no processed data from `recs train` in {source.data_dir}; run `recs train` first"
-            )
-        return source
-
+        return _trained_source(model_dir, data_dir)
     group = group or get_settings().model_package_group
-    registry = Registry()
-    if version is not None:
-        try:
-            package = registry.describe(version, group)
-        except RegistryError as exc:
-            raise ModelNotFound(f"{exc}; `recs models list` shows the registered ones") from None
-        serving = served_package(registry, group)
-        served = serving is not None and serving.version == package.version
-        source = _from_package(package, served, ", served" if served else "", data_dir)
-    else:
-        serving = served_package(registry, group)
-        if serving is not None:
-            source = _from_package(serving, True, f", served at {endpoint_url()}", data_dir)
-        else:
-            latest = registry.latest_approved(group)
-            if latest is None:
-                pending = [p.version for p in registry.versions(group, status=PENDING)]
-                if pending:
-                    raise ModelNotFound(
-                        f"no approved version of {group} yet; approve one with "
-                        f"`recs models approve {pending[-1]}` (pending: {pending})"
-                    )
-                raise ModelNotFound(
-                    f"no model version of {group} is registered yet; {NO_VERSION_HINT}"
-                )
-            assert latest.status == APPROVED
-            source = _from_package(latest, False, ", newest approved", data_dir)
+    source = _registered_source(Registry(), group, version, data_dir)
     if model_dir is not None:
         source.artifact = Path(model_dir)
         source.label = str(model_dir)
@@ -223,7 +231,7 @@ def check_data_matches(manifest_checksum: str, data_checksum: str, source: Model
 def opened_artifact(source: ModelSource) -> Iterator[tuple[Path, Any]]:
     """The verified artifact directory and its manifest, unpacked for this command only; a
     registered artifact must still have the sha256 the registry recorded."""
-    from recs_ml.data.datasets import sha256_file
+    from recs_ml.data.embedded import sha256_file
     from recs_ml.serving.artifact import MANIFEST, ArtifactError, read_manifest, unpack, verify
 
     path = Path(source.artifact)

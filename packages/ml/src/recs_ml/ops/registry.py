@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from recs_ml.data.datasets import sha256_file
+from recs_ml.data.embedded import sha256_file
 from recs_ml.serving.artifact import MANIFEST, ArtifactError, Manifest, pack, unpack, verify
 from recs_ml.settings import get_settings
 

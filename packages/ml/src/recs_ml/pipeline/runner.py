@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import recs_ml
-from recs_ml.data.datasets import EMBEDDED_NAME, embedded_dir, embedded_is_ready, sha256_file
+from recs_ml.data.embedded import EMBEDDED_NAME, embedded_dir, embedded_is_ready, sha256_file
 from recs_ml.pipeline import DEFAULT_BASELINE, DEFAULT_METRIC, STEP_MODULES, STEPS
 from recs_ml.pipeline.steps.process import ENGINES as PROCESS_ENGINES
 from recs_ml.settings import get_settings

@@ -165,7 +165,8 @@ def get_pipeline(
         metric: the metric compared (default ndcg@10); the condition is
             ``plain_metrics.tfrs.<m> > plain_metrics.<baseline>.<m>`` with ``m`` the plain
             name (``ndcg_at_10``) that evaluation.json repeats its metrics under.
-        hyperparameters: training hyperparameters (``recs_ml.models.training.Hyperparameters``).
+        hyperparameters: training hyperparameters
+            (``recs_ml.models.hyperparameters.Hyperparameters``).
         ratings_table: the API's DynamoDB ratings table, whose ``source = 'api'`` ratings the
             Process step adds to the dataset (pipeline parameter ``RatingsTable``; ``none``, the
             default, reads no table: SageMaker refuses an empty parameter value), so people who

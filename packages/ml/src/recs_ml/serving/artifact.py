@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from recs_ml.data.datasets import sha256_file
+from recs_ml.data.embedded import sha256_file
 
 MANIFEST = "manifest.json"
 

@@ -97,7 +97,8 @@ def _index_for(
     log: Callable[[str], None],
 ) -> tuple[Any, dict[str, Any]] | None:
     """The IVF index over ``scorer``'s retrieval item vectors (None: it has none)."""
-    from recs_ml.serving.ann import IvfIndex, build_ivf, retrieval_of
+    from recs_ml.serving.ann import IvfIndex, retrieval_of
+    from recs_ml.serving.ivf import build_ivf
 
     retrieval = retrieval_of(scorer)
     if retrieval is None:

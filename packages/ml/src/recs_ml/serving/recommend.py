@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from recs_ml.data.datasets import Item
-from recs_ml.data.processing import ProcessedData
+from recs_ml.data.processed import ProcessedData
 
 Serve = Callable[..., Any]
 

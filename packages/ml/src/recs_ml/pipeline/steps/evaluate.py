@@ -63,7 +63,7 @@ def evaluate_artifact(
     fixed-seed sample."""
     import tensorflow as tf
 
-    from recs_ml.data.processing import read_item_ids, read_processed
+    from recs_ml.data.processed import read_item_ids, read_processed
     from recs_ml.models.evaluation import evaluate_sample
     from recs_ml.progress import progress
     from recs_ml.serving.artifact import read_manifest

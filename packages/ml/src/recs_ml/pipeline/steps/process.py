@@ -56,7 +56,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from recs_ml.data.datasets import DataError, FetchError
+    from recs_ml.data.datasets import DataError
+    from recs_ml.data.embedded import FetchError
     from recs_ml.data.processing import process
     from recs_ml.data.spark_processing import SparkUnavailable
     from recs_ml.data.store import StoreError

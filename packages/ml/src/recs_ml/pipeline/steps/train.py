@@ -39,7 +39,7 @@ def parse_args(argv: list[str] | None = None) -> tuple[argparse.Namespace, list[
 
 def extra_pairs(rest: list[str]) -> list[str]:
     """``--epochs 5`` style arguments (SageMaker script mode) as ``epochs=5`` pairs."""
-    from recs_ml.models.training import HyperparameterError
+    from recs_ml.models.hyperparameters import HyperparameterError
 
     pairs = []
     index = 0
@@ -79,8 +79,9 @@ def run(
     # The strategy must exist before any other TensorFlow op.
     strategy = multi_worker_strategy()
 
-    from recs_ml.data.processing import read_processed
-    from recs_ml.models.training import check_training_data, load_hyperparameters, train_models
+    from recs_ml.data.processed import read_processed
+    from recs_ml.models.hyperparameters import load_hyperparameters
+    from recs_ml.models.training import check_training_data, train_models
     from recs_ml.serving.export import export_models
 
     hp = load_hyperparameters(pairs, config)
@@ -105,7 +106,7 @@ def run(
 def main(argv: list[str] | None = None) -> int:
     from recs_ml.data.datasets import DataError
     from recs_ml.models.distributed import DistributedError
-    from recs_ml.models.training import HyperparameterError
+    from recs_ml.models.hyperparameters import HyperparameterError
 
     args, rest = parse_args(argv)
     try:

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from recs_ml.data.datasets import sha256_file
+from recs_ml.data.embedded import sha256_file
 from recs_ml.serving.artifact import ArtifactError, Manifest, read_manifest, unpack
 
 MAX_K = 100
