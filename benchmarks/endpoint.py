@@ -20,6 +20,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -31,6 +32,7 @@ from recs_contracts.serving import Instance, request_body  # noqa: E402
 
 CATALOG = 1682
 HISTORY = 30
+BATCHES = (1, 32, 256)
 
 
 def free_port() -> int:
@@ -106,6 +108,149 @@ def timed(call, seconds: float, max_calls: int) -> list[float]:
     return samples
 
 
+def start_endpoint(scratch: Path) -> tuple[subprocess.Popen, str]:
+    """`recs serve` on a free loopback port, once it answers /ping (its log in scratch)."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    with open(scratch / "endpoint.log", "w") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "recs_ml.cli.main", "serve", "--port", str(port)],
+            env={**os.environ},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(url + "/ping", timeout=2).status_code == 200:
+                break
+        except requests.RequestException:  # bound but still loading in the worker
+            time.sleep(0.5)
+    else:
+        stop_endpoint(process)
+        raise SystemExit("endpoint did not come up: " + (scratch / "endpoint.log").read_text())
+    return process, url
+
+
+def stop_endpoint(process: subprocess.Popen) -> None:
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+def measure_batch(
+    session: requests.Session,
+    url: str,
+    loaded: Any,
+    payload: dict,
+    *,
+    seconds: float,
+    max_calls: int,
+) -> dict[str, float]:
+    """One batch size over HTTP and in-process: latency percentiles and rows/s."""
+    from recs_ml.serving.endpoint.model import parse_request
+
+    encoded = json.dumps(payload)
+    parsed = parse_request(payload)
+    batch = len(payload["instances"])
+
+    def http() -> None:
+        response = session.post(
+            url + "/invocations",
+            data=encoded,
+            headers={"Content-Type": "application/json"},
+            timeout=30,
+        )
+        response.raise_for_status()
+
+    def inproc() -> None:
+        loaded.predict("tfrs", parsed)
+
+    http_s = timed(http, seconds, max_calls)
+    local_s = timed(inproc, seconds, max_calls)
+    http_p, local_p = percentiles(http_s), percentiles(local_s)
+    return {
+        "http_p50_ms": http_p["p50"] * 1000,
+        "http_p99_ms": http_p["p99"] * 1000,
+        "http_rows_per_s": batch * len(http_s) / sum(http_s),
+        "inprocess_p50_ms": local_p["p50"] * 1000,
+        "inprocess_p99_ms": local_p["p99"] * 1000,
+        "inprocess_rows_per_s": batch * len(local_s) / sum(local_s),
+        "requests": len(http_s),
+    }
+
+
+def concurrent_requests_per_s(url: str, encoded: str, seconds: float, clients: int = 4) -> float:
+    """Requests/s of ``clients`` loopback clients posting ``encoded`` for ``seconds``."""
+    counts = [0] * clients
+    stop_at = time.perf_counter() + seconds
+
+    def client(index: int) -> None:
+        own = requests.Session()
+        while time.perf_counter() < stop_at:
+            own.post(
+                url + "/invocations",
+                data=encoded,
+                headers={"Content-Type": "application/json"},
+                timeout=30,
+            ).raise_for_status()
+            counts[index] += 1
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return sum(counts) / (time.perf_counter() - started)
+
+
+def render_markdown(model_kind: str, figures: dict[str, Any]) -> str:
+    rows = [
+        [
+            batch,
+            *(
+                figures[f"batch_{batch}"][key]
+                for key in (
+                    "http_p50_ms",
+                    "http_p99_ms",
+                    "http_rows_per_s",
+                    "inprocess_p50_ms",
+                    "inprocess_p99_ms",
+                    "inprocess_rows_per_s",
+                )
+            ),
+        ]
+        for batch in BATCHES
+    ]
+    return "\n".join(
+        [
+            "## Local endpoint (`recs serve`, gunicorn gthread, loopback)",
+            "",
+            f"Model: {model_kind}; k = 10, history of {HISTORY} items. Reference: the same "
+            "SavedModel signature called in-process.",
+            "",
+            markdown_table(
+                [
+                    "batch",
+                    "HTTP p50 ms",
+                    "HTTP p99 ms",
+                    "HTTP rows/s",
+                    "in-process p50 ms",
+                    "in-process p99 ms",
+                    "in-process rows/s",
+                ],
+                rows,
+            ),
+            "",
+            "4 concurrent clients at batch 1: "
+            f"{figures['concurrent_4_clients_batch_1_rps']:.0f} requests/s.",
+        ]
+    )
+
+
 def main() -> None:
     args = argument_parser(__doc__ or "").parse_args()
     seconds = 3.0 if args.quick else 10.0
@@ -125,135 +270,30 @@ def main() -> None:
         registry = Registry()
         package = registry.approve(registry.register(artifact).version)
 
-        from recs_ml.serving.endpoint.model import load_version, parse_request
+        from recs_ml.serving.endpoint.model import load_version
 
         loaded = load_version(
             package.tarball, scratch / "inproc", group=package.group, version=package.version
         )
-
-        port = free_port()
-        url = f"http://127.0.0.1:{port}"
-        log = open(scratch / "endpoint.log", "w")  # noqa: SIM115 - closed below
-        process = subprocess.Popen(
-            [sys.executable, "-m", "recs_ml.cli.main", "serve", "--port", str(port)],
-            env={**os.environ},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        deadline = time.monotonic() + 300
-        while time.monotonic() < deadline:
-            try:
-                if requests.get(url + "/ping", timeout=2).status_code == 200:
-                    break
-            except requests.RequestException:  # bound but still loading in the worker
-                time.sleep(0.5)
-        else:
-            raise SystemExit("endpoint did not come up: " + (scratch / "endpoint.log").read_text())
+        process, url = start_endpoint(scratch)
 
         rng = np.random.default_rng(1)
         session = requests.Session()
-        rows = []
-        figures: dict[str, object] = {"model": model_kind, "seconds_per_measurement": seconds}
-        for batch in (1, 32, 256):
-            payload = body(batch, rng)
-            encoded = json.dumps(payload)
-            parsed = parse_request(payload)
-
-            def http(encoded=encoded) -> None:
-                response = session.post(
-                    url + "/invocations",
-                    data=encoded,
-                    headers={"Content-Type": "application/json"},
-                    timeout=30,
-                )
-                response.raise_for_status()
-
-            def inproc(parsed=parsed) -> None:
-                loaded.predict("tfrs", parsed)
-
-            http_s = timed(http, seconds, max_calls)
-            local_s = timed(inproc, seconds, max_calls)
-            http_p, local_p = percentiles(http_s), percentiles(local_s)
-            figures[f"batch_{batch}"] = {
-                "http_p50_ms": http_p["p50"] * 1000,
-                "http_p99_ms": http_p["p99"] * 1000,
-                "http_rows_per_s": batch * len(http_s) / sum(http_s),
-                "inprocess_p50_ms": local_p["p50"] * 1000,
-                "inprocess_p99_ms": local_p["p99"] * 1000,
-                "inprocess_rows_per_s": batch * len(local_s) / sum(local_s),
-                "requests": len(http_s),
-            }
-            f = figures[f"batch_{batch}"]
-            assert isinstance(f, dict)
-            rows.append(
-                [
-                    batch,
-                    f["http_p50_ms"],
-                    f["http_p99_ms"],
-                    f["http_rows_per_s"],
-                    f["inprocess_p50_ms"],
-                    f["inprocess_p99_ms"],
-                    f["inprocess_rows_per_s"],
-                ]
+        figures: dict[str, Any] = {"model": model_kind, "seconds_per_measurement": seconds}
+        for batch in BATCHES:
+            figures[f"batch_{batch}"] = measure_batch(
+                session, url, loaded, body(batch, rng), seconds=seconds, max_calls=max_calls
             )
-
         # Concurrency: 4 loopback clients at batch 1, the way the API calls the endpoint.
-        single = json.dumps(body(1, rng))
-        counts = [0] * 4
-        stop_at = time.perf_counter() + seconds
-
-        def client(index: int) -> None:
-            own = requests.Session()
-            while time.perf_counter() < stop_at:
-                own.post(
-                    url + "/invocations",
-                    data=single,
-                    headers={"Content-Type": "application/json"},
-                    timeout=30,
-                ).raise_for_status()
-                counts[index] += 1
-
-        started = time.perf_counter()
-        threads = [threading.Thread(target=client, args=(i,)) for i in range(4)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        figures["concurrent_4_clients_batch_1_rps"] = sum(counts) / (time.perf_counter() - started)
-
-        markdown = "\n".join(
-            [
-                "## Local endpoint (`recs serve`, gunicorn gthread, loopback)",
-                "",
-                f"Model: {model_kind}; k = 10, history of {HISTORY} items. Reference: the same "
-                "SavedModel signature called in-process.",
-                "",
-                markdown_table(
-                    [
-                        "batch",
-                        "HTTP p50 ms",
-                        "HTTP p99 ms",
-                        "HTTP rows/s",
-                        "in-process p50 ms",
-                        "in-process p99 ms",
-                        "in-process rows/s",
-                    ],
-                    rows,
-                ),
-                "",
-                "4 concurrent clients at batch 1: "
-                f"{figures['concurrent_4_clients_batch_1_rps']:.0f} requests/s.",
-            ]
+        figures["concurrent_4_clients_batch_1_rps"] = concurrent_requests_per_s(
+            url, json.dumps(body(1, rng)), seconds
         )
+        markdown = render_markdown(model_kind, figures)
         write_result("endpoint", figures, markdown)
         print(markdown)
     finally:
         if process is not None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
+            stop_endpoint(process)
         shutil.rmtree(scratch, ignore_errors=True)
 
 

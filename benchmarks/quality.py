@@ -14,12 +14,79 @@ import os
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from common import argument_parser, markdown_table, percentiles, time_calls, write_result
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 MB = 1024**2
+
+
+def top10_latency_ms(root: Path, *, quick: bool) -> dict[str, dict[str, float]]:
+    """In-process top-10 latency percentiles (ms) of the exported tfrs and EASE models."""
+    import tensorflow as tf
+
+    from recs_ml.data.processed import read_processed
+    from recs_ml.models.evaluation import histories
+
+    data = read_processed(root / "data")
+    known = histories(data.train)
+    user = 3
+    history = tf.constant([known[user]], tf.int64)
+    latency = {}
+    for name in ("tfrs", "ease"):
+        serve = tf.saved_model.load(str(root / "model" / name / "1")).signatures["serving_default"]
+        request = {
+            "user_id": tf.constant([user], tf.int64),
+            "history": history,
+            "exclude": tf.zeros([1, 1], tf.int64),
+            "k": tf.constant([10], tf.int32),
+        }
+        samples = time_calls(lambda s=serve, r=request: s(**r), 200 if quick else 2000, 20)
+        latency[name] = {key: value * 1000 for key, value in percentiles(samples).items()}
+
+    return latency
+
+
+def render_markdown(
+    figures: dict[str, Any], *, artifact_bytes: int, chosen: dict[str, Any], quick: bool
+) -> str:
+    metrics = figures["metrics"]
+    ratio = figures["tfrs_over_ease_ndcg"]
+    latency = figures["latency_ms"]
+    users = figures["users"]
+    names = list(metrics)
+    table = markdown_table(
+        ["model", "NDCG@10", "Recall@10", "HitRate@10", "MRR@10", "coverage"],
+        [
+            [name, *(float(metrics[name][m]) for m in
+                     ("ndcg@10", "recall@10", "hitrate@10", "mrr@10", "coverage"))]
+            for name in names
+        ],
+    )  # fmt: skip
+    total_s = figures["train_plus_evaluate_s"]
+    p99 = latency["tfrs"]["p99"]
+    targets = markdown_table(
+        ["target", "measured", "goal", "met"],
+        [
+            ["served NDCG@10 / EASE", round(ratio, 3), "≥ 1.0 (stretch 1.10)", ratio >= 1.0],
+            ["train + evaluate (s)", round(total_s, 1), "≤ 300", total_s <= 300],
+            ["model.tar.gz (MB)", round(artifact_bytes / MB, 2), "< 50", artifact_bytes < 50 * MB],
+            ["top-10 p99, tfrs (ms)", round(p99, 2), "< 5", p99 < 5],
+        ],
+    )  # fmt: skip
+    markdown = (
+        "## Recommendation quality (MovieLens-100K, test split)\n\n"
+        f"{users} users; per-user temporal split, last 20% held out. Chosen on "
+        f"validation: EASE λ = {chosen['ease_lambda']:g}, retrieval epochs = "
+        f"{chosen['retrieval_epochs']}, ranking stage {'kept' if chosen['ranker'] else 'dropped'}."
+        f"{' (--quick: fewer epochs)' if quick else ''}\n\n"
+        f"{table}\n\n{targets}\n\n"
+        f"Latency in-process, one user, k=10: tfrs p50 {latency['tfrs']['p50']:.2f} ms, "
+        f"EASE p50 {latency['ease']['p50']:.2f} ms (shared 2-core machine).\n"
+    )
+    return markdown
 
 
 def main() -> None:
@@ -29,11 +96,8 @@ def main() -> None:
     args = parser.parse_args()
 
     import numpy as np
-    import tensorflow as tf
 
-    from recs_ml.data.processed import read_processed
     from recs_ml.data.processing import process
-    from recs_ml.models.evaluation import histories
     from recs_ml.pipeline.steps.evaluate import evaluate_artifact
     from recs_ml.pipeline.steps.train import run
     from recs_ml.serving.artifact import pack
@@ -57,23 +121,7 @@ def main() -> None:
         artifact_bytes = tarball.stat().st_size
         directory_bytes = sum(p.stat().st_size for p in (root / "model").rglob("*") if p.is_file())
 
-        data = read_processed(root / "data")
-        known = histories(data.train)
-        user = 3
-        history = tf.constant([known[user]], tf.int64)
-        latency = {}
-        for name in ("tfrs", "ease"):
-            serve = tf.saved_model.load(str(root / "model" / name / "1")).signatures[
-                "serving_default"
-            ]
-            request = {
-                "user_id": tf.constant([user], tf.int64),
-                "history": history,
-                "exclude": tf.zeros([1, 1], tf.int64),
-                "k": tf.constant([10], tf.int32),
-            }
-            samples = time_calls(lambda s=serve, r=request: s(**r), 200 if args.quick else 2000, 20)
-            latency[name] = {key: value * 1000 for key, value in percentiles(samples).items()}
+        latency = top10_latency_ms(root, quick=args.quick)
 
     metrics = result["metrics"]
     ratio = metrics["tfrs"]["ndcg@10"] / metrics["ease"]["ndcg@10"]
@@ -91,36 +139,8 @@ def main() -> None:
         "latency_ms": latency,
         "users": result["users"],
     }
-    names = list(metrics)
-    table = markdown_table(
-        ["model", "NDCG@10", "Recall@10", "HitRate@10", "MRR@10", "coverage"],
-        [
-            [name, *(float(metrics[name][m]) for m in
-                     ("ndcg@10", "recall@10", "hitrate@10", "mrr@10", "coverage"))]
-            for name in names
-        ],
-    )  # fmt: skip
-    total_s = train_s + evaluate_s
-    p99 = latency["tfrs"]["p99"]
-    targets = markdown_table(
-        ["target", "measured", "goal", "met"],
-        [
-            ["served NDCG@10 / EASE", round(ratio, 3), "≥ 1.0 (stretch 1.10)", ratio >= 1.0],
-            ["train + evaluate (s)", round(total_s, 1), "≤ 300", total_s <= 300],
-            ["model.tar.gz (MB)", round(artifact_bytes / MB, 2), "< 50", artifact_bytes < 50 * MB],
-            ["top-10 p99, tfrs (ms)", round(p99, 2), "< 5", p99 < 5],
-        ],
-    )  # fmt: skip
-    chosen = trained["chosen"]
-    markdown = (
-        "## Recommendation quality (MovieLens-100K, test split)\n\n"
-        f"{result['users']} users; per-user temporal split, last 20% held out. Chosen on "
-        f"validation: EASE λ = {chosen['ease_lambda']:g}, retrieval epochs = "
-        f"{chosen['retrieval_epochs']}, ranking stage {'kept' if chosen['ranker'] else 'dropped'}."
-        f"{' (--quick: fewer epochs)' if args.quick else ''}\n\n"
-        f"{table}\n\n{targets}\n\n"
-        f"Latency in-process, one user, k=10: tfrs p50 {latency['tfrs']['p50']:.2f} ms, "
-        f"EASE p50 {latency['ease']['p50']:.2f} ms (shared 2-core machine).\n"
+    markdown = render_markdown(
+        figures, artifact_bytes=artifact_bytes, chosen=trained["chosen"], quick=args.quick
     )
     path = write_result("quality", figures, markdown)
     print(markdown)

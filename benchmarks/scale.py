@@ -17,6 +17,7 @@ in-process and over HTTP through ``recs serve``:
 
 from __future__ import annotations
 
+import argparse
 import gc
 import math
 import os
@@ -349,7 +350,8 @@ def report(rows: list[Row], setup: dict[str, Any]) -> tuple[dict[str, Any], str]
     return figures, markdown
 
 
-def main() -> None:
+def parse_arguments() -> tuple[argparse.Namespace, int, int, int]:
+    """The command line, checked: (arguments, items, queries, latency queries)."""
     parser = argument_parser(__doc__.splitlines()[0])
     parser.add_argument(
         "--served",
@@ -376,7 +378,13 @@ def main() -> None:
         parser.error(f"--dim must be at least 2, got {args.dim}")
     if queries < 1 or latency_queries < 1:
         parser.error("--queries and --latency-queries must be at least 1")
-    latency_queries = min(latency_queries, queries)
+    if args.json and not args.served:
+        parser.error("--json goes with --served")
+    return args, items, queries, min(latency_queries, queries)
+
+
+def main() -> None:
+    args, items, queries, latency_queries = parse_arguments()
     if args.served:
         from served import run_served
 
@@ -390,8 +398,6 @@ def main() -> None:
             json_path=args.json,
         )
         return
-    if args.json:
-        parser.error("--json goes with --served")
     setup = {
         "items": items,
         "dim": args.dim,

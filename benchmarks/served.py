@@ -196,6 +196,79 @@ def free_port() -> int:
     raise SystemExit(f"no free port in {PORT_RANGE.start}-{PORT_RANGE.stop - 1}")
 
 
+def index_recall(ivf: Any, exact: Any, item_ids: np.ndarray, asked: np.ndarray) -> float:
+    """Recall@K of the served index against the exact SavedModel, 16 users per call."""
+    import tensorflow as tf
+
+    found, truth = [], []
+    for start in range(0, len(asked), 16):
+        batch = asked[start : start + 16]
+        ask = {
+            "user_id": tf.zeros([len(batch)], tf.int64),
+            "history": tf.constant(item_ids[batch - 1]),
+            "exclude": tf.zeros([len(batch), 1], tf.int64),
+            "k": tf.fill([len(batch)], K),
+        }
+        found.append(ivf(**ask)["item_ids"].numpy()[:, :K])
+        truth.append(exact(**ask)["item_ids"].numpy()[:, :K])
+    return recall_at_k(np.concatenate(found), np.concatenate(truth))
+
+
+def served_markdown(figures: dict[str, Any]) -> str:
+    """The RESULTS.md section of one --served run."""
+    items, dim, index = figures["items"], figures["dim"], figures["index"]
+    latency_queries, queries = figures["latency_queries"], figures["queries"]
+    return (
+        f"## Served top-{K} at {items:,} synthetic items (d = {dim}): "
+        "IVF index in the SavedModel\n\n"
+        f"The exported model (`recs_ml.serving.ann`, TensorFlow ops only: "
+        f"stock TF Serving loads it) "
+        f"against the exact SavedModel of the same model, both loaded with "
+        f"`tf.saved_model.load`; one user per request ({HISTORY} rated items, k = {K}), "
+        f"{latency_queries} requests timed per path, the paths taking turns of {BLOCK} requests "
+        f"(index, exact, faiss, NumPy); "
+        f"recall@{K} over {queries} users against the exact SavedModel's answers (faiss: "
+        f"against NumPy exact). Index: nlist={index['nlist']}, nprobe={index['nprobe']} "
+        f"(tuned at export to recall ≥ {index['target_recall']} on 500 stored users), built "
+        f"in {figures['index_build_s']} s wall / {figures['index_build_cpu_s']} s CPU. "
+        f"Artifact {figures['artifact_mib']} MiB (exact: {figures['exact_artifact_mib']} MiB); "
+        f"`recs serve` peak RSS {figures['endpoint_peak_rss_mib']} MiB. "
+        f"{figures['threads']} threads, shared machine.\n\n"
+        + markdown_table(
+            ["path", "p50 ms", "p99 ms", "recall@10"],
+            [
+                [
+                    "IVF SavedModel, in-process",
+                    figures["p50_ms"],
+                    figures["p99_ms"],
+                    figures["recall_at_10"],
+                ],
+                [
+                    "IVF SavedModel, HTTP `recs serve`",
+                    figures["http_p50_ms"],
+                    figures["http_p99_ms"],
+                    figures["recall_at_10"],
+                ],
+                [
+                    "exact SavedModel, in-process",
+                    figures["exact_p50_ms"],
+                    figures["exact_p99_ms"],
+                    1.0,
+                ],
+                [
+                    f"faiss IVF-Flat nprobe={index['nprobe']}",
+                    figures["faiss_p50_ms"],
+                    figures["faiss_p99_ms"],
+                    figures["faiss_recall_at_10"],
+                ],
+                ["NumPy exact", figures["numpy_exact_p50_ms"], figures["numpy_exact_p99_ms"], 1.0],
+            ],  # fmt: skip
+        )
+        + f"\n\nIndex vs exact SavedModel: {figures['speedup_p50']}× at p50, "
+        f"{figures['speedup_p99']}× at p99.\n"
+    )
+
+
 def run_served(
     *,
     items: int,
@@ -236,19 +309,7 @@ def run_served(
         ]
         loaded_rss_mib = (rss_bytes() - rss_before) / MIB
 
-        # Recall of the served index against the exact SavedModel, 16 users per call.
-        found, truth = [], []
-        for start in range(0, queries, 16):
-            batch = asked[start : start + 16]
-            ask = {
-                "user_id": tf.zeros([len(batch)], tf.int64),
-                "history": tf.constant(item_ids[batch - 1]),
-                "exclude": tf.zeros([len(batch), 1], tf.int64),
-                "k": tf.fill([len(batch)], K),
-            }
-            found.append(ivf(**ask)["item_ids"].numpy()[:, :K])
-            truth.append(exact(**ask)["item_ids"].numpy()[:, :K])
-        recall = recall_at_k(np.concatenate(found), np.concatenate(truth))
+        recall = index_recall(ivf, exact, item_ids, asked)
 
         # faiss IVF-Flat at the same nlist/nprobe, NumPy exact, on the same user vectors.
         users = vectors[asked - 1].mean(axis=1).astype(np.float32)
@@ -327,55 +388,7 @@ def run_served(
         shutil.rmtree(scratch, ignore_errors=True)
     print(json.dumps(figures, indent=1), flush=True)
     label = f"{items // 1_000_000}m" if items % 1_000_000 == 0 else f"{items // 1000}k"
-    markdown = (
-        f"## Served top-{K} at {items:,} synthetic items (d = {dim}): "
-        "IVF index in the SavedModel\n\n"
-        f"The exported model (`recs_ml.serving.ann`, TensorFlow ops only: "
-        f"stock TF Serving loads it) "
-        f"against the exact SavedModel of the same model, both loaded with "
-        f"`tf.saved_model.load`; one user per request ({HISTORY} rated items, k = {K}), "
-        f"{latency_queries} requests timed per path, the paths taking turns of {BLOCK} requests "
-        f"(index, exact, faiss, NumPy); "
-        f"recall@{K} over {queries} users against the exact SavedModel's answers (faiss: "
-        f"against NumPy exact). Index: nlist={index['nlist']}, nprobe={index['nprobe']} "
-        f"(tuned at export to recall ≥ {index['target_recall']} on 500 stored users), built "
-        f"in {figures['index_build_s']} s wall / {figures['index_build_cpu_s']} s CPU. "
-        f"Artifact {figures['artifact_mib']} MiB (exact: {figures['exact_artifact_mib']} MiB); "
-        f"`recs serve` peak RSS {figures['endpoint_peak_rss_mib']} MiB. "
-        f"{figures['threads']} threads, shared machine.\n\n"
-        + markdown_table(
-            ["path", "p50 ms", "p99 ms", "recall@10"],
-            [
-                [
-                    "IVF SavedModel, in-process",
-                    figures["p50_ms"],
-                    figures["p99_ms"],
-                    figures["recall_at_10"],
-                ],
-                [
-                    "IVF SavedModel, HTTP `recs serve`",
-                    figures["http_p50_ms"],
-                    figures["http_p99_ms"],
-                    figures["recall_at_10"],
-                ],
-                [
-                    "exact SavedModel, in-process",
-                    figures["exact_p50_ms"],
-                    figures["exact_p99_ms"],
-                    1.0,
-                ],
-                [
-                    f"faiss IVF-Flat nprobe={index['nprobe']}",
-                    figures["faiss_p50_ms"],
-                    figures["faiss_p99_ms"],
-                    figures["faiss_recall_at_10"],
-                ],
-                ["NumPy exact", figures["numpy_exact_p50_ms"], figures["numpy_exact_p99_ms"], 1.0],
-            ],  # fmt: skip
-        )
-        + f"\n\nIndex vs exact SavedModel: {figures['speedup_p50']}× at p50, "
-        f"{figures['speedup_p99']}× at p99.\n"
-    )
+    markdown = served_markdown(figures)
     path = write_result(f"scale_served_{label}", figures, markdown, quick=False)
     print(f"wrote {path}")
     if json_path is not None:

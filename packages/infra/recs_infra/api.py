@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from aws_cdk import RemovalPolicy, Stack, Token
+from aws_cdk import CfnResource, RemovalPolicy, Stack, Token
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
@@ -60,6 +60,26 @@ class _ChaliceScope(Construct):
         return self._stage
 
 
+def _api_environment(
+    *, table_name: str, endpoint_name: str, model_package_group: str, web_origin: str | None
+) -> dict[str, str]:
+    """The API Lambda's settings (packages/api reads them into its settings object)."""
+    environment = {
+        "RECS_STORE": "dynamodb",
+        "RECS_RATINGS_TABLE": table_name,
+        "RECS_ENDPOINT_NAME": endpoint_name,
+        "RECS_MODEL_PACKAGE_GROUP": model_package_group,
+        # A serverless endpoint's cold start takes seconds; the API's default is for local.
+        "RECS_ENDPOINT_TIMEOUT": str(ENDPOINT_TIMEOUT_SECONDS),
+        # The page calls the API through Amplify's /api proxy: the per-client caps count
+        # the address it forwards, not the proxy's.
+        "RECS_CLIENT_IP_HEADER": "x-forwarded-for",
+    }
+    if web_origin:
+        environment["RECS_WEB_ORIGIN"] = web_origin
+    return environment
+
+
 class Api(Construct):
     """Attributes: ``table`` (ratings), ``role`` (the API Lambda's), ``url`` (API base URL).
 
@@ -86,21 +106,7 @@ class Api(Construct):
         super().__init__(scope, construct_id)
         require_file(source_dir / "app.py", "the Chalice app (packages/api/app.py)")
         stack = Stack.of(self)
-        self.table = dynamodb.Table(
-            self,
-            "Ratings",
-            table_name=table_name,
-            partition_key=dynamodb.Attribute(name="user_id", type=dynamodb.AttributeType.NUMBER),
-            sort_key=dynamodb.Attribute(name="item_id", type=dynamodb.AttributeType.NUMBER),
-            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
-            encryption=dynamodb.TableEncryption.AWS_MANAGED,
-            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
-                point_in_time_recovery_enabled=True
-            ),
-            removal_policy=RemovalPolicy.RETAIN if retain_data else RemovalPolicy.DESTROY,
-            # The API's per-client hourly counters (user_id = -3) expire by themselves.
-            time_to_live_attribute="expires_at",
-        )
+        self.table = self._ratings_table(table_name=table_name, retain_data=retain_data)
         function_name = f"recs-api-{stage}-{_API_HANDLER}"
         self.log_group = logs.LogGroup(
             self,
@@ -117,11 +123,53 @@ class Api(Construct):
         )
         self.log_group.grant_write(self.role)
         self.table.grant_read_write_data(self.role)
+        self.endpoint_arn = stack.format_arn(
+            service="sagemaker", resource="endpoint", resource_name=endpoint_name
+        )
+        self._grant_endpoint_and_registry(model_package_group)
+        if reports_bucket is not None:
+            self._grant_evaluation_reports(reports_bucket, reports_label)
+        environment = _api_environment(
+            table_name=self.table.table_name,
+            endpoint_name=endpoint_name,
+            model_package_group=model_package_group,
+            web_origin=web_origin,
+        )
+        self.chalice = self._chalice_app(
+            stage=stage, source_dir=source_dir, environment=environment
+        )
+        self.chalice.node.add_dependency(self.log_group)
+        # A fixed name, so the function logs into the log group above (retention, no wildcard).
+        self.function = self.chalice.get_resource(_API_HANDLER)
+        self.function.add_property_override("FunctionName", function_name)
+        self.rest_api = self._throttled_rest_api(throttle_rate_per_second, throttle_burst)
+        self.stage_name = API_STAGE
+        self.url = f"https://{self.rest_api.ref}.execute-api.{stack.region}.{stack.url_suffix}/api"
+
+    def _ratings_table(self, *, table_name: str | None, retain_data: bool) -> dynamodb.Table:
+        return dynamodb.Table(
+            self,
+            "Ratings",
+            table_name=table_name,
+            partition_key=dynamodb.Attribute(name="user_id", type=dynamodb.AttributeType.NUMBER),
+            sort_key=dynamodb.Attribute(name="item_id", type=dynamodb.AttributeType.NUMBER),
+            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+            encryption=dynamodb.TableEncryption.AWS_MANAGED,
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True
+            ),
+            removal_policy=RemovalPolicy.RETAIN if retain_data else RemovalPolicy.DESTROY,
+            # The API's per-client hourly counters (user_id = -3) expire by themselves.
+            time_to_live_attribute="expires_at",
+        )
+
+    def _grant_endpoint_and_registry(self, model_package_group: str) -> None:
+        """Invoke our endpoint, read its config and our group's model packages."""
+        stack = Stack.of(self)
 
         def sagemaker_arn(resource: str, name: str) -> str:
             return stack.format_arn(service="sagemaker", resource=resource, resource_name=name)
 
-        self.endpoint_arn = sagemaker_arn("endpoint", endpoint_name)
         config_arns = sagemaker_arn("endpoint-config", f"{model_package_group}-v*")
         package_arns = sagemaker_arn("model-package", f"{model_package_group}/*")
         for actions, resources in (
@@ -146,46 +194,37 @@ class Api(Construct):
                 ),
             },
         )
-        if reports_bucket is not None:
-            # GET /models shows each version's metrics from the pipeline's evaluation report.
-            self.role.add_to_policy(
-                iam.PolicyStatement(
-                    actions=["s3:GetObject"],
-                    resources=[reports_bucket.arn_for_objects(EVALUATION_KEYS)],
-                )
+
+    def _grant_evaluation_reports(self, bucket: s3.IBucket, label: str | None) -> None:
+        """GET /models shows each version's metrics from the pipeline's evaluation report."""
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["s3:GetObject"],
+                resources=[bucket.arn_for_objects(EVALUATION_KEYS)],
             )
-            # Listing that prefix makes a missing report a 404 (NoSuchKey), not a 403.
-            self.role.add_to_policy(
-                iam.PolicyStatement(
-                    actions=["s3:ListBucket"],
-                    resources=[reports_bucket.bucket_arn],
-                    conditions={"StringLike": {"s3:prefix": [EVALUATION_KEYS]}},
-                )
+        )
+        # Listing that prefix makes a missing report a 404 (NoSuchKey), not a 403.
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["s3:ListBucket"],
+                resources=[bucket.bucket_arn],
+                conditions={"StringLike": {"s3:prefix": [EVALUATION_KEYS]}},
             )
-            if reports_label:
-                acknowledge_resources(
-                    self.role,
-                    {
-                        reports_label: "Evaluation reports, one per pipeline execution (keyed "
-                        "by its id); read-only, that prefix of our bucket only."
-                    },
-                )
-        environment = {
-            "RECS_STORE": "dynamodb",
-            "RECS_RATINGS_TABLE": self.table.table_name,
-            "RECS_ENDPOINT_NAME": endpoint_name,
-            "RECS_MODEL_PACKAGE_GROUP": model_package_group,
-            # A serverless endpoint's cold start takes seconds; the API's default is for local.
-            "RECS_ENDPOINT_TIMEOUT": str(ENDPOINT_TIMEOUT_SECONDS),
-            # The page calls the API through Amplify's /api proxy: the per-client caps count
-            # the address it forwards, not the proxy's.
-            "RECS_CLIENT_IP_HEADER": "x-forwarded-for",
-        }
-        if web_origin:
-            environment["RECS_WEB_ORIGIN"] = web_origin
-        _chalice_region(stack.region)
+        )
+        if label:
+            acknowledge_resources(
+                self.role,
+                {
+                    label: "Evaluation reports, one per pipeline execution (keyed "
+                    "by its id); read-only, that prefix of our bucket only."
+                },
+            )
+
+    def _chalice_app(self, *, stage: str, source_dir: Path, environment: dict[str, str]) -> Chalice:
+        """packages/api packaged by Chalice (SAM), running as ``self.role``."""
+        _chalice_region(Stack.of(self).region)
         with _chalice_app_importable(source_dir):
-            self.chalice = Chalice(
+            return Chalice(
                 _ChaliceScope(self, "App", stage=stage),
                 "Chalice",
                 source_dir=str(source_dir),
@@ -199,23 +238,19 @@ class Api(Construct):
                     "autogen_policy": False,
                 },
             )
-        self.chalice.node.add_dependency(self.log_group)
-        # A fixed name, so the function logs into the log group above (retention, no wildcard).
-        self.function = self.chalice.get_resource(_API_HANDLER)
-        self.function.add_property_override("FunctionName", function_name)
+
+    def _throttled_rest_api(self, rate_per_second: int, burst: int) -> CfnResource:
+        """Stage-wide throttling keeps a burst of page loads from exhausting the endpoint."""
         rest_api = self.chalice.get_resource(_REST_API)
-        # Stage-wide throttling keeps a burst of page loads from exhausting the endpoint.
         rest_api.add_property_override(
             "MethodSettings",
             [
                 {
                     "ResourcePath": "/*",
                     "HttpMethod": "*",
-                    "ThrottlingRateLimit": throttle_rate_per_second,
-                    "ThrottlingBurstLimit": throttle_burst,
+                    "ThrottlingRateLimit": rate_per_second,
+                    "ThrottlingBurstLimit": burst,
                 }
             ],
         )
-        self.rest_api = rest_api
-        self.stage_name = API_STAGE
-        self.url = f"https://{rest_api.ref}.execute-api.{stack.region}.{stack.url_suffix}/api"
+        return rest_api

@@ -93,6 +93,43 @@ def deployer_code(deployer_module: Path) -> lambda_.Code:
     )
 
 
+def _sagemaker_arn(stack: Stack, resource: str, name: str) -> str:
+    return stack.format_arn(service="sagemaker", resource=resource, resource_name=name)
+
+
+def _model_statements(
+    stack: Stack, endpoint_name: str, inference_image_uri: str
+) -> list[iam.PolicyStatement]:
+    """Pull the inference image, write the endpoint's logs and SageMaker's metrics."""
+    return [
+        iam.PolicyStatement(actions=["ecr:GetAuthorizationToken"], resources=["*"]),
+        iam.PolicyStatement(
+            actions=[
+                "ecr:BatchCheckLayerAvailability",
+                "ecr:BatchGetImage",
+                "ecr:GetDownloadUrlForLayer",
+            ],
+            resources=[ecr_repository_arn(inference_image_uri, stack.partition)],
+        ),
+        iam.PolicyStatement(
+            actions=["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+            resources=[
+                stack.format_arn(
+                    service="logs",
+                    resource="log-group",
+                    resource_name=f"/aws/sagemaker/Endpoints/{endpoint_name}:*",
+                    arn_format=ArnFormat.COLON_RESOURCE_NAME,
+                )
+            ],
+        ),
+        iam.PolicyStatement(
+            actions=["cloudwatch:PutMetricData"],
+            resources=["*"],
+            conditions={"StringLike": {"cloudwatch:namespace": "/aws/sagemaker/*"}},
+        ),
+    ]
+
+
 class Serving(Construct):
     """Attributes: ``function`` (deployer), ``model_role`` (SageMaker model execution role),
     ``rule`` (approval rule), ``endpoint_arn``, ``dead_letter_queue`` (approvals that were not
@@ -116,75 +153,79 @@ class Serving(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         require_file(deployer_module, "the deployer module (recs_ml/ops/deployer.py)")
-        stack = Stack.of(self)
-
-        def sagemaker_arn(resource: str, name: str) -> str:
-            return stack.format_arn(service="sagemaker", resource=resource, resource_name=name)
-
-        model_prefix = f"{model_package_group}-v"
-        self.endpoint_arn = sagemaker_arn("endpoint", endpoint_name)
-        model_arns = sagemaker_arn("model", f"{model_prefix}*")
-        config_arns = sagemaker_arn("endpoint-config", f"{model_prefix}*")
-        package_arns = sagemaker_arn("model-package", f"{model_package_group}/*")
-
-        # The role SageMaker assumes to run the model: read artifacts, pull the image, log.
-        self.model_role = iam.Role(
-            self,
-            "ModelRole",
-            assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"),
-            description=f"SageMaker models {model_prefix}*: read artifacts, pull image, write logs",
+        self.endpoint_arn = _sagemaker_arn(Stack.of(self), "endpoint", endpoint_name)
+        self.model_role = self._model_role(
+            bucket=bucket,
+            bucket_object_label=bucket_object_label,
+            model_package_group=model_package_group,
+            endpoint_name=endpoint_name,
+            inference_image_uri=inference_image_uri,
         )
-        grant_bucket_access(self.model_role, bucket, write=False)
-        self.model_role.add_to_policy(
-            iam.PolicyStatement(actions=["ecr:GetAuthorizationToken"], resources=["*"])
-        )
-        self.model_role.add_to_policy(
-            iam.PolicyStatement(
-                actions=[
-                    "ecr:BatchCheckLayerAvailability",
-                    "ecr:BatchGetImage",
-                    "ecr:GetDownloadUrlForLayer",
-                ],
-                resources=[ecr_repository_arn(inference_image_uri, stack.partition)],
-            )
-        )
-        self.model_role.add_to_policy(
-            iam.PolicyStatement(
-                actions=["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
-                resources=[
-                    stack.format_arn(
-                        service="logs",
-                        resource="log-group",
-                        resource_name=f"/aws/sagemaker/Endpoints/{endpoint_name}:*",
-                        arn_format=ArnFormat.COLON_RESOURCE_NAME,
-                    )
-                ],
-            )
-        )
-        self.model_role.add_to_policy(
-            iam.PolicyStatement(
-                actions=["cloudwatch:PutMetricData"],
-                resources=["*"],
-                conditions={"StringLike": {"cloudwatch:namespace": "/aws/sagemaker/*"}},
-            )
-        )
-        model_role_acks = {
-            "*": "ecr:GetAuthorizationToken and cloudwatch:PutMetricData take no resource; the "
-            "metrics are limited to SageMaker's namespace by a condition.",
-            bucket_object_label: "The model reads its artifact, whose key is only known when a "
-            "version is approved; read-only, our bucket only.",
-            arn_label(stack, "logs", f"log-group:/aws/sagemaker/Endpoints/{endpoint_name}:*"): (
-                "Log streams of our endpoint's own log group are created per instance."
-            ),
-        }
-        acknowledge_resources(self.model_role, model_role_acks)
-
         self.log_group = logs.LogGroup(
             self,
             "DeployerLogs",
             retention=logs.RetentionDays.THREE_MONTHS,
             removal_policy=RemovalPolicy.DESTROY,
         )
+        role = self._deployer_role(model_package_group)
+        self.dead_letter_queue = self._dead_letter_queue()
+        self.function = self._deployer_function(
+            role=role,
+            deployer_module=deployer_module,
+            environment={
+                "RECS_DEPLOY_BACKEND": "sagemaker",
+                "RECS_ENDPOINT_NAME": endpoint_name,
+                "RECS_SAGEMAKER_ROLE_ARN": self.model_role.role_arn,
+                "RECS_SERVERLESS_MEMORY_MB": str(memory_mb),
+                "RECS_SERVERLESS_MAX_CONCURRENCY": str(max_concurrency),
+                "RECS_DEPLOY_WAIT_SECONDS": str(DEPLOY_WAIT_SECONDS),
+                "RECS_DEPLOY_POLL_SECONDS": "15",
+                "RECS_INFERENCE_IMAGE_URI": inference_image_uri,
+            },
+        )
+        self.rule = self._approval_rule(model_package_group)
+        self.failed_deploys_alarm = self._failed_deploys_alarm(model_package_group)
+
+    def _model_role(
+        self,
+        *,
+        bucket: s3.IBucket,
+        bucket_object_label: str,
+        model_package_group: str,
+        endpoint_name: str,
+        inference_image_uri: str,
+    ) -> iam.Role:
+        """The role SageMaker assumes to run the model: read artifacts, pull the image, log."""
+        stack = Stack.of(self)
+        role = iam.Role(
+            self,
+            "ModelRole",
+            assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"),
+            description=(
+                f"SageMaker models {model_package_group}-v*: read artifacts, pull image, write logs"
+            ),
+        )
+        grant_bucket_access(role, bucket, write=False)
+        for statement in _model_statements(stack, endpoint_name, inference_image_uri):
+            role.add_to_policy(statement)
+        acknowledge_resources(
+            role,
+            {
+                "*": "ecr:GetAuthorizationToken and cloudwatch:PutMetricData take no resource; "
+                "the metrics are limited to SageMaker's namespace by a condition.",
+                bucket_object_label: "The model reads its artifact, whose key is only known "
+                "when a version is approved; read-only, our bucket only.",
+                arn_label(
+                    stack, "logs", f"log-group:/aws/sagemaker/Endpoints/{endpoint_name}:*"
+                ): "Log streams of our endpoint's own log group are created per instance.",
+            },
+        )
+        return role
+
+    def _deployer_role(self, model_package_group: str) -> iam.Role:
+        """The deployer Lambda's role: our model packages, models, configs and endpoint only."""
+        stack = Stack.of(self)
+        model_prefix = f"{model_package_group}-v"
         role = iam.Role(
             self,
             "DeployerRole",
@@ -192,45 +233,8 @@ class Serving(Construct):
             description="Deployer Lambda: our model packages, models, configs and endpoint only",
         )
         self.log_group.grant_write(role)
-        # Read the package's container; write (and clear) a failed deployment on it.
-        role.add_to_policy(
-            iam.PolicyStatement(
-                actions=["sagemaker:DescribeModelPackage", "sagemaker:UpdateModelPackage"],
-                resources=[package_arns],
-            )
-        )
-        role.add_to_policy(
-            iam.PolicyStatement(
-                actions=["sagemaker:CreateModel", "sagemaker:AddTags"], resources=[model_arns]
-            )
-        )
-        role.add_to_policy(
-            iam.PolicyStatement(actions=["sagemaker:CreateEndpointConfig"], resources=[config_arns])
-        )
-        role.add_to_policy(
-            iam.PolicyStatement(
-                actions=["sagemaker:CreateEndpoint", "sagemaker:UpdateEndpoint"],
-                resources=[self.endpoint_arn, config_arns],
-            )
-        )
-        # Read its state, delete it when Failed (the only call AWS allows then), smoke-test it.
-        role.add_to_policy(
-            iam.PolicyStatement(
-                actions=[
-                    "sagemaker:DescribeEndpoint",
-                    "sagemaker:DeleteEndpoint",
-                    "sagemaker:InvokeEndpoint",
-                ],
-                resources=[self.endpoint_arn],
-            )
-        )
-        role.add_to_policy(
-            iam.PolicyStatement(
-                actions=["iam:PassRole"],
-                resources=[self.model_role.role_arn],
-                conditions={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
-            )
-        )
+        for statement in self._deployer_statements(model_package_group):
+            role.add_to_policy(statement)
         acknowledge_resources(
             role,
             {
@@ -245,8 +249,49 @@ class Serving(Construct):
                 ),
             },
         )
+        return role
 
-        self.dead_letter_queue = sqs.Queue(
+    def _deployer_statements(self, model_package_group: str) -> list[iam.PolicyStatement]:
+        """Our group's packages, its versions' models and configs, our endpoint, the model role."""
+        stack = Stack.of(self)
+        model_prefix = f"{model_package_group}-v"
+        model_arns = _sagemaker_arn(stack, "model", f"{model_prefix}*")
+        config_arns = _sagemaker_arn(stack, "endpoint-config", f"{model_prefix}*")
+        package_arns = _sagemaker_arn(stack, "model-package", f"{model_package_group}/*")
+        return [
+            # Read the package's container; write (and clear) a failed deployment on it.
+            iam.PolicyStatement(
+                actions=["sagemaker:DescribeModelPackage", "sagemaker:UpdateModelPackage"],
+                resources=[package_arns],
+            ),
+            iam.PolicyStatement(
+                actions=["sagemaker:CreateModel", "sagemaker:AddTags"], resources=[model_arns]
+            ),
+            iam.PolicyStatement(
+                actions=["sagemaker:CreateEndpointConfig"], resources=[config_arns]
+            ),
+            iam.PolicyStatement(
+                actions=["sagemaker:CreateEndpoint", "sagemaker:UpdateEndpoint"],
+                resources=[self.endpoint_arn, config_arns],
+            ),
+            # Read its state, delete it when Failed (the only call AWS allows then), smoke-test.
+            iam.PolicyStatement(
+                actions=[
+                    "sagemaker:DescribeEndpoint",
+                    "sagemaker:DeleteEndpoint",
+                    "sagemaker:InvokeEndpoint",
+                ],
+                resources=[self.endpoint_arn],
+            ),
+            iam.PolicyStatement(
+                actions=["iam:PassRole"],
+                resources=[self.model_role.role_arn],
+                conditions={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
+            ),
+        ]
+
+    def _dead_letter_queue(self) -> sqs.Queue:
+        queue = sqs.Queue(
             self,
             "UndeliveredApprovals",
             encryption=sqs.QueueEncryption.SQS_MANAGED,
@@ -254,11 +299,17 @@ class Serving(Construct):
             retention_period=Duration.days(14),
         )
         acknowledge(
-            self.dead_letter_queue,
+            queue,
             "SQS3",
             "This queue is itself the dead-letter queue of the approval rule and the deployer.",
         )
-        self.function = lambda_.Function(
+        return queue
+
+    def _deployer_function(
+        self, *, role: iam.Role, deployer_module: Path, environment: dict[str, str]
+    ) -> lambda_.Function:
+        """The deployer module shipped alone, one deployment at a time."""
+        return lambda_.Function(
             self,
             "Deployer",
             runtime=lambda_.Runtime.PYTHON_3_14,
@@ -276,20 +327,13 @@ class Serving(Construct):
             # One deployment at a time: a second approval waits until the first is done.
             reserved_concurrent_executions=1,
             description="Deploys an approved model package version to the serverless endpoint",
-            environment={
-                "RECS_DEPLOY_BACKEND": "sagemaker",
-                "RECS_ENDPOINT_NAME": endpoint_name,
-                "RECS_SAGEMAKER_ROLE_ARN": self.model_role.role_arn,
-                "RECS_SERVERLESS_MEMORY_MB": str(memory_mb),
-                "RECS_SERVERLESS_MAX_CONCURRENCY": str(max_concurrency),
-                "RECS_DEPLOY_WAIT_SECONDS": str(DEPLOY_WAIT_SECONDS),
-                "RECS_DEPLOY_POLL_SECONDS": "15",
-                "RECS_INFERENCE_IMAGE_URI": inference_image_uri,
-            },
+            environment=environment,
         )
 
+    def _approval_rule(self, model_package_group: str) -> events.Rule:
+        """Approved versions of our group → the deployer; undelivered ones are parked."""
         pattern = events_contract.approval_pattern(model_package_group, APPROVED)
-        self.rule = events.Rule(
+        return events.Rule(
             self,
             "OnApproval",
             description=f"Deploy {model_package_group} versions when they are approved",
@@ -307,7 +351,10 @@ class Serving(Construct):
                 )
             ],
         )
-        self.failed_deploys_alarm = cloudwatch.Alarm(
+
+    def _failed_deploys_alarm(self, model_package_group: str) -> cloudwatch.Alarm:
+        """In ALARM while the dead-letter queue holds an approval."""
+        return cloudwatch.Alarm(
             self,
             "FailedDeploys",
             alarm_description=(

@@ -1,11 +1,16 @@
 """TrainingPipeline: the SageMaker Pipeline from recs_ml, its model package group, a
-least-privilege execution role and the schedule that starts it."""
+least-privilege execution role and the schedule that starts it.
+
+One module over the usual size on purpose: the execution role's grants and their cdk-nag
+acknowledgements must be read side by side with the pipeline that needs them.
+"""
 
 from __future__ import annotations
 
 import json
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from aws_cdk import ArnFormat, DefaultStackSynthesizer, RemovalPolicy, Stack, Token
 from aws_cdk import aws_ecr as ecr
@@ -32,6 +37,10 @@ from recs_ml.pipeline.sagemaker import S3_PREFIX, SPARK_CODE_PREFIX
 SPARK_OUTPUT_PREFIX = f"{S3_PREFIX}/processed"
 # SageMaker Pipelines names the jobs of a step "pipelines-<execution id>-<step>-<suffix>".
 PIPELINE_JOB_PREFIX = "pipelines-"
+
+
+def _sagemaker_arn(stack: Stack, resource: str, name: str) -> str:
+    return stack.format_arn(service="sagemaker", resource=resource, resource_name=name)
 
 
 class TrainingPipeline(Construct):
@@ -62,34 +71,68 @@ class TrainingPipeline(Construct):
         retain: bool = False,
     ) -> None:
         super().__init__(scope, construct_id)
-        stack = Stack.of(self)
+        self.model_package_group = self._model_package_group(model_package_group_name)
+        self.pipeline_arn = _sagemaker_arn(Stack.of(self), "pipeline", pipeline_name)
+        self.role = self._execution_role(
+            bucket=bucket,
+            pipeline_name=pipeline_name,
+            model_package_group_name=model_package_group_name,
+        )
+        self._grant_experiments(pipeline_name)
+        self.repository = self._step_image_repository(image_repository_name, retain=retain)
+        self.image_uri = self.repository.repository_uri_for_tag(image_tag)
+        self.repository.grant_pull(self.role)
+        self._grant_job_logs_and_metrics()
+        self.spark_code: s3_deployment.BucketDeployment | None = None
+        if spark_image_uri:
+            self._grant_spark(bucket, spark_image_uri, bucket_object_label=bucket_object_label)
+            self.spark_code = self._deploy_spark_code(
+                bucket, bucket_object_label=bucket_object_label, retain=retain
+            )
+        if ratings_table:
+            self._grant_ratings_scan(ratings_table)
+        self._acknowledge_role_wildcards(bucket_object_label, model_package_group_name)
+        self.definition = render_with_placeholders(definition, Stack.of(self).region)
+        self.pipeline = self._pipeline(
+            definition=self.definition, bucket=bucket, name=pipeline_name
+        )
+        self.schedule = self._schedule(
+            pipeline_name, expression=schedule_expression, enabled=schedule_enabled
+        )
 
-        def sagemaker_arn(resource: str, name: str) -> str:
-            return stack.format_arn(service="sagemaker", resource=resource, resource_name=name)
-
-        self.model_package_group = sagemaker.CfnModelPackageGroup(
+    def _model_package_group(self, name: str) -> sagemaker.CfnModelPackageGroup:
+        group = sagemaker.CfnModelPackageGroup(
             self,
             "ModelPackageGroup",
-            model_package_group_name=model_package_group_name,
+            model_package_group_name=name,
             model_package_group_description="Recommendation models; approval deploys a version",
         )
         # The versions, their metrics and approvals are the model history, and CloudFormation
         # cannot delete a group that still holds versions: kept when the stack goes (README).
-        self.model_package_group.apply_removal_policy(RemovalPolicy.RETAIN)
-        self.pipeline_arn = sagemaker_arn("pipeline", pipeline_name)
+        group.apply_removal_policy(RemovalPolicy.RETAIN)
+        return group
 
-        self.role = iam.Role(
+    def _execution_role(
+        self, *, bucket: s3.IBucket, pipeline_name: str, model_package_group_name: str
+    ) -> iam.Role:
+        """Runs the pipeline's jobs and registers versions in our model package group."""
+        stack = Stack.of(self)
+
+        def sagemaker_arn(resource: str, name: str) -> str:
+            return _sagemaker_arn(stack, resource, name)
+
+        role = iam.Role(
             self,
             "ExecutionRole",
             assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"),
             description=f"Runs {pipeline_name}: its jobs, our bucket, our model package group",
         )
-        grant_bucket_access(self.role, bucket, write=True)
+        grant_bucket_access(role, bucket, write=True)
         jobs = [
             sagemaker_arn(kind, f"{PIPELINE_JOB_PREFIX}*")
             for kind in ("processing-job", "training-job")
         ]
-        self.role.add_to_policy(
+        role.add_to_policy(
             iam.PolicyStatement(
                 actions=[
                     "sagemaker:AddTags",
@@ -103,19 +146,28 @@ class TrainingPipeline(Construct):
                 resources=jobs,
             )
         )
-        self.role.add_to_policy(
+        role.add_to_policy(
             iam.PolicyStatement(
                 actions=["sagemaker:CreateModelPackage", "sagemaker:DescribeModelPackage"],
                 resources=[sagemaker_arn("model-package", f"{model_package_group_name}/*")],
             )
         )
-        self.role.add_to_policy(
+        role.add_to_policy(
             iam.PolicyStatement(
                 # Registering a version is authorized against the group as well as the version.
                 actions=["sagemaker:CreateModelPackage", "sagemaker:DescribeModelPackageGroup"],
                 resources=[sagemaker_arn("model-package-group", model_package_group_name)],
             )
         )
+        return role
+
+    def _grant_experiments(self, pipeline_name: str) -> None:
+        """Record each execution as a trial; let SageMaker pass the role on to the jobs."""
+        stack = Stack.of(self)
+
+        def sagemaker_arn(resource: str, name: str) -> str:
+            return _sagemaker_arn(stack, resource, name)
+
         # Each execution is recorded as a trial of the experiment named after the pipeline.
         experiment_arns = [
             sagemaker_arn("experiment", pipeline_name),
@@ -142,17 +194,20 @@ class TrainingPipeline(Construct):
                 conditions={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
             )
         )
-        self.repository = ecr.Repository(
+
+    def _step_image_repository(self, name: str, *, retain: bool) -> ecr.Repository:
+        return ecr.Repository(
             self,
             "StepImage",
-            repository_name=image_repository_name,
+            repository_name=name,
             image_scan_on_push=True,
             lifecycle_rules=[ecr.LifecycleRule(max_image_count=10)],
             removal_policy=RemovalPolicy.RETAIN if retain else RemovalPolicy.DESTROY,
             empty_on_delete=not retain,
         )
-        self.image_uri = self.repository.repository_uri_for_tag(image_tag)
-        self.repository.grant_pull(self.role)
+
+    def _grant_job_logs_and_metrics(self) -> None:
+        stack = Stack.of(self)
         self.role.add_to_policy(
             iam.PolicyStatement(
                 actions=["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
@@ -175,55 +230,56 @@ class TrainingPipeline(Construct):
             )
         )
 
-        if spark_image_uri:
-            # The Spark Process step: AWS's Spark image (another account's repository), and
-            # Spark's output committer deletes its _temporary files under the processed prefix.
-            self.role.add_to_policy(
-                iam.PolicyStatement(
-                    actions=[
-                        "ecr:BatchCheckLayerAvailability",
-                        "ecr:BatchGetImage",
-                        "ecr:GetDownloadUrlForLayer",
-                    ],
-                    resources=[ecr_repository_arn(spark_image_uri, stack.partition)],
-                )
+    def _grant_spark(
+        self, bucket: s3.IBucket, spark_image_uri: str, *, bucket_object_label: str
+    ) -> None:
+        stack = Stack.of(self)
+        # The Spark Process step: AWS's Spark image (another account's repository), and
+        # Spark's output committer deletes its _temporary files under the processed prefix.
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                actions=[
+                    "ecr:BatchCheckLayerAvailability",
+                    "ecr:BatchGetImage",
+                    "ecr:GetDownloadUrlForLayer",
+                ],
+                resources=[ecr_repository_arn(spark_image_uri, stack.partition)],
             )
-            self.role.add_to_policy(
-                iam.PolicyStatement(
-                    actions=["s3:DeleteObject"],
-                    resources=[bucket.arn_for_objects(f"{SPARK_OUTPUT_PREFIX}/*")],
-                )
+        )
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["s3:DeleteObject"],
+                resources=[bucket.arn_for_objects(f"{SPARK_OUTPUT_PREFIX}/*")],
             )
-            acknowledge_resources(
-                self.role,
-                {
-                    bucket_object_label.rsplit("/", 1)[0] + f"/{SPARK_OUTPUT_PREFIX}/*": (
-                        "Spark's committer deletes its temporary files under the per-execution "
-                        "processed/ prefix only."
+        )
+        acknowledge_resources(
+            self.role,
+            {
+                bucket_object_label.rsplit("/", 1)[0] + f"/{SPARK_OUTPUT_PREFIX}/*": (
+                    "Spark's committer deletes its temporary files under the per-execution "
+                    "processed/ prefix only."
+                )
+            },
+        )
+
+    def _grant_ratings_scan(self, ratings_table: str) -> None:
+        stack = Stack.of(self)
+        # The Process step adds the ratings people made through the API (a table scan).
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["dynamodb:Scan"],
+                resources=[
+                    stack.format_arn(
+                        service="dynamodb", resource="table", resource_name=ratings_table
                     )
-                },
+                ],
             )
+        )
 
-        self.spark_code: s3_deployment.BucketDeployment | None = None
-        if spark_image_uri:
-            self.spark_code = self._deploy_spark_code(
-                bucket, bucket_object_label=bucket_object_label, retain=retain
-            )
-
-        if ratings_table:
-            # The Process step adds the ratings people made through the API (a table scan).
-            self.role.add_to_policy(
-                iam.PolicyStatement(
-                    actions=["dynamodb:Scan"],
-                    resources=[
-                        stack.format_arn(
-                            service="dynamodb", resource="table", resource_name=ratings_table
-                        )
-                    ],
-                )
-            )
-
-        region = stack.region
+    def _acknowledge_role_wildcards(
+        self, bucket_object_label: str, model_package_group_name: str
+    ) -> None:
+        stack = Stack.of(self)
         acknowledge_resources(
             self.role,
             {
@@ -255,15 +311,20 @@ class TrainingPipeline(Construct):
             },
         )
 
-        self.definition = render_with_placeholders(definition, region)
+    def _pipeline(
+        self, *, definition: dict[str, Any], bucket: s3.IBucket, name: str
+    ) -> sagemaker.CfnPipeline:
+        """The definition with our role, bucket and image; created after the role's policy."""
+        pipeline_name = name
+        region = Stack.of(self).region
         body = substitute(
-            json.dumps(self.definition),
+            json.dumps(definition),
             region=region,
             targets=PipelineTargets(
                 role_arn=self.role.role_arn, bucket=bucket.bucket_name, image_uri=self.image_uri
             ),
         )
-        self.pipeline = sagemaker.CfnPipeline(
+        pipeline = sagemaker.CfnPipeline(
             self,
             "Pipeline",
             pipeline_name=pipeline_name,
@@ -272,15 +333,21 @@ class TrainingPipeline(Construct):
             role_arn=self.role.role_arn,
             pipeline_definition={"PipelineDefinitionBody": body},
         )
-        self.pipeline.add_resource_dependency(self.model_package_group)
+        pipeline.add_resource_dependency(self.model_package_group)
         # Create the pipeline only once its role's policy is attached (the role itself is a GetAtt).
         policy = self.role.node.try_find_child("DefaultPolicy")
         if policy is not None:
-            self.pipeline.node.add_dependency(policy)
+            pipeline.node.add_dependency(policy)
         if self.spark_code is not None:
             # An execution must find the Spark job's code in place.
-            self.pipeline.node.add_dependency(self.spark_code)
+            pipeline.node.add_dependency(self.spark_code)
+        return pipeline
 
+    def _schedule(
+        self, pipeline_name: str, *, expression: str, enabled: bool
+    ) -> scheduler.CfnSchedule:
+        """EventBridge Scheduler starts the pipeline, through a role that can do only that."""
+        stack = Stack.of(self)
         scheduler_role = iam.Role(
             self,
             "ScheduleRole",
@@ -295,12 +362,12 @@ class TrainingPipeline(Construct):
                 actions=["sagemaker:StartPipelineExecution"], resources=[self.pipeline_arn]
             )
         )
-        self.schedule = scheduler.CfnSchedule(
+        schedule = scheduler.CfnSchedule(
             self,
             "Schedule",
             description=f"Retrain {pipeline_name} on the latest ratings",
-            schedule_expression=schedule_expression,
-            state="ENABLED" if schedule_enabled else "DISABLED",
+            schedule_expression=expression,
+            state="ENABLED" if enabled else "DISABLED",
             flexible_time_window=scheduler.CfnSchedule.FlexibleTimeWindowProperty(
                 mode="FLEXIBLE", maximum_window_in_minutes=60
             ),
@@ -312,7 +379,8 @@ class TrainingPipeline(Construct):
                 ),
             ),
         )
-        self.schedule.add_resource_dependency(self.pipeline)
+        schedule.add_resource_dependency(self.pipeline)
+        return schedule
 
     def _deploy_spark_code(
         self, bucket: s3.IBucket, *, bucket_object_label: str, retain: bool
