@@ -86,6 +86,24 @@ describe('recommendations page', () => {
     await waitFor(() => expect(location()).toBe('/users/3'))
   })
 
+  test('choosing a user asks for their profile and picks once, with the model and filters of the address', async () => {
+    const { api, user } = renderApp('/?model=mostpop&genres=Drama', (api) => {
+      api.onGet('/models').reply(200, modelsResponse)
+      api.onGet('/users').reply((config) => [200, { users: config.params.query === '3' ? [user3, user30] : [], total: 2, limit: 20, offset: 0 }])
+      api.onGet('/users/3').reply(200, user3Detail)
+      api.onGet('/users/3/recommendations').reply(200, recommendationsFor3)
+    })
+
+    await user.type(screen.getByRole('combobox', { name: 'User' }), '3')
+    await user.click(await screen.findByRole('option', { name: /User 3\b.*writer/ }))
+    expect(await screen.findByRole('list', { name: 'Recommendations' })).toBeInTheDocument()
+    expect(location()).toBe('/users/3?model=mostpop&genres=Drama')
+    // The picks are asked for as the user is chosen; the view that renders them shares that request.
+    const picks = api.history.get.filter((r) => r.url === '/users/3/recommendations')
+    expect(picks.map((r) => r.params)).toEqual([{ k: 10, model: 'mostpop', genres: 'Drama' }])
+    expect(api.history.get.filter((r) => r.url === '/users/3')).toHaveLength(1)
+  })
+
   test('an unreachable API is named, and one Retry brings every view back', async () => {
     const { user } = renderApp('/users/3', (api) => {
       api.onGet('/models').networkErrorOnce()

@@ -9,10 +9,10 @@ import Snackbar from '@mui/material/Snackbar'
 import Stack from '@mui/material/Stack'
 import Typography from '@mui/material/Typography'
 import PersonSearchIcon from '@mui/icons-material/PersonSearch'
-import { keepPreviousData, useInfiniteQuery, useQuery, useQueryClient } from '@tanstack/react-query'
+import { infiniteQueryOptions, keepPreviousData, useInfiniteQuery, useQuery, useQueryClient, type QueryClient } from '@tanstack/react-query'
 import { useEffect, useMemo, useState } from 'react'
 import { Link as RouterLink, Navigate, useLocation, useNavigate, useParams, useSearchParams } from 'react-router'
-import { api, toApiError, type RecommendationsRequest, type RecommendedMovie, type UserDetail } from '../api/client.ts'
+import { api, toApiError, type Models, type RecommendationsRequest, type RecommendedMovie, type UserDetail } from '../api/client.ts'
 import { queryKeys } from '../api/queryKeys.ts'
 import { useSavedUsers } from '../api/tokens.ts'
 import { displayTitle, parseUserId } from '../format.ts'
@@ -46,11 +46,43 @@ function filtersOf(params: URLSearchParams): Filters {
   return { genres, yearMin: year('from'), yearMax: year('to') }
 }
 
+/** The default model as the models overview names it (null until it has loaded). */
+function defaultModelOf(models: Models | undefined): string | null {
+  return models?.models.find((m) => m.default)?.name ?? models?.endpoint.default_model ?? null
+}
+
+/** The first page of picks a user view asks for ("?model=<the default>" asks as no model does). */
+function picksRequest(model: string, defaultModel: string | null, filters: Filters): RecommendationsRequest {
+  return { k: PAGE_SIZE, model: model === defaultModel ? '' : model, ...filters, offset: 0 }
+}
+
+function picksQuery(userId: number, request: RecommendationsRequest) {
+  return infiniteQueryOptions({
+    queryKey: queryKeys.recommendations(userId, request),
+    queryFn: ({ pageParam, signal }) => api.recommendations(userId, { ...request, offset: pageParam }, signal),
+    initialPageParam: 0,
+    getNextPageParam: (last, pages) => {
+      const next = pages.length * PAGE_SIZE
+      return last.items.length < PAGE_SIZE || next + PAGE_SIZE > MAX_PICKS ? undefined : next
+    },
+  })
+}
+
+/** Ask for a chosen user's profile and first picks at once, while the page is still switching to
+ * them: the user view then finds both requests under way (the same query keys) instead of
+ * starting them only once it has rendered. */
+function prefetchUser(queryClient: QueryClient, userId: number, model: string, filters: Filters) {
+  const defaultModel = defaultModelOf(queryClient.getQueryData<Models>(queryKeys.models))
+  void queryClient.prefetchQuery({ queryKey: queryKeys.user(userId), queryFn: ({ signal }) => api.getUser(userId, signal) })
+  void queryClient.prefetchInfiniteQuery(picksQuery(userId, picksRequest(model, defaultModel, filters)))
+}
+
 export default function RecommendationsPage() {
   const { userId: rawUserId } = useParams()
   const [searchParams] = useSearchParams()
   const model = searchParams.get('model') ?? ''
   const navigate = useNavigate()
+  const queryClient = useQueryClient()
   const location = useLocation()
   const justCreated = (location.state as { created?: boolean } | null)?.created === true
   const userId = rawUserId === undefined ? null : parseUserId(rawUserId)
@@ -84,7 +116,13 @@ export default function RecommendationsPage() {
       </Box>
       <Paper variant="outlined" sx={{ p: { xs: 2, sm: 2.5 } }}>
         <Stack direction={{ xs: 'column', sm: 'row' }} spacing={2}>
-          <UserPickerForUser userId={userId} onChange={(id) => show(id, model)} />
+          <UserPickerForUser
+            userId={userId}
+            onChange={(id) => {
+              if (id !== null) prefetchUser(queryClient, id, model, filters)
+              show(id, model)
+            }}
+          />
           <ModelSelect value={model} onChange={(next) => show(userId, next)} />
         </Stack>
       </Paper>
@@ -173,22 +211,15 @@ function UserView({ userId, model, filters, justCreated, onModelChange, onFilter
     queryFn: ({ signal }) => api.getUser(userId, signal),
   })
   const models = useQuery({ queryKey: queryKeys.models, queryFn: ({ signal }) => api.models(signal) })
-  const defaultModel = models.data?.models.find((m) => m.default)?.name ?? models.data?.endpoint.default_model ?? null
+  const defaultModel = defaultModelOf(models.data)
 
   // "?model=<the default>" is the same list as no model: one address for it.
   useEffect(() => {
     if (model && model === defaultModel) onModelChange('', true)
   }, [model, defaultModel, onModelChange])
 
-  const request: RecommendationsRequest = { k: PAGE_SIZE, model: model === defaultModel ? '' : model, ...filters, offset: 0 }
   const recommendations = useInfiniteQuery({
-    queryKey: queryKeys.recommendations(userId, request),
-    queryFn: ({ pageParam, signal }) => api.recommendations(userId, { ...request, offset: pageParam }, signal),
-    initialPageParam: 0,
-    getNextPageParam: (last, pages) => {
-      const next = pages.length * PAGE_SIZE
-      return last.items.length < PAGE_SIZE || next + PAGE_SIZE > MAX_PICKS ? undefined : next
-    },
+    ...picksQuery(userId, picksRequest(model, defaultModel, filters)),
     placeholderData: keepPreviousData,
     enabled: !user.isError,
   })
