@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from recs_contracts.sqlite import immediate
+
 BASE = "base"  # rows of the seeded dataset
 API = "api"  # rows people added through the API
 NOT_INTERESTED = "not_interested"
@@ -187,15 +189,9 @@ class RatingsStore:
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
-        connection = self._connect()
         try:
-            connection.execute("BEGIN IMMEDIATE")
-            try:
+            with immediate(self._connect()) as connection:
                 yield connection
-            except BaseException:
-                connection.execute("ROLLBACK")
-                raise
-            connection.execute("COMMIT")
         except sqlite3.IntegrityError:
             raise  # a constraint the caller turns into a client error (duplicate rating)
         except sqlite3.DatabaseError as exc:

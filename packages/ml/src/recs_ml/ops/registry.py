@@ -36,6 +36,7 @@ from recs_contracts.registry import (
     read_groups,
     read_packages,
 )
+from recs_contracts.sqlite import immediate
 from recs_ml.data.embedded import sha256_file
 from recs_ml.serving.artifact import MANIFEST, ArtifactError, Manifest, pack, unpack, verify
 from recs_ml.settings import get_settings
@@ -137,13 +138,8 @@ class Registry:
         """BEGIN IMMEDIATE takes the write lock up front, so read-then-write cannot race."""
         connection = self._connect()
         try:
-            connection.execute("BEGIN IMMEDIATE")
-            try:
+            with immediate(connection):
                 yield connection
-            except BaseException:
-                connection.execute("ROLLBACK")
-                raise
-            connection.execute("COMMIT")
         finally:
             connection.close()
 
